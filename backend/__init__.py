@@ -1,0 +1,1 @@
+"""Agent Hub domain layer (no Reflex, no Stripe)."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sign-in, sessions, workspaces and the actor of every service call."""

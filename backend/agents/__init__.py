@@ -1,0 +1,1 @@
+"""Agents: blueprints, immutable versions, templates and validation."""

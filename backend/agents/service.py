@@ -1,0 +1,218 @@
+"""Agent builder service: agents with immutable, numbered blueprint versions.
+
+Every save writes a new :class:`BlueprintVersion` (v1, v2, …); nothing is updated in place, so
+a conversation pinned to a version keeps its behaviour. Every call takes the acting user.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.actor import Actor, NotFound, require_member
+from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
+from backend.models.common import utcnow
+
+MAX_OUTPUT_TOKENS = 32768
+MAX_STARTERS = 6
+
+
+class BlueprintInvalid(ValueError):
+    """The blueprint has errors; ``errors`` maps a form field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Session) -> dict[str, str]:
+    """Check a blueprint before saving.
+
+    Returns:
+        ``{field: message}``, empty when valid. Rules: name 1-80 characters; a model chosen from
+        one of the workspace's connections; temperature 0-2; max output tokens 1-32768;
+        at most 6 conversation starters of at most 200 characters.
+    """
+    errors: dict[str, str] = {}
+    if not fields.name.strip():
+        errors["name"] = "Give the agent a name."
+    elif len(fields.name) > 80:
+        errors["name"] = "Names are at most 80 characters."
+    if len(fields.description) > 500:
+        errors["description"] = "Descriptions are at most 500 characters."
+    if not fields.connection_id:
+        errors["connection_id"] = "Choose a connection for the model."
+    else:
+        conn = session.get(Connection, fields.connection_id)
+        if conn is None or conn.workspace_id != actor.workspace_id:
+            errors["connection_id"] = "That connection no longer exists."
+    if not fields.model.strip():
+        errors["model"] = "Choose or type a model."
+    if not 0 <= fields.temperature <= 2:
+        errors["temperature"] = "Temperature must be between 0 and 2."
+    if not 1 <= fields.max_tokens <= MAX_OUTPUT_TOKENS:
+        errors["max_tokens"] = f"Max output tokens must be between 1 and {MAX_OUTPUT_TOKENS}."
+    if len(fields.starters) > MAX_STARTERS or any(len(s) > 200 for s in fields.starters):
+        errors["starters"] = f"Up to {MAX_STARTERS} starters of at most 200 characters each."
+    if len(fields.instructions) > 20000:
+        errors["instructions"] = "Instructions are at most 20,000 characters."
+    return errors
+
+
+def _clean(fields: BlueprintFields) -> BlueprintFields:
+    data = fields.model_dump()
+    data["name"] = fields.name.strip()
+    data["model"] = fields.model.strip()
+    data["starters"] = [s.strip() for s in fields.starters if s.strip()]
+    return BlueprintFields.model_validate(data)
+
+
+def _agent(actor: Actor, agent_id: str, session: Session) -> Agent:
+    require_member(actor, session)
+    agent = session.get(Agent, agent_id)
+    if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
+        raise NotFound("Agent not found.")
+    return agent
+
+
+def _write_version(agent: Agent, fields: BlueprintFields, actor: Actor, note: str, session: Session) -> int:
+    version = BlueprintVersion(
+        **fields.model_dump(), agent_id=agent.id, version=agent.current_version, note=note, created_by=actor.user_id
+    )
+    session.add(version)
+    session.add(agent)
+    session.flush()
+    return version.version
+
+
+def create_agent(*, actor: Actor, fields: BlueprintFields, session: Session) -> str:
+    """Create an agent with blueprint v1.
+
+    Returns:
+        The new agent id.
+
+    Raises:
+        BlueprintInvalid: per-field errors (see :func:`validate_blueprint`).
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    fields = _clean(fields)
+    if errors := validate_blueprint(fields, actor=actor, session=session):
+        raise BlueprintInvalid(errors)
+    agent = Agent(workspace_id=actor.workspace_id, current_version=1, created_by=actor.user_id)
+    session.add(agent)
+    session.flush()
+    _write_version(agent, fields, actor, "Created", session)
+    return agent.id
+
+
+def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: str = "", session: Session) -> int:
+    """Save the builder form as a new blueprint version.
+
+    Returns:
+        The new version number.
+
+    Raises:
+        BlueprintInvalid, NotFound, PermissionDenied.
+    """
+    agent = _agent(actor, agent_id, session)
+    fields = _clean(fields)
+    if errors := validate_blueprint(fields, actor=actor, session=session):
+        raise BlueprintInvalid(errors)
+    agent.current_version += 1
+    agent.updated_at = utcnow()
+    return _write_version(agent, fields, actor, note or "Saved", session)
+
+
+def restore_version(*, actor: Actor, agent_id: str, version: int, session: Session) -> int:
+    """Make a new version that copies ``version`` ("restore this version").
+
+    Returns:
+        The new version number. Raises NotFound, PermissionDenied.
+    """
+    old = get_blueprint(actor=actor, agent_id=agent_id, version=version, session=session)
+    agent = _agent(actor, agent_id, session)
+    agent.current_version += 1
+    agent.updated_at = utcnow()
+    fields = BlueprintFields.model_validate(old.model_dump(include=set(BlueprintFields.model_fields)))
+    return _write_version(agent, fields, actor, f"Restored from v{version}", session)
+
+
+def get_blueprint(*, actor: Actor, agent_id: str, version: int | None = None, session: Session) -> BlueprintVersion:
+    """A blueprint version (the current one by default). Raises NotFound, PermissionDenied."""
+    agent = _agent(actor, agent_id, session)
+    row = session.exec(
+        select(BlueprintVersion).where(
+            BlueprintVersion.agent_id == agent.id,
+            BlueprintVersion.version == (version or agent.current_version),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Version {version} not found.")
+    return row
+
+
+def list_versions(*, actor: Actor, agent_id: str, session: Session) -> list[BlueprintVersion]:
+    """Every version of an agent, newest first."""
+    agent = _agent(actor, agent_id, session)
+    return list(
+        session.exec(
+            select(BlueprintVersion)
+            .where(BlueprintVersion.agent_id == agent.id)
+            .order_by(col(BlueprintVersion.version).desc())
+        ).all()
+    )
+
+
+def list_agents(*, actor: Actor, session: Session) -> list[AgentSummary]:
+    """The workspace's agents with their current blueprint, most recently updated first."""
+    require_member(actor, session)
+    rows = session.exec(
+        select(Agent, BlueprintVersion)
+        .join(
+            BlueprintVersion,
+            (BlueprintVersion.agent_id == Agent.id) & (BlueprintVersion.version == Agent.current_version),
+        )
+        .where(Agent.workspace_id == actor.workspace_id, col(Agent.deleted_at).is_(None))
+        .order_by(col(Agent.updated_at).desc())
+    ).all()
+    return [
+        AgentSummary(
+            id=a.id,
+            name=b.name,
+            description=b.description,
+            avatar=b.avatar,
+            model=b.model,
+            current_version=a.current_version,
+            updated_at=a.updated_at,
+        )
+        for a, b in rows
+    ]
+
+
+def delete_agent(*, actor: Actor, agent_id: str, session: Session) -> None:
+    """Hide an agent (soft delete keeps its runs for analytics). Raises NotFound, PermissionDenied."""
+    agent = _agent(actor, agent_id, session)
+    agent.deleted_at = utcnow()
+    session.add(agent)
+    session.flush()
+
+
+def list_templates(*, session: Session) -> list[Template]:
+    """The template gallery, by category then name."""
+    return list(session.exec(select(Template).order_by(Template.category, Template.name)).all())
+
+
+def fields_from_template(*, slug: str, session: Session) -> BlueprintFields:
+    """Builder fields prefilled from a template (no model chosen yet). Raises NotFound."""
+    tpl = session.get(Template, slug)
+    if tpl is None:
+        raise NotFound("Template not found.")
+    return BlueprintFields(
+        name=tpl.name,
+        description=tpl.description,
+        avatar=tpl.avatar,
+        instructions=tpl.instructions,
+        temperature=tpl.temperature,
+        max_tokens=tpl.max_tokens,
+        starters=list(tpl.starters),
+    )

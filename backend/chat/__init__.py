@@ -1,0 +1,1 @@
+"""Conversations, messages and the runs that answered them."""

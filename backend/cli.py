@@ -1,0 +1,85 @@
+"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from sqlmodel import select
+
+from backend.config import get_settings
+from backend.db import migrate, session_scope
+
+DEMO_EMAIL = "demo@agenthub.local"
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105  (documented demo account, local only)
+
+
+def _cmd_migrate(_args: argparse.Namespace) -> int:
+    migrate()
+    print(f"Database is up to date: {get_settings().resolved_database_url.split('@')[-1]}")
+    return 0
+
+
+def _cmd_seed_demo(args: argparse.Namespace) -> int:
+    """Create a demo user with an Ollama-style connection and one agent per template."""
+    from backend.accounts.actor import Actor
+    from backend.accounts.service import sign_up
+    from backend.agents.service import create_agent, fields_from_template, list_templates
+    from backend.connections.service import create_connection
+    from backend.models import User
+
+    migrate()
+    with session_scope() as session:
+        if session.exec(select(User).where(User.email == DEMO_EMAIL)).first() is not None:
+            print(f"Demo user already exists: {DEMO_EMAIL}")
+            return 0
+        user, _token = sign_up(email=DEMO_EMAIL, password=DEMO_PASSWORD, session=session)
+        actor = Actor(user_id=user.id, workspace_id=user.workspace_id)
+        conn = create_connection(
+            actor=actor, name="Local Ollama", provider="openai_compatible", api_key=None,
+            base_url=args.base_url, session=session,
+        )
+        for template in list_templates(session=session)[:3]:
+            fields = fields_from_template(slug=template.slug, session=session)
+            fields.connection_id, fields.model = conn.id, args.model
+            create_agent(actor=actor, fields=fields, session=session)
+    print(f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (connection to {args.base_url}, model {args.model})")
+    return 0
+
+
+def _cmd_create_user(args: argparse.Namespace) -> int:
+    from backend.accounts.service import AuthError, sign_up
+
+    migrate()
+    try:
+        with session_scope() as session:
+            user, _ = sign_up(email=args.email, password=args.password, session=session)
+    except AuthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Created {user.email}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``agenthub`` console script. Returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="agenthub", description="Agent Hub administration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    seed = sub.add_parser("seed-demo", help="create a demo user, connection and agents")
+    seed.add_argument("--base-url", default="http://localhost:11434/v1", help="OpenAI-compatible endpoint")
+    seed.add_argument("--model", default="llama3.2", help="model name at that endpoint")
+    seed.set_defaults(func=_cmd_seed_demo)
+    cu = sub.add_parser("create-user", help="create a user with a personal workspace")
+    cu.add_argument("email")
+    cu.add_argument("password")
+    cu.set_defaults(func=_cmd_create_user)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The connection manager: provider connections with encrypted keys."""

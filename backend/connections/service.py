@@ -1,0 +1,188 @@
+"""Connection manager service: add, list, rename, delete, test and resolve provider connections.
+
+Keys are encrypted with the vault (associated data ``"<workspace id>:<connection id>"``);
+only a masked hint leaves this module. Every call takes the :class:`Actor` who is asking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from sqlmodel import Session, select
+
+from backend.accounts.actor import Actor, NotFound, require_member
+from backend.gateway.probe import test_connection as probe_provider
+from backend.gateway.providers import PROVIDERS, get_provider
+from backend.models import Connection, ConnectionPublic
+from backend.models.common import utcnow
+from backend.security.keys import get_vault
+from backend.security.vault import mask_secret
+
+
+class ConnectionInputError(ValueError):
+    """Invalid connection input; ``errors`` maps a form field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials for one call. Lives only in memory; ``repr`` hides the key."""
+
+    provider: str
+    base_url: str | None
+    api_key: str | None = field(repr=False)
+    connection_id: str = ""
+
+
+def _ad(workspace_id: str, connection_id: str) -> str:
+    return f"{workspace_id}:{connection_id}"
+
+
+def to_public(row: Connection) -> ConnectionPublic:
+    """The UI view of a connection (masked key, no secret)."""
+    provider = PROVIDERS.get(row.provider)
+    return ConnectionPublic(
+        id=row.id,
+        name=row.name,
+        provider=row.provider,
+        provider_label=provider.label if provider else row.provider,
+        base_url=row.base_url,
+        key_hint=row.key_hint,
+        status=row.status,
+        status_message=row.status_message,
+        models=list(row.models or []),
+        last_checked_at=row.last_checked_at,
+    )
+
+
+def _validate(name: str, provider_id: str, base_url: str | None, api_key: str | None, has_key: bool) -> None:
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Give the connection a name."
+    elif len(name.strip()) > 80:
+        errors["name"] = "Names are at most 80 characters."
+    if provider_id not in PROVIDERS:
+        errors["provider"] = "Choose a provider."
+    else:
+        provider = get_provider(provider_id)
+        if provider.needs_base_url and not base_url:
+            errors["base_url"] = "Enter the endpoint's base URL, e.g. http://localhost:11434/v1."
+        if provider.needs_api_key and not api_key and not has_key:
+            errors["api_key"] = f"Enter your {provider.label} API key."
+    if base_url:
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            errors["base_url"] = "The base URL must start with http:// or https://."
+    if api_key and (len(api_key) > 500 or any(c.isspace() for c in api_key)):
+        errors["api_key"] = "That does not look like an API key (no spaces, at most 500 characters)."
+    if errors:
+        raise ConnectionInputError(errors)
+
+
+def _get(actor: Actor, connection_id: str, session: Session) -> Connection:
+    require_member(actor, session)
+    row = session.get(Connection, connection_id)
+    if row is None or row.workspace_id != actor.workspace_id:
+        raise NotFound("Connection not found.")
+    return row
+
+
+def list_connections(*, actor: Actor, session: Session) -> list[ConnectionPublic]:
+    """All connections of the actor's workspace, by name."""
+    require_member(actor, session)
+    rows = session.exec(
+        select(Connection).where(Connection.workspace_id == actor.workspace_id).order_by(Connection.name)
+    ).all()
+    return [to_public(r) for r in rows]
+
+
+def create_connection(
+    *, actor: Actor, name: str, provider: str, api_key: str | None, base_url: str | None, session: Session
+) -> ConnectionPublic:
+    """Add a connection; the key is encrypted before it touches the database.
+
+    Raises:
+        ConnectionInputError: missing name/key/base URL or malformed input (per-field messages).
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    api_key = (api_key or "").strip() or None
+    base_url = (base_url or "").strip().rstrip("/") or None
+    _validate(name, provider, base_url, api_key, has_key=False)
+    row = Connection(workspace_id=actor.workspace_id, name=name.strip(), provider=provider, base_url=base_url)
+    if api_key:
+        row.secret = get_vault().encrypt(api_key, associated_data=_ad(row.workspace_id, row.id))
+        row.key_hint = mask_secret(api_key)
+    session.add(row)
+    session.flush()
+    return to_public(row)
+
+
+def update_connection(
+    *,
+    actor: Actor,
+    connection_id: str,
+    name: str,
+    base_url: str | None,
+    api_key: str | None,
+    session: Session,
+) -> ConnectionPublic:
+    """Rename or re-point a connection. An empty ``api_key`` keeps the stored key.
+
+    Raises:
+        ConnectionInputError, NotFound, PermissionDenied.
+    """
+    row = _get(actor, connection_id, session)
+    api_key = (api_key or "").strip() or None
+    base_url = (base_url or "").strip().rstrip("/") or None
+    _validate(name, row.provider, base_url, api_key, has_key=row.secret is not None)
+    changed_target = api_key is not None or base_url != row.base_url
+    row.name, row.base_url, row.updated_at = name.strip(), base_url, utcnow()
+    if api_key:
+        row.secret = get_vault().encrypt(api_key, associated_data=_ad(row.workspace_id, row.id))
+        row.key_hint = mask_secret(api_key)
+    if changed_target:
+        row.status, row.status_message = "untested", ""
+    session.add(row)
+    session.flush()
+    return to_public(row)
+
+
+def delete_connection(*, actor: Actor, connection_id: str, session: Session) -> None:
+    """Delete a connection and its encrypted key. Raises NotFound, PermissionDenied."""
+    session.delete(_get(actor, connection_id, session))
+    session.flush()
+
+
+def resolve_credentials(*, actor: Actor, connection_id: str, session: Session) -> Credentials:
+    """Decrypt a connection's key for one call (memory only).
+
+    Raises:
+        NotFound, PermissionDenied; ``VaultError`` if the stored secret cannot be decrypted.
+    """
+    row = _get(actor, connection_id, session)
+    key = get_vault().decrypt(row.secret, associated_data=_ad(row.workspace_id, row.id)) if row.secret else None
+    return Credentials(provider=row.provider, base_url=row.base_url, api_key=key, connection_id=row.id)
+
+
+async def check_connection(*, actor: Actor, connection_id: str, session: Session) -> ConnectionPublic:
+    """Ask the provider (model list or a 1-token completion) and store status and models.
+
+    Returns:
+        The updated connection; ``status`` is ``ok`` or ``error`` with the provider's message.
+    """
+    creds = resolve_credentials(actor=actor, connection_id=connection_id, session=session)
+    result = await probe_provider(provider_id=creds.provider, api_key=creds.api_key, base_url=creds.base_url)
+    row = _get(actor, connection_id, session)
+    row.status = "ok" if result.ok else "error"
+    row.status_message = result.message
+    if result.ok:
+        row.models = sorted(set(result.models))
+    row.last_checked_at = utcnow()
+    session.add(row)
+    session.flush()
+    return to_public(row)

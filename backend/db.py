@@ -1,0 +1,97 @@
+"""Database engine, sessions and migrations.
+
+SQLite (embedded default) and PostgreSQL (``DATABASE_URL``) are both supported; all SQL in
+the project must run on both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from backend.config import get_settings
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """Return the (cached) engine for ``url`` or the configured database.
+
+    Args:
+        url: SQLAlchemy URL; defaults to ``Settings.resolved_database_url``.
+
+    Returns:
+        A shared :class:`sqlalchemy.engine.Engine` (one per URL per process).
+    """
+    settings = get_settings()
+    url = url or settings.resolved_database_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                settings.ensure_data_dir()
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests and CLI shutdown)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any exception.
+
+    Objects stay readable after commit (``expire_on_commit=False``) so services can return them.
+    """
+    session = Session(engine or get_engine(), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str | None = None) -> Any:
+    """Build our own Alembic configuration (no alembic.ini on disk is needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", (url or get_settings().resolved_database_url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str | None = None) -> None:
+    """Apply every pending Alembic migration (``agenthub migrate`` and app start call this)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")

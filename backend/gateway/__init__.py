@@ -1,0 +1,1 @@
+"""LLM gateway: the only door to LLM providers (LiteLLM): catalogue, probes, completions."""

@@ -1,0 +1,264 @@
+"""Chat completions through LiteLLM: streamed text deltas, then one usage/cost record.
+
+One call, no retries or fallbacks (``num_retries=0``, ``max_retries=0``): those belong to a
+separate layer. Cost comes from LiteLLM's bundled price map (``litellm.cost_per_token``); a
+model the map does not know (most custom-endpoint models) costs ``0.0`` with a ``cost_note``.
+A custom endpoint serving a name the map knows (a proxy's ``gpt-4o-mini``) gets that list price.
+Errors are raised as ``GatewayError`` with plain-words messages that never contain the key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
+from backend.gateway.providers import get_provider, litellm_model_name
+
+# Sent as the key to OpenAI-compatible endpoints that need none: without an explicit key the
+# OpenAI SDK would fall back to the server's own OPENAI_API_KEY and send it to the user's URL.
+NO_KEY = "no-key"
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the reply text, in arrival order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token use, cost and timing of one completed call (the last event of a stream).
+
+    Attributes:
+        prompt_tokens: Input tokens (as reported by the provider, else counted locally).
+        completion_tokens: Output tokens (same source).
+        cost_usd: Cost in USD from LiteLLM's price map; 0.0 if the price is unknown.
+        cost_note: Why the cost may be wrong (unknown price, locally counted tokens), or None.
+        ttft_ms: Milliseconds from the request to the first text, None if no text / not streamed.
+        latency_ms: Milliseconds from the request to the end of the reply.
+        model: The model id as requested, e.g. ``"gpt-4o-mini"`` (no LiteLLM prefix).
+    """
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    cost_note: str | None
+    ttft_ms: int | None
+    latency_ms: int
+    model: str
+
+
+CompletionEvent = TextDelta | Usage
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    """A non-streamed reply: the whole ``text`` and its ``Usage``."""
+
+    text: str
+    usage: Usage
+
+
+def price_per_million(model_litellm_name: str) -> tuple[float, float] | None:
+    """Listed price of a model, from LiteLLM's bundled price map.
+
+    Args:
+        model_litellm_name: LiteLLM name, e.g. ``"openai/gpt-4o-mini"`` or ``"gpt-4o-mini"``.
+
+    Returns:
+        ``(input, output)`` in USD per 1,000,000 tokens, e.g. ``(0.15, 0.6)``; ``None`` if the
+        model is not in the map.
+    """
+    try:
+        info = litellm.get_model_info(model=model_litellm_name)
+    except Exception:
+        return None
+    prompt, output = info.get("input_cost_per_token"), info.get("output_cost_per_token")
+    if prompt is None or output is None:
+        return None
+    return float(prompt) * 1_000_000, float(output) * 1_000_000
+
+
+def estimate_cost(
+    model_litellm_name: str, prompt_tokens: int, completion_tokens: int
+) -> tuple[float, str | None]:
+    """Cost of a call from LiteLLM's price map (``litellm.cost_per_token``, tiers included).
+
+    Args:
+        model_litellm_name: LiteLLM name, e.g. ``"anthropic/claude-haiku-4-5"``.
+        prompt_tokens: Input tokens.
+        completion_tokens: Output tokens.
+
+    Returns:
+        ``(cost_usd, note)``: ``note`` is None when priced, else
+        ``(0.0, "price unknown for <model>: counted as $0")``.
+    """
+    try:
+        prompt_usd, completion_usd = litellm.cost_per_token(
+            model=model_litellm_name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+    except Exception:
+        model = model_litellm_name.split("/", 1)[-1]
+        return 0.0, f"price unknown for {model}: counted as $0"
+    return float(prompt_usd) + float(completion_usd), None
+
+
+def _call_kwargs(
+    provider_id: str,
+    model: str,
+    api_key: str | None,
+    base_url: str | None,
+    messages: list[dict[str, str]],
+    temperature: float | None,
+    max_tokens: int | None,
+    timeout_s: float,
+) -> dict[str, Any]:
+    provider = get_provider(provider_id)
+    if provider.needs_base_url and not base_url:
+        raise GatewayError("bad_request", f"{provider.label} needs a base URL.", None)
+    if not api_key and provider.needs_api_key:
+        # Never let LiteLLM fall back to this server's environment keys for a user's call.
+        raise GatewayError("auth", f"No API key is set for {provider.label}.", None)
+    kwargs: dict[str, Any] = {
+        "model": litellm_model_name(provider_id, model),
+        "messages": messages,
+        "api_key": api_key or NO_KEY,
+        "timeout": timeout_s,
+        "num_retries": 0,
+        "max_retries": 0,
+        "drop_params": True,  # e.g. temperature on models that only accept the default
+    }
+    if base_url:
+        kwargs["api_base"] = base_url.rstrip("/")
+    if temperature is not None:
+        kwargs["temperature"] = temperature
+    if max_tokens is not None:
+        kwargs["max_tokens"] = max_tokens
+    return kwargs
+
+
+def _usage(
+    kwargs: dict[str, Any], model: str, reported: Any, text: str, ttft_ms: int | None, latency_ms: int
+) -> Usage:
+    """Build ``Usage`` from the provider's usage block, counting locally when it is missing."""
+    name: str = kwargs["model"]
+    prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
+    output = int(getattr(reported, "completion_tokens", 0) or 0)
+    notes: list[str] = []
+    if reported is None or prompt + output == 0:
+        prompt = litellm.token_counter(model=name, messages=kwargs["messages"])
+        output = litellm.token_counter(model=name, text=text, count_response_tokens=True) if text else 0
+        notes.append("tokens counted locally (the provider reported no usage)")
+    cost, cost_note = estimate_cost(name, prompt, output)
+    if cost_note:
+        notes.insert(0, cost_note)
+    return Usage(prompt, output, cost, "; ".join(notes) or None, ttft_ms, latency_ms, model)
+
+
+def _host(provider_id: str, base_url: str | None) -> str:
+    return host_of(base_url, host_of(get_provider(provider_id).default_base_url, provider_id))
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+async def stream_completion(
+    *,
+    provider_id: str,
+    model: str,
+    api_key: str | None,
+    base_url: str | None,
+    messages: list[dict[str, str]],
+    temperature: float | None,
+    max_tokens: int | None,
+    timeout_s: float = 60.0,
+) -> AsyncGenerator[CompletionEvent, None]:
+    """Stream a chat completion: ``TextDelta`` events, then exactly one ``Usage``.
+
+    Args:
+        provider_id: A key of ``providers.PROVIDERS``.
+        model: The provider's model id, e.g. ``"gpt-4o-mini"``.
+        api_key: The decrypted key (kept in memory only), or None where the provider needs none.
+        base_url: API root overriding the provider default, e.g. ``"http://localhost:11434/v1"``.
+        messages: OpenAI-style ``[{"role": "system"|"user"|"assistant", "content": str}]``.
+        temperature: Sampling temperature, None for the provider default.
+        max_tokens: Cap on output tokens, None for the provider default.
+        timeout_s: Seconds to wait for the connection and for each read (first token included).
+
+    Yields:
+        ``TextDelta`` for each non-empty piece of text, then ``Usage`` (tokens, USD, ms).
+
+    Raises:
+        GatewayError: kind ``auth``, ``rate_limit``, ``timeout``, ``unreachable``,
+            ``bad_request`` or ``provider``; the message is safe to show and to log.
+        ValueError: If ``provider_id`` is unknown.
+    """
+    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s)
+    host = _host(provider_id, base_url)
+    started = time.perf_counter()
+    ttft_ms: int | None = None
+    parts: list[str] = []
+    reported: Any = None
+    response: Any = None
+    try:
+        response = await litellm.acompletion(stream=True, stream_options={"include_usage": True}, **kwargs)
+        async for chunk in response:
+            usage = getattr(chunk, "usage", None)
+            if usage is not None and (getattr(usage, "total_tokens", None) or 0) > 0:
+                reported = usage
+            for choice in getattr(chunk, "choices", None) or []:
+                text = getattr(getattr(choice, "delta", None), "content", None)
+                if text:
+                    if ttft_ms is None:
+                        ttft_ms = _ms(started)
+                    parts.append(text)
+                    yield TextDelta(text)
+    except Exception as exc:
+        raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
+    finally:  # also when the consumer stops early: release the provider connection now
+        if response is not None and hasattr(response, "aclose"):
+            await response.aclose()
+    yield _usage(kwargs, model, reported, "".join(parts), ttft_ms, _ms(started))
+
+
+async def complete(
+    *,
+    provider_id: str,
+    model: str,
+    api_key: str | None,
+    base_url: str | None,
+    messages: list[dict[str, str]],
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    timeout_s: float = 60.0,
+) -> CompletionResult:
+    """Non-streamed chat completion with the same cost and error rules as ``stream_completion``.
+
+    Args:
+        provider_id, model, api_key, base_url, messages, temperature, max_tokens: As for
+            ``stream_completion`` (temperature and max_tokens default to the provider's).
+        timeout_s: Seconds to wait for the connection and for the response.
+
+    Returns:
+        ``CompletionResult(text, usage)``; ``usage.ttft_ms`` is None.
+
+    Raises:
+        GatewayError: As for ``stream_completion``.
+        ValueError: If ``provider_id`` is unknown.
+    """
+    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s)
+    host = _host(provider_id, base_url)
+    started = time.perf_counter()
+    try:
+        response = await litellm.acompletion(**kwargs)
+    except Exception as exc:
+        raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
+    choices = getattr(response, "choices", None) or []
+    text = (getattr(getattr(choices[0], "message", None), "content", None) or "") if choices else ""
+    usage = _usage(kwargs, model, getattr(response, "usage", None), text, None, _ms(started))
+    return CompletionResult(text, usage)

@@ -1,0 +1,214 @@
+"""The one place that imports LiteLLM, plus the translation of its errors into plain words.
+
+``LITELLM_LOCAL_MODEL_COST_MAP=True`` must be set before the import, otherwise LiteLLM
+tries to download its price map at import time (~8 s of retries without internet).
+Every other module does ``from backend.gateway.llm import litellm``.
+
+LiteLLM's exception classes are not enough to classify failures: with its default aiohttp
+transport a refused connection or a DNS failure surfaces as ``InternalServerError`` (500,
+"Connection error.") and a stalled stream as ``MidStreamFallbackError``. The real cause
+(``ConnectionRefusedError``, ``socket.gaierror``, ``TimeoutError``, ``httpx.TimeoutException``)
+is kept in the ``__cause__``/``__context__``/``original_exception`` chain, which
+``to_gateway_error`` walks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Iterator
+from typing import Literal
+from urllib.parse import urlparse
+
+import httpx
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm  # noqa: E402
+
+from backend.security.redact import redact_secrets  # noqa: E402
+
+litellm.suppress_debug_info = True
+
+ErrorKind = Literal["auth", "rate_limit", "timeout", "unreachable", "bad_request", "provider"]
+
+__all__ = [
+    "ErrorKind",
+    "GatewayError",
+    "error_for_status",
+    "host_of",
+    "litellm",
+    "provider_message",
+    "scrub",
+    "to_gateway_error",
+]
+
+
+class GatewayError(Exception):
+    """A failed provider call, explained in plain words with secrets removed.
+
+    Args:
+        kind: ``"auth"`` (401/403), ``"rate_limit"`` (429), ``"timeout"``, ``"unreachable"``
+            (DNS, refused or failed connection), ``"bad_request"`` (400/404/422: wrong model,
+            context too long) or ``"provider"`` (5xx and anything else).
+        message: One or two sentences for the user; never contains the API key.
+        status_code: HTTP status from the provider, if there was a response.
+        retry_after_s: Seconds the provider asked us to wait (``Retry-After`` on 429), if any.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        status_code: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.status_code = status_code
+        self.retry_after_s = retry_after_s
+
+    def __repr__(self) -> str:
+        return f"GatewayError(kind={self.kind!r}, message={self.message!r}, status_code={self.status_code!r})"
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Remove the exact ``secret`` and anything key-like (``sk-...``, ``Bearer ...``) from text.
+
+    Args:
+        text: Free text, e.g. a provider error message.
+        secret: The API key used for the call, or ``None``.
+
+    Returns:
+        The text with secrets replaced by ``[redacted]``.
+    """
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return redact_secrets(text)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        for attr in ("original_exception", "__cause__", "__context__"):
+            nxt = getattr(cur, attr, None)
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+
+
+_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)*(?:\w+Error:\s*)?(?:\w+Exception\s*-\s*)?")
+
+
+def provider_message(exc: BaseException) -> str:
+    """The provider's own words from a LiteLLM exception, without LiteLLM's class prefixes."""
+    text = str(getattr(exc, "message", None) or exc)
+    text = _PREFIX.sub("", text).strip()
+    return text.split("\n", 1)[0][:300] or type(exc).__name__
+
+
+def host_of(base_url: str | None, fallback: str) -> str:
+    """``host[:port]`` of a base URL, or ``fallback`` when there is none."""
+    if base_url:
+        netloc = urlparse(base_url).netloc
+        if netloc:
+            return netloc.rsplit("@", 1)[-1]
+    return fallback
+
+
+def _retry_after(chain: list[BaseException]) -> float | None:
+    """``Retry-After`` seconds from any response in the chain (LiteLLM keeps it in several places)."""
+    for e in chain:
+        for headers in (
+            getattr(e, "litellm_response_headers", None),
+            getattr(e, "headers", None),
+            getattr(getattr(e, "response", None), "headers", None),
+        ):
+            value = headers.get("retry-after") if headers is not None and hasattr(headers, "get") else None
+            if value is None:
+                continue
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def error_for_status(
+    status: int, detail: str, *, secret: str | None, retry_after_s: float | None = None
+) -> GatewayError:
+    """The ``GatewayError`` for an HTTP error status from a provider.
+
+    Args:
+        status: HTTP status code (>= 400).
+        detail: The provider's error text; scrubbed here.
+        secret: The API key used, scrubbed from the message.
+        retry_after_s: ``Retry-After`` in seconds, if the provider sent one.
+
+    Returns:
+        kind ``auth`` (401/403), ``rate_limit`` (429), ``bad_request`` (400/404/413/422),
+        else ``provider``; the message quotes the status and the provider's words.
+    """
+    detail = scrub(detail, secret).strip().rstrip(".") or f"HTTP {status}"
+    if status in (401, 403):
+        label = "401 Unauthorized" if status == 401 else "403 Forbidden"
+        return GatewayError("auth", f"The provider rejected the API key ({label}): {detail}.", status)
+    if status == 429:
+        hint = f" Try again in {retry_after_s:g} s." if retry_after_s is not None else " Try again shortly."
+        message = f"The provider is rate-limiting requests (429): {detail}.{hint}"
+        return GatewayError("rate_limit", message, status, retry_after_s)
+    if status in (400, 404, 413, 422):
+        return GatewayError("bad_request", f"The provider refused the request ({status}): {detail}.", status)
+    if status >= 500:
+        return GatewayError("provider", f"The provider had an internal error ({status}): {detail}.", status)
+    return GatewayError("provider", f"The provider answered with an error ({status}): {detail}.", status)
+
+
+def _status(chain: list[BaseException]) -> int | None:
+    for e in chain:
+        code = getattr(e, "status_code", None)
+        if isinstance(code, int) and code >= 400:
+            return code
+        if isinstance(code, str) and code.isdigit() and int(code) >= 400:
+            return int(code)
+    return None
+
+
+def to_gateway_error(exc: BaseException, *, host: str, timeout_s: float, secret: str | None) -> GatewayError:
+    """Classify any exception from LiteLLM/httpx into a ``GatewayError`` with a plain message.
+
+    Args:
+        exc: The exception raised by ``litellm.acompletion``, its stream, or ``httpx``.
+        host: ``host[:port]`` that was called, for "Could not reach <host>" messages.
+        timeout_s: The timeout that was in force, in seconds, for the timeout message.
+        secret: The API key used, scrubbed from every message.
+
+    Returns:
+        The ``GatewayError`` (not raised).
+    """
+    if isinstance(exc, GatewayError):
+        return exc
+    chain = list(_chain(exc))
+    if any(isinstance(e, TimeoutError | httpx.TimeoutException | litellm.Timeout) for e in chain):
+        return GatewayError("timeout", f"The provider did not answer within {timeout_s:g} s.", None)
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return GatewayError("unreachable", f"Could not reach {host}: host name not found", None)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return GatewayError("unreachable", f"Could not reach {host}: connection refused", None)
+    if any(isinstance(e, httpx.TransportError | litellm.APIConnectionError | OSError) for e in chain):
+        detail = scrub(provider_message(exc), secret)
+        return GatewayError("unreachable", f"Could not reach {host}: connection failed ({detail})", None)
+    status = _status(chain)
+    if status is not None:
+        return error_for_status(
+            status, provider_message(exc), secret=secret, retry_after_s=_retry_after(chain)
+        )
+    summary = scrub(f"{type(exc).__name__}: {provider_message(exc)}", secret)[:300]
+    return GatewayError("provider", summary, status)

@@ -1,0 +1,65 @@
+"""Users, workspaces, memberships and sign-in sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from backend.models.common import new_id, utcnow
+
+
+class User(SQLModel, table=True):
+    """A person who signs in with email + password (argon2id hash, never the password)."""
+
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(index=True, unique=True, max_length=254)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Workspace(SQLModel, table=True):
+    """A tenant. Every connection, agent, conversation and run belongs to exactly one."""
+
+    __tablename__ = "workspaces"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=120)
+    owner_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    personal: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A user's role in a workspace (``owner``, ``admin`` or ``member``)."""
+
+    __tablename__ = "memberships"
+
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=32)
+    role: str = Field(default="owner", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A sign-in session. The browser keeps a random token; only its SHA-256 hash is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class UserPublic(SQLModel):
+    """What the UI may know about the signed-in user."""
+
+    id: str
+    email: str
+    workspace_id: str
+    workspace_name: str

@@ -1,0 +1,69 @@
+"""Conversations, their messages, and runs (one model call each, with tokens and cost)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from backend.models.common import new_id, utcnow
+
+
+class Conversation(SQLModel, table=True):
+    """A chat between one user and one agent, pinned to the blueprint version it started on."""
+
+    __tablename__ = "conversations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=32)
+    agent_id: str = Field(foreign_key="agents.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    blueprint_version_id: str = Field(foreign_key="blueprint_versions.id", max_length=32)
+    model: str = Field(default="", max_length=200)
+    title: str = Field(default="New conversation", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    """One message (``user`` or ``assistant``) at ``position`` in its conversation."""
+
+    __tablename__ = "messages"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=32)
+    position: int
+    role: str = Field(max_length=20)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    run_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One agent run: a model call with its tokens, cost (USD), latency (ms) and outcome.
+
+    ``status`` is ``running``, ``succeeded``, ``failed`` or ``cancelled``.
+    """
+
+    __tablename__ = "runs"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=32)
+    agent_id: str = Field(foreign_key="agents.id", index=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    conversation_id: str | None = Field(default=None, foreign_key="conversations.id", max_length=32)
+    blueprint_version_id: str = Field(foreign_key="blueprint_versions.id", max_length=32)
+    connection_id: str | None = Field(default=None, max_length=32)
+    provider: str = Field(default="", max_length=40)
+    model: str = Field(default="", max_length=200)
+    status: str = Field(default="running", max_length=20)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_note: str = Field(default="", max_length=300)
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None

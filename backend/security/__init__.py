@@ -1,0 +1,1 @@
+"""Security primitives: secret vault, password hashing, log redaction."""

@@ -1,0 +1,1 @@
+"""The Agent Hub web app (Reflex): pages, layout and HTTP routes."""

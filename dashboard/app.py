@@ -1,0 +1,39 @@
+"""The Reflex app: pages, the login guard on every private page, and HTTP routes under /api."""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from backend.api.routes import api
+from backend.db import migrate
+from backend.security.keys import get_vault
+from backend.security.redact import install_log_redaction
+from dashboard.auth.pages import AuthFormState, signin_page, signup_page
+from dashboard.shell.auth import AuthState
+
+log = logging.getLogger(__name__)
+
+
+def _startup() -> None:
+    """Apply migrations and load the key ring before the server accepts requests."""
+    install_log_redaction()
+    migrate()
+    get_vault()
+    log.info("Agent Hub is ready")
+
+
+def index() -> rx.Component:
+    """``/``: send signed-in users to their agents (the guard handles everyone else)."""
+    return rx.center(rx.spinner(), min_height="100vh")
+
+
+app = rx.App(api_transformer=api)
+app.register_lifespan_task(_startup)
+
+app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
+app.add_page(signin_page, route="/signin", title="Sign in · Agent Hub",
+             on_load=[AuthFormState.reset, AuthState.redirect_if_signed_in])
+app.add_page(signup_page, route="/signup", title="Sign up · Agent Hub",
+             on_load=[AuthFormState.reset, AuthState.redirect_if_signed_in])

@@ -1,0 +1,135 @@
+"""Sign-in and sign-up with email + password, with inline errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from backend.accounts.service import AuthError, sign_in, sign_up
+from backend.db import session_scope
+from dashboard.shell.auth import AuthState
+from dashboard.shell.forms import banner, text_field
+
+
+class AuthFormState(rx.State):
+    """Errors and progress of the sign-in/sign-up forms (passwords are never kept in state)."""
+
+    email_error: str = ""
+    password_error: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    def _clear(self) -> None:
+        self.email_error = self.password_error = self.form_error = ""
+
+    def _show(self, exc: AuthError) -> None:
+        if exc.field == "email":
+            self.email_error = exc.message
+        elif exc.field == "password":
+            self.password_error = exc.message
+        else:
+            self.form_error = exc.message
+
+    def _next_url(self) -> str:
+        target = self.router.url.query_parameters.get("next", "/agents")
+        return target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/agents"
+
+    @rx.event
+    async def submit_sign_in(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Check the credentials; on success set the session cookie and go to ``next``."""
+        self._clear()
+        try:
+            with session_scope() as session:
+                _, token = sign_in(
+                    email=str(form.get("email", "")),
+                    password=str(form.get("password", "")),
+                    ip=self.router.session.client_ip or None,
+                    session=session,
+                )
+        except AuthError as exc:
+            self._show(exc)
+            return None
+        auth = await self.get_state(AuthState)
+        auth.start_session(token)
+        return rx.redirect(self._next_url())
+
+    @rx.event
+    async def submit_sign_up(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Create the account and its personal workspace, then sign in."""
+        self._clear()
+        if form.get("password") != form.get("confirm"):
+            self.password_error = "The passwords do not match."
+            return None
+        try:
+            with session_scope() as session:
+                _, token = sign_up(email=str(form.get("email", "")), password=str(form.get("password", "")), session=session)
+        except AuthError as exc:
+            self._show(exc)
+            return None
+        auth = await self.get_state(AuthState)
+        auth.start_session(token)
+        return rx.redirect("/connections")
+
+    @rx.event
+    def reset(self) -> None:  # type: ignore[override]
+        """Clear errors when a form page opens."""
+        self._clear()
+
+
+def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.text("🧩", size="6"), rx.heading("Agent Hub", size="6"), spacing="2"),
+                rx.heading(title, size="5", as_="h1"),
+                form,
+                footer,
+                spacing="4",
+                width="100%",
+            ),
+            width="min(420px, 92vw)",
+            padding="28px",
+        ),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def signin_page() -> rx.Component:
+    """``/signin``: email, password, Sign in."""
+    form = rx.form(
+        rx.vstack(
+            banner(AuthFormState.form_error),
+            text_field("Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error),
+            text_field("Password", "password", type="password", auto_complete="current-password", required=True,
+                       error=AuthFormState.password_error),
+            rx.button("Sign in", type="submit", width="100%", size="3"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=AuthFormState.submit_sign_in,
+        width="100%",
+    )
+    footer = rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2")
+    return _card("Sign in", form, footer)
+
+
+def signup_page() -> rx.Component:
+    """``/signup``: email, password (≥ 10 characters), confirmation, Create account."""
+    form = rx.form(
+        rx.vstack(
+            banner(AuthFormState.form_error),
+            text_field("Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error),
+            text_field("Password", "password", type="password", auto_complete="new-password", required=True,
+                       error=AuthFormState.password_error, hint="At least 10 characters."),
+            text_field("Confirm password", "confirm", type="password", auto_complete="new-password", required=True),
+            rx.button("Create account", type="submit", width="100%", size="3"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=AuthFormState.submit_sign_up,
+        width="100%",
+    )
+    footer = rx.text("Already have an account? ", rx.link("Sign in", href="/signin"), size="2")
+    return _card("Create your account", form, footer)

@@ -1,0 +1,41 @@
+"""Accessible form building blocks: every input has a visible label tied to it by id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def field_error(message: Any) -> rx.Component:
+    """A red inline error under a field, shown only when ``message`` is non-empty."""
+    return rx.cond(message != "", rx.text(message, color="var(--red-11)", size="2", role="alert"), rx.fragment())
+
+
+def labelled(label: str, control: rx.Component, control_id: str, *, error: Any = "", hint: str = "") -> rx.Component:
+    """A visible ``<label for=control_id>`` above ``control``, an optional hint and inline error."""
+    return rx.vstack(
+        rx.el.label(label, html_for=control_id, style={"fontWeight": "500", "fontSize": "14px"}),
+        control,
+        rx.cond(hint != "", rx.text(hint, size="1", color="var(--gray-10)"), rx.fragment()) if hint else rx.fragment(),
+        field_error(error),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def text_field(label: str, control_id: str, *, error: Any = "", hint: str = "", **props: Any) -> rx.Component:
+    """A labelled ``rx.input`` with ``id``/``name`` = ``control_id``."""
+    return labelled(label, rx.input(id=control_id, name=control_id, width="100%", **props), control_id, error=error, hint=hint)
+
+
+def banner(message: Any, *, kind: str = "error") -> rx.Component:
+    """A callout shown when ``message`` is non-empty (``kind``: error, success or info)."""
+    color = {"error": "red", "success": "green", "info": "blue"}[kind]
+    icon = {"error": "triangle_alert", "success": "check", "info": "info"}[kind]
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon=icon, color_scheme=color, role="alert" if kind == "error" else "status", width="100%"),
+        rx.fragment(),
+    )

@@ -1,0 +1,75 @@
+"""The page frame: a sidebar with navigation and the user menu, and the page body."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dashboard.shell.auth import AuthState
+
+NAV = [
+    ("Agents", "/agents", "bot"),
+    ("Chat", "/chat", "message_square"),
+    ("Connections", "/connections", "plug"),
+]
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), spacing="2", align="center"),
+        href=href,
+        underline="none",
+        color="var(--gray-12)",
+        padding="8px 10px",
+        border_radius="6px",
+        width="100%",
+        _hover={"background": "var(--accent-3)"},
+    )
+
+
+def sidebar() -> rx.Component:
+    """Brand, navigation links and the signed-in user with a Sign out button."""
+    return rx.vstack(
+        rx.hstack(rx.text("🧩", size="5"), rx.heading("Agent Hub", size="5"), spacing="2", padding_bottom="12px"),
+        rx.el.nav(
+            rx.vstack(*[_nav_link(*item) for item in NAV], spacing="1", width="100%"),
+            aria_label="Main",
+            style={"width": "100%"},
+        ),
+        rx.spacer(),
+        rx.vstack(
+            rx.text(AuthState.user_email, size="2", color="var(--gray-11)", trim="both"),
+            rx.button("Sign out", variant="soft", size="2", on_click=AuthState.sign_out, width="100%"),
+            width="100%",
+            spacing="2",
+        ),
+        width="220px",
+        min_width="220px",
+        height="100vh",
+        padding="16px",
+        border_right="1px solid var(--gray-5)",
+        position="sticky",
+        top="0",
+        background="var(--gray-2)",
+    )
+
+
+def page(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+    """A signed-in page: sidebar + a main area with an ``<h1>`` title, optional actions, content."""
+    return rx.hstack(
+        sidebar(),
+        rx.el.main(
+            rx.vstack(
+                rx.hstack(rx.heading(title, size="7", as_="h1"), rx.spacer(), actions or rx.fragment(), width="100%", align="center"),
+                *children,
+                spacing="4",
+                width="100%",
+                max_width="1100px",
+                padding="24px 32px",
+            ),
+            style={"flex": "1", "minWidth": "0"},
+        ),
+        spacing="0",
+        align="start",
+        width="100%",
+        min_height="100vh",
+    )

@@ -1,0 +1,102 @@
+"""The agent run: streamed events, stored messages and runs, failures and cancellation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from backend.accounts.actor import Actor
+from backend.agents.service import create_agent
+from backend.chat.service import create_conversation, get_messages
+from backend.connections.service import create_connection
+from backend.db import session_scope
+from backend.models import BlueprintFields, Run
+from backend.runtime.events import RunDone, RunFailed, RunStarted, TextDelta, UsageReport
+from backend.runtime.run import RunRejected, run_agent
+
+
+def _conversation(actor: Actor, base_url: str, api_key: str | None, model: str = "test-model") -> str:
+    with session_scope() as s:
+        conn = create_connection(
+            actor=actor, name="Local", provider="openai_compatible", api_key=api_key, base_url=base_url, session=s
+        )
+        fields = BlueprintFields(name="Echo", connection_id=conn.id, model=model, instructions="Be brief.")
+        agent_id = create_agent(actor=actor, fields=fields, session=s)
+        return create_conversation(actor=actor, agent_id=agent_id, session=s).id
+
+
+async def _collect(actor: Actor, conv_id: str, text: str) -> list[object]:
+    return [e async for e in run_agent(actor=actor, conversation_id=conv_id, user_text=text)]
+
+
+async def test_streamed_reply_is_stored_with_tokens_cost_and_latency(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+    events = await _collect(actor, conv, "Hello there")
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunDone)
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 1
+    (usage,) = [e for e in events if isinstance(e, UsageReport)]
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert events[-1].status == "succeeded"
+    with session_scope() as s:
+        messages = get_messages(actor=actor, conversation_id=conv, session=s)
+        run = s.get(Run, events[0].run_id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].content == "".join(deltas)
+    assert messages[1].completion_tokens == usage.completion_tokens
+    assert run is not None and run.status == "succeeded" and run.latency_ms is not None
+    assert run.cost_note  # unknown custom model: counted as $0 with a note
+    assert run.cost_usd == 0
+
+
+async def test_history_is_sent_on_the_second_turn(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+    await _collect(actor, conv, "first question")
+    await _collect(actor, conv, "second question")
+    sent = llm_server.chat_requests[-1].json["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[1]["content"] == "first question" and sent[-1]["content"] == "second question"
+
+
+async def test_provider_error_is_a_failed_run_and_keeps_the_users_message(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    conv = _conversation(actor, llm_server.base_url, "sk-wrong-0000000000000000000")
+    events = await _collect(actor, conv, "will this work?")
+    (failed,) = [e for e in events if isinstance(e, RunFailed)]
+    assert failed.kind == "auth" and "sk-wrong" not in failed.message
+    assert events[-1].status == "failed"
+    with session_scope() as s:
+        messages = get_messages(actor=actor, conversation_id=conv, session=s)
+        run = s.exec(select(Run).where(Run.conversation_id == conv)).one()
+    assert messages[0].content == "will this work?"
+    assert messages[-1].run_status == "failed" and messages[-1].error
+    assert run.status == "failed" and run.error
+
+
+async def test_server_error_is_recorded(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+    llm_server.fail_next(500)
+    events = await _collect(actor, conv, "hi")
+    assert any(isinstance(e, RunFailed) for e in events) and events[-1].status == "failed"
+
+
+async def test_stop_keeps_partial_answer_and_marks_cancelled(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    llm_server.chunk_delay_ms = 30
+    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+    gen = run_agent(actor=actor, conversation_id=conv, user_text="long answer please")
+    started = await gen.__anext__()
+    first = await gen.__anext__()
+    assert isinstance(first, TextDelta)
+    await gen.aclose()
+    with session_scope() as s:
+        run = s.get(Run, started.run_id)
+        messages = get_messages(actor=actor, conversation_id=conv, session=s)
+    assert run is not None and run.status == "cancelled"
+    assert messages[0].content == "long answer please" and messages[-1].content.startswith(first.text)
+
+
+async def test_empty_message_is_rejected_before_anything_is_stored(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
+    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+    with pytest.raises(RunRejected):
+        await _collect(actor, conv, "   ")
+    with session_scope() as s:
+        assert get_messages(actor=actor, conversation_id=conv, session=s) == []
