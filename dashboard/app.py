@@ -11,6 +11,9 @@ from backend.db import migrate
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
+from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
+from dashboard.chat.page import ChatState, chat_page
+from dashboard.connections.page import ConnectionsState, connections_page
 from dashboard.shell.auth import AuthState
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,16 @@ app.register_lifespan_task(_startup)
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
 app.add_page(signin_page, route="/signin", title="Sign in · Agent Hub",
-             on_load=[AuthFormState.reset, AuthState.redirect_if_signed_in])
+             on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in])
 app.add_page(signup_page, route="/signup", title="Sign up · Agent Hub",
-             on_load=[AuthFormState.reset, AuthState.redirect_if_signed_in])
+             on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in])
+
+
+def _private(component, route: str, title: str, state_load) -> None:  # type: ignore[no-untyped-def]
+    app.add_page(component, route=route, title=f"{title} · Agent Hub", on_load=[AuthState.require_login, state_load])
+
+
+_private(agents_page, "/agents", "Agents", AgentsState.load)
+_private(agent_edit_page, "/agents/[agent_id]", "Agent builder", BuilderState.load)
+_private(chat_page, "/chat", "Chat", ChatState.load)
+_private(connections_page, "/connections", "Connections", ConnectionsState.load)

@@ -72,7 +72,7 @@ class AuthFormState(rx.State):
         return rx.redirect("/connections")
 
     @rx.event
-    def reset(self) -> None:  # type: ignore[override]
+    def clear_errors(self) -> None:
         """Clear errors when a form page opens."""
         self._clear()
 
