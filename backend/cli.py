@@ -38,8 +38,12 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
         user, _token = sign_up(email=DEMO_EMAIL, password=DEMO_PASSWORD, session=session)
         actor = Actor(user_id=user.id, workspace_id=user.workspace_id)
         conn = create_connection(
-            actor=actor, name="Local Ollama", provider="openai_compatible", api_key=None,
-            base_url=args.base_url, session=session,
+            actor=actor,
+            name="Local Ollama",
+            provider="openai_compatible",
+            api_key=None,
+            base_url=args.base_url,
+            session=session,
         )
         for template in list_templates(session=session)[:3]:
             fields = fields_from_template(slug=template.slug, session=session)

@@ -37,9 +37,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "AGENTHUB_DATABASE_URL")
     )
-    redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("REDIS_URL", "AGENTHUB_REDIS_URL")
-    )
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "AGENTHUB_REDIS_URL"))
     master_keys: str | None = None
     session_ttl_hours: int = 24 * 14
     signin_attempts_per_minute: int = 5

@@ -36,10 +36,18 @@ app = rx.App(api_transformer=api)
 app.register_lifespan_task(_startup)
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
-app.add_page(signin_page, route="/signin", title="Sign in · Agent Hub",
-             on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in])
-app.add_page(signup_page, route="/signup", title="Sign up · Agent Hub",
-             on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in])
+app.add_page(
+    signin_page,
+    route="/signin",
+    title="Sign in · Agent Hub",
+    on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in],
+)
+app.add_page(
+    signup_page,
+    route="/signup",
+    title="Sign up · Agent Hub",
+    on_load=[AuthFormState.clear_errors, AuthState.redirect_if_signed_in],
+)
 
 
 def _private(component, route: str, title: str, state_load) -> None:  # type: ignore[no-untyped-def]

@@ -71,7 +71,9 @@ def make_actor() -> Callable[[], object]:
 
     def make() -> Actor:
         with session_scope() as session:
-            user, _ = sign_up(email=f"u{uuid.uuid4().hex[:12]}@example.com", password="correct horse battery", session=session)
+            user, _ = sign_up(
+                email=f"u{uuid.uuid4().hex[:12]}@example.com", password="correct horse battery", session=session
+            )
         return Actor(user_id=user.id, workspace_id=user.workspace_id)
 
     return make

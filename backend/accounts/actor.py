@@ -35,9 +35,7 @@ def require_member(actor: Actor, session: Session) -> str:
         PermissionDenied: the user is not a member of the workspace.
     """
     row = session.exec(
-        select(Membership).where(
-            Membership.workspace_id == actor.workspace_id, Membership.user_id == actor.user_id
-        )
+        select(Membership).where(Membership.workspace_id == actor.workspace_id, Membership.user_id == actor.user_id)
     ).first()
     if row is None:
         raise PermissionDenied("You are not a member of this workspace.")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.config import get_settings
 from backend.models import Membership, User, UserPublic, Workspace
@@ -55,14 +55,15 @@ def sign_up(*, email: str, password: str, session: Session) -> tuple[UserPublic,
         raise AuthError("An account with this email already exists. Sign in instead.", "email")
     user = User(email=email, password_hash=passwords.hash_password(password))
     workspace = Workspace(name=f"{email.split('@')[0]}'s workspace", owner_id=user.id)
-    session.add(user)
-    session.flush()
-    session.add(workspace)
-    session.flush()
-    session.add(Membership(workspace_id=workspace.id, user_id=user.id, role="owner"))
     try:
-        session.flush()
-    except IntegrityError as exc:  # a concurrent sign-up with the same email
+        with session.begin_nested():  # a concurrent sign-up with the same email loses here
+            session.add(user)
+            session.flush()
+            session.add(workspace)
+            session.flush()
+            session.add(Membership(workspace_id=workspace.id, user_id=user.id, role="owner"))
+            session.flush()
+    except IntegrityError as exc:
         raise AuthError("An account with this email already exists. Sign in instead.", "email") from exc
     token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session)
     return _public(user, workspace), token
@@ -124,9 +125,9 @@ def user_for_token(*, token: str, session: Session) -> UserPublic | None:
 def _personal_workspace(user_id: str, session: Session) -> Workspace:
     row = session.exec(
         select(Workspace)
-        .join(Membership, Membership.workspace_id == Workspace.id)
+        .join(Membership, col(Membership.workspace_id) == col(Workspace.id))
         .where(Membership.user_id == user_id)
-        .order_by(Workspace.personal.desc(), Workspace.created_at)  # type: ignore[attr-defined]
+        .order_by(col(Workspace.personal).desc(), col(Workspace.created_at))
     ).first()
     if row is None:
         raise AuthError("Your account has no workspace.", None)

@@ -30,15 +30,19 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
     Returns:
         ``{field: message}``, empty when valid. Rules: name 1-80 characters; a model chosen from
         one of the workspace's connections; temperature 0-2; max output tokens 1-32768;
-        at most 6 conversation starters of at most 200 characters.
+        at most 6 conversation starters of at most 200 characters; avatar at most 16 characters.
+        Runs on the raw form input (build it with ``BlueprintFields.model_construct`` to skip
+        pydantic's own length checks), so over-long fields come back as messages, not exceptions.
     """
     errors: dict[str, str] = {}
     if not fields.name.strip():
         errors["name"] = "Give the agent a name."
-    elif len(fields.name) > 80:
+    elif len(fields.name.strip()) > 80:
         errors["name"] = "Names are at most 80 characters."
     if len(fields.description) > 500:
         errors["description"] = "Descriptions are at most 500 characters."
+    if len(fields.avatar) > 16:
+        errors["avatar"] = "Use one emoji (at most 16 characters)."
     if not fields.connection_id:
         errors["connection_id"] = "Choose a connection for the model."
     else:
@@ -47,11 +51,14 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
             errors["connection_id"] = "That connection no longer exists."
     if not fields.model.strip():
         errors["model"] = "Choose or type a model."
+    elif len(fields.model.strip()) > 200:
+        errors["model"] = "Model names are at most 200 characters."
     if not 0 <= fields.temperature <= 2:
         errors["temperature"] = "Temperature must be between 0 and 2."
     if not 1 <= fields.max_tokens <= MAX_OUTPUT_TOKENS:
         errors["max_tokens"] = f"Max output tokens must be between 1 and {MAX_OUTPUT_TOKENS}."
-    if len(fields.starters) > MAX_STARTERS or any(len(s) > 200 for s in fields.starters):
+    starters = [s.strip() for s in fields.starters if s.strip()]
+    if len(starters) > MAX_STARTERS or any(len(s) > 200 for s in starters):
         errors["starters"] = f"Up to {MAX_STARTERS} starters of at most 200 characters each."
     if len(fields.instructions) > 20000:
         errors["instructions"] = "Instructions are at most 20,000 characters."
@@ -95,9 +102,9 @@ def create_agent(*, actor: Actor, fields: BlueprintFields, session: Session) -> 
         PermissionDenied: the actor is not a member of the workspace.
     """
     require_member(actor, session)
-    fields = _clean(fields)
     if errors := validate_blueprint(fields, actor=actor, session=session):
         raise BlueprintInvalid(errors)
+    fields = _clean(fields)
     agent = Agent(workspace_id=actor.workspace_id, current_version=1, created_by=actor.user_id)
     session.add(agent)
     session.flush()
@@ -115,9 +122,9 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
         BlueprintInvalid, NotFound, PermissionDenied.
     """
     agent = _agent(actor, agent_id, session)
-    fields = _clean(fields)
     if errors := validate_blueprint(fields, actor=actor, session=session):
         raise BlueprintInvalid(errors)
+    fields = _clean(fields)
     agent.current_version += 1
     agent.updated_at = utcnow()
     return _write_version(agent, fields, actor, note or "Saved", session)
@@ -170,7 +177,8 @@ def list_agents(*, actor: Actor, session: Session) -> list[AgentSummary]:
         select(Agent, BlueprintVersion)
         .join(
             BlueprintVersion,
-            (BlueprintVersion.agent_id == Agent.id) & (BlueprintVersion.version == Agent.current_version),
+            (col(BlueprintVersion.agent_id) == col(Agent.id))
+            & (col(BlueprintVersion.version) == col(Agent.current_version)),
         )
         .where(Agent.workspace_id == actor.workspace_id, col(Agent.deleted_at).is_(None))
         .order_by(col(Agent.updated_at).desc())

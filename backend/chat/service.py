@@ -127,12 +127,12 @@ def delete_conversation(*, actor: Actor, conversation_id: str, session: Session)
     session.flush()
 
 
-def append_message(*, conversation: Conversation, role: str, content: str, run_id: str | None, session: Session) -> Message:
+def append_message(
+    *, conversation: Conversation, role: str, content: str, run_id: str | None, session: Session
+) -> Message:
     """Append a message at the next position and touch the conversation's ``updated_at``."""
     last = session.exec(select(func.max(Message.position)).where(Message.conversation_id == conversation.id)).one()
-    msg = Message(
-        conversation_id=conversation.id, position=(last or 0) + 1, role=role, content=content, run_id=run_id
-    )
+    msg = Message(conversation_id=conversation.id, position=(last or 0) + 1, role=role, content=content, run_id=run_id)
     session.add(msg)
     session.flush()
     return msg

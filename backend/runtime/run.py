@@ -77,7 +77,9 @@ def _finish(
         conv = get_conversation(actor=actor, conversation_id=started.conversation_id, session=session)
         message_id = None
         if text:
-            message_id = append_message(conversation=conv, role="assistant", content=text, run_id=run.id, session=session).id
+            message_id = append_message(
+                conversation=conv, role="assistant", content=text, run_id=run.id, session=session
+            ).id
         run.status, run.error, run.finished_at = status, error, utcnow()
         run.provider = provider or run.provider
         if usage is not None:
@@ -89,7 +91,9 @@ def _finish(
             run.latency_ms = int((utcnow() - run.created_at).total_seconds() * 1000)
         if message_id is None and status != "succeeded":
             # Keep the failure visible in the conversation, tied to its run.
-            message_id = append_message(conversation=conv, role="assistant", content="", run_id=run.id, session=session).id
+            message_id = append_message(
+                conversation=conv, role="assistant", content="", run_id=run.id, session=session
+            ).id
         session.add(run)
         return message_id
 
@@ -120,7 +124,9 @@ async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> As
     began = time.perf_counter()
     try:
         if not blueprint.connection_id:
-            raise completion.GatewayError("bad_request", "This agent has no connection. Pick a model in the builder.", None)
+            raise completion.GatewayError(
+                "bad_request", "This agent has no connection. Pick a model in the builder.", None
+            )
         with session_scope() as session:
             creds = resolve_credentials(actor=actor, connection_id=blueprint.connection_id, session=session)
         provider = creds.provider
@@ -155,14 +161,18 @@ async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> As
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
-        message_id = _finish(actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider)
+        message_id = _finish(
+            actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider
+        )
         finished = True
         yield RunFailed(exc.kind, reason)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)
         reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id = _finish(actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider)
+        message_id = _finish(
+            actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider
+        )
         finished = True
         yield RunFailed("internal", reason)
         yield RunDone(started.run_id, "failed", message_id)
@@ -170,4 +180,12 @@ async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> As
         if not finished:
             elapsed = int((time.perf_counter() - began) * 1000)
             log.info("run %s cancelled after %d ms", started.run_id, elapsed)
-            _finish(actor, started, status="cancelled", text="".join(parts), usage=usage, error="Stopped by the user.", provider=provider)
+            _finish(
+                actor,
+                started,
+                status="cancelled",
+                text="".join(parts),
+                usage=usage,
+                error="Stopped by the user.",
+                provider=provider,
+            )

@@ -33,7 +33,9 @@ class AuthFormState(rx.State):
 
     def _next_url(self) -> str:
         target = self.router.url.query_parameters.get("next", "/agents")
-        return target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/agents"
+        return (
+            target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/agents"
+        )
 
     @rx.event
     async def submit_sign_in(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -59,11 +61,13 @@ class AuthFormState(rx.State):
         """Create the account and its personal workspace, then sign in."""
         self._clear()
         if form.get("password") != form.get("confirm"):
-            self.password_error = "The passwords do not match."
+            self.password_error = "The passwords do not match."  # noqa: S105  (a message, not a secret)
             return None
         try:
             with session_scope() as session:
-                _, token = sign_up(email=str(form.get("email", "")), password=str(form.get("password", "")), session=session)
+                _, token = sign_up(
+                    email=str(form.get("email", "")), password=str(form.get("password", "")), session=session
+                )
         except AuthError as exc:
             self._show(exc)
             return None
@@ -101,9 +105,17 @@ def signin_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
             banner(AuthFormState.form_error),
-            text_field("Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error),
-            text_field("Password", "password", type="password", auto_complete="current-password", required=True,
-                       error=AuthFormState.password_error),
+            text_field(
+                "Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error
+            ),
+            text_field(
+                "Password",
+                "password",
+                type="password",
+                auto_complete="current-password",
+                required=True,
+                error=AuthFormState.password_error,
+            ),
             rx.button("Sign in", type="submit", width="100%", size="3"),
             spacing="3",
             width="100%",
@@ -120,9 +132,18 @@ def signup_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
             banner(AuthFormState.form_error),
-            text_field("Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error),
-            text_field("Password", "password", type="password", auto_complete="new-password", required=True,
-                       error=AuthFormState.password_error, hint="At least 10 characters."),
+            text_field(
+                "Email", "email", type="email", auto_complete="email", required=True, error=AuthFormState.email_error
+            ),
+            text_field(
+                "Password",
+                "password",
+                type="password",
+                auto_complete="new-password",
+                required=True,
+                error=AuthFormState.password_error,
+                hint="At least 10 characters.",
+            ),
             text_field("Confirm password", "confirm", type="password", auto_complete="new-password", required=True),
             rx.button("Create account", type="submit", width="100%", size="3"),
             spacing="3",

@@ -27,7 +27,9 @@ def labelled(label: str, control: rx.Component, control_id: str, *, error: Any =
 
 def text_field(label: str, control_id: str, *, error: Any = "", hint: str = "", **props: Any) -> rx.Component:
     """A labelled ``rx.input`` with ``id``/``name`` = ``control_id``."""
-    return labelled(label, rx.input(id=control_id, name=control_id, width="100%", **props), control_id, error=error, hint=hint)
+    return labelled(
+        label, rx.input(id=control_id, name=control_id, width="100%", **props), control_id, error=error, hint=hint
+    )
 
 
 def banner(message: Any, *, kind: str = "error") -> rx.Component:

@@ -59,7 +59,13 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
         sidebar(),
         rx.el.main(
             rx.vstack(
-                rx.hstack(rx.heading(title, size="7", as_="h1"), rx.spacer(), actions or rx.fragment(), width="100%", align="center"),
+                rx.hstack(
+                    rx.heading(title, size="7", as_="h1"),
+                    rx.spacer(),
+                    actions or rx.fragment(),
+                    width="100%",
+                    align="center",
+                ),
                 *children,
                 spacing="4",
                 width="100%",

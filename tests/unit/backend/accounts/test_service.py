@@ -60,7 +60,9 @@ def test_sign_in_and_sign_out() -> None:
     with session_scope() as s:
         sign_up(email=email, password="a long password", session=s)
     with session_scope() as s:
-        user, token = sign_in(email=email, password="a long password", ip="10.0.0.1", session=s, throttle=SignInThrottle())
+        user, token = sign_in(
+            email=email, password="a long password", ip="10.0.0.1", session=s, throttle=SignInThrottle()
+        )
     with session_scope() as s:
         assert user_for_token(token=token, session=s) is not None
         sign_out(token=token, session=s)

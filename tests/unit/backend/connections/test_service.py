@@ -60,7 +60,12 @@ def test_edit_keeps_the_stored_key_unless_a_new_one_is_typed(actor: Actor) -> No
     with session_scope() as s:
         assert resolve_credentials(actor=actor, connection_id=conn_id, session=s).api_key == KEY
         updated = update_connection(
-            actor=actor, connection_id=conn_id, name="Renamed", base_url=None, api_key="sk-new-key-99999999zzzz", session=s
+            actor=actor,
+            connection_id=conn_id,
+            name="Renamed",
+            base_url=None,
+            api_key="sk-new-key-99999999zzzz",
+            session=s,
         )
     assert updated.name == "Renamed" and updated.key_hint.endswith("zzzz")
 
