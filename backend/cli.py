@@ -1,4 +1,4 @@
-"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``."""
+"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``rotate-master-key``."""
 
 from __future__ import annotations
 
@@ -67,6 +67,19 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rotate_master_key(_args: argparse.Namespace) -> int:
+    """Re-wrap every stored secret under the first key of AGENTHUB_MASTER_KEYS."""
+    from backend.connections.rotation import rotate_connection_secrets
+    from backend.security.keys import get_vault
+
+    migrate()
+    vault = get_vault()
+    with session_scope() as session:
+        count = rotate_connection_secrets(vault=vault, session=session)
+    print(f"Re-wrapped {count} secret(s) under the current master key.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agenthub`` console script. Returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -81,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cu.add_argument("email")
     cu.add_argument("password")
     cu.set_defaults(func=_cmd_create_user)
+    sub.add_parser(
+        "rotate-master-key", help="re-wrap stored secrets under the first key of AGENTHUB_MASTER_KEYS"
+    ).set_defaults(func=_cmd_rotate_master_key)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
