@@ -91,7 +91,7 @@ def alembic_config(url: str | None = None) -> Any:
 
 
 def migrate(url: str | None = None) -> None:
-    """Apply every pending Alembic migration (``agenthub migrate`` and app start call this)."""
+    """Apply every pending Alembic migration on every branch (``agenthub migrate`` and app start)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")

@@ -41,12 +41,12 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 def test_upgrade_downgrade_upgrade(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
     engine = get_engine(fresh_url)
     assert TABLES <= set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM templates")).scalar_one() >= 6
     command.downgrade(cfg, "base")
     assert not TABLES & set(sa.inspect(engine).get_table_names())
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
     assert TABLES <= set(sa.inspect(engine).get_table_names())
