@@ -85,7 +85,9 @@ def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
-                rx.hstack(rx.text("🧩", size="6"), rx.heading("Agent Hub", size="6"), spacing="2"),
+                rx.hstack(
+                    rx.icon("blocks", size=26, color="var(--accent-9)"), rx.heading("Agent Hub", size="6"), spacing="2"
+                ),
                 rx.heading(title, size="5", as_="h1"),
                 form,
                 footer,

@@ -29,7 +29,12 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 def sidebar() -> rx.Component:
     """Brand, navigation links and the signed-in user with a Sign out button."""
     return rx.vstack(
-        rx.hstack(rx.text("🧩", size="5"), rx.heading("Agent Hub", size="5"), spacing="2", padding_bottom="12px"),
+        rx.hstack(
+            rx.icon("blocks", size=22, color="var(--accent-9)"),
+            rx.heading("Agent Hub", size="5"),
+            spacing="2",
+            padding_bottom="12px",
+        ),
         rx.el.nav(
             rx.vstack(*[_nav_link(*item) for item in NAV], spacing="1", width="100%"),
             aria_label="Main",
