@@ -1,31 +1,11 @@
-"""Agent builder pages (placeholder until the pages land)."""
+"""Agent builder pages: ``/agents`` (list + template gallery) and ``/agents/[agent_id]`` (the form).
 
-import reflex as rx
+``dashboard/app.py`` imports the states and page functions from here.
+"""
 
-from dashboard.shell.layout import page
+from dashboard.builder.edit_page import agent_edit_page
+from dashboard.builder.list_page import agents_page
+from dashboard.builder.list_state import AgentsState
+from dashboard.builder.state import BuilderState
 
-
-class AgentsState(rx.State):
-    """List page state."""
-
-    @rx.event
-    async def load(self) -> None:
-        """on_load."""
-
-
-class BuilderState(rx.State):
-    """Edit page state."""
-
-    @rx.event
-    async def load(self) -> None:
-        """on_load."""
-
-
-def agents_page() -> rx.Component:
-    """/agents."""
-    return page("Agents")
-
-
-def agent_edit_page() -> rx.Component:
-    """/agents/[agent_id]."""
-    return page("Edit agent")
+__all__ = ["AgentsState", "BuilderState", "agent_edit_page", "agents_page"]

@@ -1,0 +1,192 @@
+"""``/agents``: the workspace's agents and the template gallery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from dashboard.builder.components import avatar, link_button
+from dashboard.builder.list_state import AgentsState
+from dashboard.shell.forms import banner
+from dashboard.shell.layout import page
+
+GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(300px, 1fr))", "gap": "16px"}
+
+
+def _delete_dialog(agent: Any) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Delete", variant="ghost", color_scheme="red", size="2", aria_label="Delete " + agent.name)
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete " + agent.name + "?"),
+            rx.alert_dialog.description(
+                "The agent disappears from your workspace and can no longer be chatted with.", size="2"
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Delete", color_scheme="red", on_click=AgentsState.delete(agent.id, agent.name))  # type: ignore[operator]
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="420px",
+        ),
+    )
+
+
+def _agent_card(agent: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                avatar(agent.avatar),
+                rx.vstack(
+                    rx.heading(agent.name, size="4", as_="h3", trim="both"),
+                    rx.hstack(
+                        rx.badge(agent.model, variant="soft", color_scheme="gray"),
+                        rx.badge("v" + agent.version.to_string(), variant="outline"),
+                        spacing="2",
+                        wrap="wrap",
+                    ),
+                    spacing="2",
+                    min_width="0",
+                ),
+                spacing="3",
+                align="center",
+            ),
+            rx.text(
+                rx.cond(agent.description != "", agent.description, "No description."),
+                size="2",
+                color="var(--gray-11)",
+                style={
+                    "display": "-webkit-box",
+                    "WebkitLineClamp": "2",
+                    "WebkitBoxOrient": "vertical",
+                    "overflow": "hidden",
+                },
+            ),
+            rx.spacer(),
+            rx.hstack(
+                link_button("Open in builder", "/agents/" + agent.id, aria_label="Open in builder: " + agent.name),
+                link_button(
+                    "Chat",
+                    "/chat?agent=" + agent.id,
+                    icon="message_square",
+                    variant="outline",
+                    aria_label="Chat with " + agent.name,
+                ),
+                rx.spacer(),
+                _delete_dialog(agent),
+                width="100%",
+                align="center",
+                spacing="2",
+            ),
+            spacing="3",
+            height="100%",
+        ),
+        role="article",
+        aria_label=agent.name,
+    )
+
+
+def _template_card(tpl: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                avatar(tpl.avatar, size="36px"),
+                rx.vstack(
+                    rx.heading(tpl.name, size="3", as_="h3"),
+                    rx.badge(tpl.category, variant="soft", size="1"),
+                    spacing="1",
+                ),
+                spacing="3",
+                align="center",
+            ),
+            rx.text(tpl.description, size="2", color="var(--gray-11)"),
+            rx.spacer(),
+            link_button(
+                "Use template", "/agents/new?template=" + tpl.slug, size="1", aria_label="Use template: " + tpl.name
+            ),
+            spacing="3",
+            height="100%",
+        ),
+        role="article",
+        aria_label=tpl.name + " template",
+    )
+
+
+def _no_connection_callout() -> rx.Component:
+    return rx.cond(
+        AgentsState.loaded & ~AgentsState.has_connections,
+        rx.callout(
+            rx.hstack(
+                rx.text("Add a connection first so your agent has a model."),
+                rx.link("Add a connection", href="/connections"),
+                spacing="2",
+                wrap="wrap",
+            ),
+            icon="plug",
+            color_scheme="amber",
+            width="100%",
+        ),
+        rx.fragment(),
+    )
+
+
+def _agents_section() -> rx.Component:
+    empty = rx.card(
+        rx.vstack(
+            rx.text("🤖", size="7", aria_hidden="true"),
+            rx.heading("No agents yet", size="4", as_="h3"),
+            rx.text(
+                "Create one from scratch with New agent, or start from a template below.",
+                size="2",
+                color="var(--gray-11)",
+            ),
+            align="center",
+            spacing="2",
+            padding="16px",
+        ),
+        width="100%",
+    )
+    return rx.vstack(
+        rx.heading("Your agents", size="5", as_="h2"),
+        rx.cond(
+            ~AgentsState.loaded,
+            rx.hstack(rx.spinner(), rx.text("Loading agents…", size="2"), spacing="2"),
+            rx.cond(
+                AgentsState.agents.length() > 0,  # type: ignore[attr-defined]
+                rx.box(rx.foreach(AgentsState.agents, _agent_card), style=GRID, width="100%"),
+                empty,
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def agents_page() -> rx.Component:
+    """``/agents``: agent cards (open, chat, delete), a New agent button and the template gallery."""
+    return page(
+        "Agents",
+        banner(AgentsState.error),
+        banner(AgentsState.notice, kind="success"),
+        _no_connection_callout(),
+        _agents_section(),
+        rx.vstack(
+            rx.heading("Start from a template", size="5", as_="h2"),
+            rx.text(
+                "Prefilled instructions, settings and starters — pick a model and save.",
+                size="2",
+                color="var(--gray-11)",
+            ),
+            rx.box(rx.foreach(AgentsState.templates, _template_card), style=GRID, width="100%"),
+            spacing="3",
+            width="100%",
+            padding_top="8px",
+        ),
+        actions=link_button("New agent", "/agents/new", icon="plus", variant="solid"),
+    )

@@ -1,0 +1,88 @@
+"""State of the ``/agents`` page: the workspace's agents and the template gallery."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+from backend.accounts.actor import NotFound, PermissionDenied
+from backend.agents.service import delete_agent, list_agents, list_templates
+from backend.connections.service import list_connections
+from backend.db import session_scope
+from dashboard.shell.auth import require_actor
+
+
+@dataclasses.dataclass
+class AgentCard:
+    """One agent of the list page."""
+
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    avatar: str = ""
+    model: str = ""
+    version: int = 1
+
+
+@dataclasses.dataclass
+class TemplateCard:
+    """One card of the template gallery."""
+
+    slug: str = ""
+    name: str = ""
+    category: str = ""
+    description: str = ""
+    avatar: str = ""
+
+
+class AgentsState(rx.State):
+    """``/agents``: the workspace's agents, the template gallery and whether any connection exists."""
+
+    agents: list[AgentCard] = []
+    templates: list[TemplateCard] = []
+    has_connections: bool = True
+    loaded: bool = False
+    error: str = ""
+    notice: str = ""
+
+    def _refresh(self, actor: Any) -> None:
+        with session_scope() as session:
+            rows = list_agents(actor=actor, session=session)
+            self.templates = [
+                TemplateCard(t.slug, t.name, t.category, t.description, t.avatar)
+                for t in list_templates(session=session)
+            ]
+            self.has_connections = bool(list_connections(actor=actor, session=session))
+        self.agents = [AgentCard(a.id, a.name, a.description, a.avatar, a.model, a.current_version) for a in rows]
+
+    @rx.event
+    async def load(self) -> None:
+        """``on_load``: fetch the agents, templates and connection count."""
+        self.error = self.notice = ""
+        actor = await require_actor(self)
+        if actor is None:
+            return
+        try:
+            self._refresh(actor)
+        except PermissionDenied:
+            self.error = "You are not a member of this workspace."
+        self.loaded = True
+
+    @rx.event
+    async def delete(self, agent_id: str, name: str):  # type: ignore[no-untyped-def]
+        """Delete an agent (after the confirmation dialog) and refresh the list."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        self.error = self.notice = ""
+        try:
+            with session_scope() as session:
+                delete_agent(actor=actor, agent_id=agent_id, session=session)
+        except (NotFound, PermissionDenied) as exc:
+            self.error = str(exc) or "That agent could not be deleted."
+        else:
+            self.notice = f"Deleted {name}."
+        self._refresh(actor)
+        return None
