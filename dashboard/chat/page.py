@@ -1,18 +1,79 @@
-"""Chat page (placeholder until the page lands)."""
+"""``/chat``: pick an agent and chat with it; replies stream in token by token.
+
+``/chat?agent=<id>`` preselects an agent and ``/chat?c=<conversation id>`` opens a conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
+from dashboard.chat.components import composer, message_list
+from dashboard.chat.sidebar import conversation_column
+from dashboard.chat.state import ChatState
+from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
 
+S: Any = ChatState  # class attributes are Vars at render time
 
-class ChatState(rx.State):
-    """Page state."""
+__all__ = ["ChatState", "chat_page"]
 
-    @rx.event
-    async def load(self) -> None:
-        """on_load."""
+
+def _no_agents() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.text("🤖", size="9", aria_hidden="true"),
+            rx.heading("No agents yet", size="5", as_="h2"),
+            rx.text("Create an agent first, then come back here to chat with it.", color="var(--gray-11)"),
+            rx.link(rx.button("Create an agent"), href="/agents"),
+            align="center",
+            spacing="3",
+        ),
+        width="100%",
+        padding="64px 0",
+    )
+
+
+def _chat() -> rx.Component:
+    header = rx.hstack(
+        rx.text(S.agent_avatar, size="5", aria_hidden="true"),
+        rx.heading(S.agent_name, size="4", as_="h2"),
+        rx.text(S.conversation_info, size="2", color="var(--gray-11)"),
+        align="center",
+        spacing="2",
+        width="100%",
+        padding_bottom="8px",
+        border_bottom="1px solid var(--gray-4)",
+    )
+    main = rx.vstack(
+        header,
+        message_list(),
+        banner(S.error),
+        composer(),
+        spacing="3",
+        height="100%",
+        min_width="0",
+        flex="1",
+    )
+    return rx.hstack(
+        conversation_column(),
+        main,
+        spacing="4",
+        width="100%",
+        height="calc(100vh - 112px)",
+        min_height="480px",
+        align="stretch",
+    )
 
 
 def chat_page() -> rx.Component:
-    """/chat."""
-    return page("Chat")
+    """``/chat``: conversations on the left, the open conversation and the composer on the right."""
+    return page(
+        "Chat",
+        rx.cond(
+            S.loaded,
+            rx.cond(S.agents.length() == 0, _no_agents(), _chat()),
+            rx.center(rx.spinner(size="3"), width="100%", padding="64px 0"),
+        ),
+    )

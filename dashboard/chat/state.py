@@ -1,0 +1,324 @@
+"""State of the chat page: the agent picker, past conversations, messages and the streamed reply.
+
+Only plain data lives in state (dataclasses, strings, numbers). The run generator stays local to
+the background handler :meth:`ChatState.stream_reply`; figures under each reply are reloaded from
+the database when a run ends, so what the page shows is what was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator
+from typing import Any, cast
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from backend.accounts.actor import Actor, NotFound, PermissionDenied
+from backend.agents.service import get_blueprint, list_agents
+from backend.chat.service import (
+    ConversationPublic,
+    MessagePublic,
+    create_conversation,
+    delete_conversation,
+    get_conversation,
+    get_messages,
+    list_conversations,
+)
+from backend.db import session_scope
+from backend.runtime.events import RunEvent, RunStarted, TextDelta
+from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
+from dashboard.chat.format import AgentOption, ChatMessage, ConversationItem, conversation_item, message_item
+from dashboard.shell.auth import require_actor
+
+log = logging.getLogger(__name__)
+FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
+STOP_CHECK_S = 0.25  # how often a quiet stream (slow first token) looks at the Stop flag
+
+
+class ChatState(rx.State):
+    """The chat page."""
+
+    agents: list[AgentOption] = []
+    agent_id: str = ""
+    agent_name: str = ""
+    agent_avatar: str = ""
+    agent_model: str = ""
+    starters: list[str] = []
+    conversations: list[ConversationItem] = []
+    conversation_id: str = ""
+    messages: list[ChatMessage] = []
+    stream_text: str = ""
+    streaming: bool = False
+    stopping: bool = False
+    loaded: bool = False
+    error: str = ""
+    _stop_requested: bool = False
+
+    @rx.var
+    def conversation_info(self) -> str:
+        """``"model test-model · blueprint v2"`` of the open conversation (the agent's model if new)."""
+        for conv in self.conversations:
+            if conv.id == self.conversation_id:
+                return f"model {conv.model} · blueprint v{conv.version}"
+        return f"model {self.agent_model}" if self.agent_model else ""
+
+    # ------------------------------------------------------------------ loading
+    def _pick_agent(self, actor: Actor, agent_id: str) -> None:
+        """Select an agent: its blueprint (name, avatar, starters) and its conversations."""
+        with session_scope() as session:
+            blueprint = get_blueprint(actor=actor, agent_id=agent_id, session=session)
+            convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+            self.agent_name, self.agent_avatar = blueprint.name, blueprint.avatar
+            self.agent_model, self.starters = blueprint.model, list(blueprint.starters)
+        self.agent_id = agent_id
+        self.conversations = [conversation_item(c) for c in convs]
+
+    def _show_messages(self, rows: list[MessagePublic]) -> None:
+        self.messages = [message_item(m) for m in rows]
+
+    def _reset_conversation(self) -> None:
+        self.conversation_id = ""
+        self.messages = []
+        self.stream_text = ""
+
+    @rx.event
+    async def load(self):  # type: ignore[no-untyped-def]
+        """``on_load``: agents, then ``?c=<conversation>`` or ``?agent=<agent>`` (else the first agent)."""
+        actor = await require_actor(self)
+        if actor is None:
+            return None
+        if self.streaming:  # a reload during a reply: keep showing the stream
+            self.loaded = True
+            return None
+        params = self.router.url.query_parameters
+        want_conv, want_agent = str(params.get("c", "") or ""), str(params.get("agent", "") or "")
+        self.error = ""
+        with session_scope() as session:
+            self.agents = [AgentOption(a.id, a.name, a.avatar) for a in list_agents(actor=actor, session=session)]
+            conv_agent = ""
+            if want_conv:
+                try:
+                    conv_agent = get_conversation(actor=actor, conversation_id=want_conv, session=session).agent_id
+                except (NotFound, PermissionDenied):
+                    self.error = "That conversation was not found. It may have been deleted."
+                    want_conv = ""
+        ids = [a.id for a in self.agents]
+        if not ids:
+            self.agent_id, self.conversations, self.loaded = "", [], True
+            self._reset_conversation()
+            return None
+        if conv_agent and conv_agent not in ids:
+            self.error = "The agent of that conversation was deleted."
+            want_conv = ""
+        agent_id = next((a for a in (conv_agent, want_agent, self.agent_id) if a in ids), ids[0])
+        self._pick_agent(actor, agent_id)
+        self._reset_conversation()
+        if want_conv:
+            self.conversation_id = want_conv
+            with session_scope() as session:
+                self._show_messages(get_messages(actor=actor, conversation_id=want_conv, session=session))
+        self.loaded = True
+        return None
+
+    @rx.event
+    async def select_agent(self, agent_id: str):  # type: ignore[no-untyped-def]
+        """Switch agent: its conversations and a new, empty conversation."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        if self.streaming:
+            return None
+        self.error = ""
+        try:
+            self._pick_agent(actor, agent_id)
+        except (NotFound, PermissionDenied):
+            self.error = "That agent no longer exists."
+            return None
+        self._reset_conversation()
+        return _set_url(f"agent={agent_id}")
+
+    @rx.event
+    async def new_conversation(self):  # type: ignore[no-untyped-def]
+        """Start an empty conversation with the selected agent (stored on the first message)."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        if self.streaming:
+            return None
+        self.error = ""
+        self._reset_conversation()
+        return [_set_url(f"agent={self.agent_id}"), rx.set_focus("message")]
+
+    @rx.event
+    async def open_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
+        """Show a past conversation."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        if self.streaming:
+            return None
+        self.error = ""
+        try:
+            with session_scope() as session:
+                rows = get_messages(actor=actor, conversation_id=conversation_id, session=session)
+        except (NotFound, PermissionDenied):
+            self.error = "That conversation was not found. It may have been deleted."
+            return None
+        self.conversation_id, self.stream_text = conversation_id, ""
+        self._show_messages(rows)
+        return _set_url(f"c={conversation_id}")
+
+    @rx.event
+    async def delete_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
+        """Delete a past conversation (after the confirmation dialog)."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        if self.streaming:
+            return None
+        self.error = ""
+        try:
+            with session_scope() as session:
+                delete_conversation(actor=actor, conversation_id=conversation_id, session=session)
+        except (NotFound, PermissionDenied):
+            self.error = "That conversation was already deleted."
+        self.conversations = [c for c in self.conversations if c.id != conversation_id]
+        if conversation_id == self.conversation_id:
+            self._reset_conversation()
+            return _set_url(f"agent={self.agent_id}")
+        return None
+
+    # ----------------------------------------------------------------- sending
+    def _begin(self, text: str):  # type: ignore[no-untyped-def]
+        text = text.strip()
+        if self.streaming or not self.agent_id:
+            return None
+        if not text:
+            self.error = "Type a message first."
+            return None
+        if len(text) > MAX_USER_MESSAGE_CHARS:
+            self.error = f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters."
+            return rx.set_value("message", text)
+        self.error, self.stream_text = "", ""
+        self.streaming, self.stopping, self._stop_requested = True, False, False
+        self.messages = [*self.messages, ChatMessage(id="pending", role="user", content=text)]
+        return cast(Any, ChatState).stream_reply(text)
+
+    @rx.event
+    def send(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Composer submit (Send button or Enter): start a reply to the typed message."""
+        return self._begin(str(form.get("message", "")))
+
+    @rx.event
+    def send_starter(self, text: str):  # type: ignore[no-untyped-def]
+        """A conversation starter was clicked: send it."""
+        return self._begin(text)
+
+    @rx.event
+    def stop(self) -> None:
+        """Stop button: the streaming loop sees the flag and cancels the run."""
+        if self.streaming:
+            self._stop_requested = True
+            self.stopping = True
+
+    @rx.event(background=True)
+    async def stream_reply(self, text: str):  # type: ignore[no-untyped-def]
+        """Run the agent and stream its reply into the page, then reload the stored messages."""
+        async with self:
+            actor = await require_actor(self)
+            conv_id, agent_id = self.conversation_id, self.agent_id
+            if actor is None:
+                self.streaming = False
+        if actor is None:
+            yield rx.redirect("/signin")
+            return
+        error = ""
+        try:
+            if not conv_id:
+                with session_scope() as session:
+                    conv_id = create_conversation(actor=actor, agent_id=agent_id, session=session).id
+                async with self:
+                    self.conversation_id = conv_id
+                yield _set_url(f"c={conv_id}")
+            gen = cast(AsyncGenerator[RunEvent, None], run_agent(actor=actor, conversation_id=conv_id, user_text=text))
+            await self._pump(gen, actor, agent_id)
+        except RunRejected as exc:
+            error = str(exc)
+        except (NotFound, PermissionDenied):
+            error = "This agent or conversation no longer exists."
+        except Exception as exc:  # never leave the page stuck in "streaming"
+            log.exception("chat reply failed")
+            error = f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."
+        rows: list[MessagePublic] | None = None
+        convs: list[ConversationPublic] | None = None
+        try:
+            with session_scope() as session:
+                convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+                if conv_id:
+                    rows = get_messages(actor=actor, conversation_id=conv_id, session=session)
+        except Exception:  # the agent or conversation went away meanwhile: keep what is shown
+            log.exception("reloading the conversation failed")
+        async with self:
+            if rows is not None and self.conversation_id == conv_id:
+                self._show_messages(rows)
+            if convs is not None and self.agent_id == agent_id:
+                self.conversations = [conversation_item(c) for c in convs]
+            self.error, self.stream_text = error, ""
+            self.streaming = self.stopping = self._stop_requested = False
+        yield rx.set_focus("message")
+
+    async def _pump(self, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str) -> None:
+        """Consume the run's events; batch text to the page; on Stop cancel the run.
+
+        The next event is awaited as a task so a quiet stream (slow first token, a hang) can
+        still be stopped: cancelling it, or closing the generator, stores the partial answer
+        and marks the run cancelled.
+        """
+        pending: asyncio.Future[RunEvent] | None = None
+        buffer: list[str] = []
+        last = time.monotonic()
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(gen))
+                done, _ = await asyncio.wait({pending}, timeout=FLUSH_S)
+                if pending in done:
+                    finished, pending = pending, None
+                    try:
+                        event = finished.result()
+                    except StopAsyncIteration:
+                        break
+                    if isinstance(event, TextDelta):
+                        buffer.append(event.text)
+                    elif isinstance(event, RunStarted):  # the message is stored: list its conversation
+                        with session_scope() as session:
+                            convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+                        async with self:
+                            if self.agent_id == agent_id:
+                                self.conversations = [conversation_item(c) for c in convs]
+                now = time.monotonic()
+                if (buffer and now - last >= FLUSH_S) or now - last >= STOP_CHECK_S:
+                    last = now
+                    async with self:
+                        if buffer:
+                            self.stream_text += "".join(buffer)
+                            buffer.clear()
+                        stop = self._stop_requested
+                    if stop:
+                        break
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+            await gen.aclose()
+
+
+def _set_url(query: str) -> EventSpec:
+    """Put the open agent or conversation in the address bar (no navigation, no reload)."""
+    script = f"window.history.replaceState(window.history.state, '', window.location.pathname + '?{query}')"
+    return rx.call_script(script)
