@@ -40,9 +40,12 @@ chromium:
 	  echo "Installing Debian chromium for the end-to-end tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## test: install test dependencies and run the whole suite (unit, integration, end-to-end)
+## test: install test dependencies and run the whole suite (unit, integration, end-to-end).
+## Two pytest processes: Playwright's sync API keeps an event loop running for its session,
+## which async unit tests in the same process cannot share.
 test: install-test chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 test-unit: install-test
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)

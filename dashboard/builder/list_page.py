@@ -8,33 +8,18 @@ import reflex as rx
 
 from dashboard.builder.components import avatar, link_button
 from dashboard.builder.list_state import AgentsState
-from dashboard.shell.forms import banner
+from dashboard.shell.forms import banner, confirm_delete
 from dashboard.shell.layout import page
 
 GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(300px, 1fr))", "gap": "16px"}
 
 
 def _delete_dialog(agent: Any) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button("Delete", variant="ghost", color_scheme="red", size="2", aria_label="Delete " + agent.name)
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + agent.name + "?"),
-            rx.alert_dialog.description(
-                "The agent disappears from your workspace and can no longer be chatted with.", size="2"
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=AgentsState.delete(agent.id, agent.name))  # type: ignore[operator]
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="420px",
-        ),
+    return confirm_delete(
+        rx.button("Delete", variant="ghost", color_scheme="red", size="2", aria_label="Delete " + agent.name),
+        "Delete " + agent.name + "?",
+        "The agent disappears from your workspace and can no longer be chatted with.",
+        AgentsState.delete(agent.id, agent.name),  # type: ignore[operator]
     )
 
 

@@ -8,7 +8,7 @@ import reflex as rx
 
 from dashboard.chat.format import ConversationItem
 from dashboard.chat.state import ChatState
-from dashboard.shell.forms import labelled
+from dashboard.shell.forms import confirm_delete, labelled
 
 S: Any = ChatState  # class attributes are Vars at render time
 
@@ -16,33 +16,18 @@ MUTED = "var(--gray-11)"
 
 
 def _delete_dialog(conv: ConversationItem) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash_2", size=14),
-                variant="ghost",
-                color_scheme="gray",
-                size="1",
-                aria_label="Delete conversation " + conv.title,
-                disabled=S.streaming,
-            )
+    return confirm_delete(
+        rx.icon_button(
+            rx.icon("trash_2", size=14),
+            variant="ghost",
+            color_scheme="gray",
+            size="1",
+            aria_label="Delete conversation " + conv.title,
+            disabled=S.streaming,
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete conversation?"),
-            rx.alert_dialog.description(
-                rx.text("“", conv.title, "” and all its messages will be deleted. This cannot be undone.")
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=S.delete_conversation(conv.id))
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="420px",
-        ),
+        "Delete conversation?",
+        rx.text("“", conv.title, "” and all its messages will be deleted. This cannot be undone."),
+        S.delete_conversation(conv.id),
     )
 
 

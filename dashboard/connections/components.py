@@ -12,7 +12,7 @@ import reflex as rx
 
 from dashboard.connections.rows import ConnectionRow
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState
-from dashboard.shell.forms import text_field
+from dashboard.shell.forms import confirm_delete, text_field
 
 S = ConnectionsState
 MUTED = "var(--gray-11)"
@@ -45,32 +45,19 @@ def status_badge(row: ConnectionRow) -> rx.Component:
 
 def delete_button(row: ConnectionRow) -> rx.Component:
     """ "Delete" with a confirmation dialog."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("trash_2", size=16),
-                "Delete",
-                aria_label="Delete " + row.name,
-                variant="soft",
-                color_scheme="red",
-                size="2",
-            )
+    return confirm_delete(
+        rx.button(
+            rx.icon("trash_2", size=16),
+            "Delete",
+            aria_label="Delete " + row.name,
+            variant="soft",
+            color_scheme="red",
+            size="2",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete “", row.name, "”?"),
-            rx.alert_dialog.description(
-                "The stored key is erased. Agents that use this connection stop working until you "
-                "pick another one. This cannot be undone."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete(row.id))),  # type: ignore[operator]
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
+        rx.text("Delete “", row.name, "”?"),
+        "The stored key is erased. Agents that use this connection stop working until you "
+        "pick another one. This cannot be undone.",
+        S.delete(row.id),  # type: ignore[operator]
     )
 
 

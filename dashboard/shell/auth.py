@@ -56,9 +56,8 @@ class AuthState(rx.State):
             return rx.redirect("/agents")
         return None
 
-    @rx.event
-    def start_session(self, token: str):  # type: ignore[no-untyped-def]
-        """Keep a fresh session token in the cookie and load the user."""
+    def start_session(self, token: str) -> None:
+        """Keep a fresh session token in the cookie and load the user (called by the auth pages)."""
         self.session_token = token
         self.current_actor()
 

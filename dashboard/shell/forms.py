@@ -41,3 +41,29 @@ def banner(message: Any, *, kind: str = "error") -> rx.Component:
         rx.callout(message, icon=icon, color_scheme=color, role="alert" if kind == "error" else "status", width="100%"),
         rx.fragment(),
     )
+
+
+def confirm_delete(trigger: rx.Component, title: Any, description: Any, on_confirm: Any) -> rx.Component:
+    """A delete button (``trigger``) that opens a confirmation dialog: Cancel / Delete.
+
+    Args:
+        trigger: the button that opens the dialog (give it an accessible name).
+        title: dialog title, e.g. ``"Delete “" + name + "”?"``.
+        description: what will be lost.
+        on_confirm: the event fired by the dialog's red "Delete" button.
+    """
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=on_confirm)),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )
