@@ -1,4 +1,4 @@
-"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``rotate-master-key``."""
+"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``rotate-master-key``, ``worker``."""
 
 from __future__ import annotations
 
@@ -80,6 +80,27 @@ def _cmd_rotate_master_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    """Run background jobs (ingestion, re-embedding, pruning) until interrupted."""
+    import asyncio
+    import time
+
+    from backend.memory.worker import run_pending
+
+    migrate()
+    print("Agent Hub worker started (Ctrl+C to stop).")
+    try:
+        while True:
+            done = asyncio.run(run_pending())
+            if args.once:
+                print(f"Did {done} job(s).")
+                return 0
+            if done == 0:
+                time.sleep(args.idle_seconds)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agenthub`` console script. Returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -97,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "rotate-master-key", help="re-wrap stored secrets under the first key of AGENTHUB_MASTER_KEYS"
     ).set_defaults(func=_cmd_rotate_master_key)
+    worker = sub.add_parser("worker", help="run background jobs (ingestion, re-embedding, pruning)")
+    worker.add_argument("--once", action="store_true", help="do what is due now, then exit")
+    worker.add_argument("--idle-seconds", type=float, default=2.0, help="sleep when there is nothing to do")
+    worker.set_defaults(func=_cmd_worker)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

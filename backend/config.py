@@ -28,6 +28,23 @@ class Settings(BaseSettings):
         session_ttl_hours: lifetime of a sign-in session, hours.
         signin_attempts_per_minute: failed sign-ins allowed per email and per IP each minute.
         llm_timeout_s: timeout of one model call, seconds.
+        inprocess_worker: run background jobs (ingestion, re-embedding, pruning) in the app
+            process; ``AGENTHUB_INPROCESS_WORKER=0`` leaves them to ``agenthub worker``.
+        llm_max_retries: retries of one candidate model on a retryable error (timeout, 429, 5xx,
+            unreachable) before the gateway falls back to the next one.
+        llm_retry_base_delay_s: first retry delay, seconds; doubles per retry, full jitter.
+        llm_retry_max_delay_s: longest retry delay, seconds; a provider asking to wait longer
+            (``Retry-After``) makes the gateway fall back instead of waiting.
+        budget_hold_ttl_s: seconds after which a budget reservation left by a crashed call
+            expires and its money is released.
+        smtp_host: ``AGENTHUB_SMTP_HOST``; when set (with ``smtp_sender``), ``send_notification``
+            can also e-mail the user. Empty (default): in-app notifications only.
+        smtp_port: SMTP port (587 submission with STARTTLS by default; 465 with ``smtp_ssl``).
+        smtp_username / smtp_password: SMTP AUTH credentials; empty for an open relay.
+        smtp_sender: the ``From`` address (``AGENTHUB_SMTP_SENDER``).
+        smtp_starttls: upgrade the connection with STARTTLS (RFC 3207); ignored with ``smtp_ssl``.
+        smtp_ssl: implicit TLS from the first byte (RFC 8314, port 465).
+        smtp_timeout_s: SMTP connect/command timeout, seconds.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGENTHUB_", extra="ignore")
@@ -42,6 +59,22 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 24 * 14
     signin_attempts_per_minute: int = 5
     llm_timeout_s: float = 60.0
+    inprocess_worker: bool = True
+    lancedb_uri: str | None = None
+    max_upload_mb: float = 20.0
+    fetch_allow: str = ""
+    llm_max_retries: int = 2
+    llm_retry_base_delay_s: float = 0.5
+    llm_retry_max_delay_s: float = 8.0
+    budget_hold_ttl_s: int = 900
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_sender: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_s: float = 10.0
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +95,21 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
+
+    @property
+    def resolved_lancedb_uri(self) -> str:
+        """``lancedb_uri``, or the absolute path of ``data_dir/lancedb`` (the embedded default)."""
+        return self.lancedb_uri or str((self.data_dir / "lancedb").resolve())
+
+    @property
+    def smtp_configured(self) -> bool:
+        """True when e-mail can be sent (``smtp_host`` and ``smtp_sender`` are set)."""
+        return bool(self.smtp_host and self.smtp_sender)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload size cap in bytes (``max_upload_mb`` x 10**6)."""
+        return int(self.max_upload_mb * 1_000_000)
 
     def ensure_data_dir(self) -> Path:
         """Create ``data_dir`` if missing and return its absolute path."""

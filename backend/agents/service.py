@@ -14,6 +14,7 @@ from backend.models.common import utcnow
 
 MAX_OUTPUT_TOKENS = 32768
 MAX_STARTERS = 6
+MAX_FALLBACKS = 3  # keep in step with backend.gateway.candidates.MAX_FALLBACKS
 
 
 class BlueprintInvalid(ValueError):
@@ -29,7 +30,8 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
 
     Returns:
         ``{field: message}``, empty when valid. Rules: name 1-80 characters; a model chosen from
-        one of the workspace's connections; temperature 0-2; max output tokens 1-32768;
+        one of the workspace's connections; at most 3 fallbacks, each a model on a workspace
+        connection; temperature 0-2; max output tokens 1-32768;
         at most 6 conversation starters of at most 200 characters; avatar at most 16 characters.
         Runs on the raw form input (build it with ``BlueprintFields.model_construct`` to skip
         pydantic's own length checks), so over-long fields come back as messages, not exceptions.
@@ -53,6 +55,8 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
         errors["model"] = "Choose or type a model."
     elif len(fields.model.strip()) > 200:
         errors["model"] = "Model names are at most 200 characters."
+    if fallback_error := _check_fallbacks(fields, actor=actor, session=session):
+        errors["fallbacks"] = fallback_error
     if not 0 <= fields.temperature <= 2:
         errors["temperature"] = "Temperature must be between 0 and 2."
     if not 1 <= fields.max_tokens <= MAX_OUTPUT_TOKENS:
@@ -65,11 +69,27 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
     return errors
 
 
+def _check_fallbacks(fields: BlueprintFields, *, actor: Actor, session: Session) -> str | None:
+    """The error message for the fallback list, or None: at most 3, each a model on a connection
+    of the workspace (the gateway tries them in order when the main model fails)."""
+    if len(fields.fallbacks) > MAX_FALLBACKS:
+        return f"Up to {MAX_FALLBACKS} fallback models."
+    for item in fields.fallbacks:
+        cid, model = item.get("connection_id"), item.get("model")
+        if not isinstance(model, str) or not model.strip() or len(model.strip()) > 200:
+            return "Choose a model for every fallback."
+        conn = session.get(Connection, cid) if isinstance(cid, str) and cid else None
+        if conn is None or conn.workspace_id != actor.workspace_id:
+            return "A fallback's connection no longer exists."
+    return None
+
+
 def _clean(fields: BlueprintFields) -> BlueprintFields:
     data = fields.model_dump()
     data["name"] = fields.name.strip()
     data["model"] = fields.model.strip()
     data["starters"] = [s.strip() for s in fields.starters if s.strip()]
+    data["fallbacks"] = [{"connection_id": f["connection_id"], "model": f["model"].strip()} for f in fields.fallbacks]
     return BlueprintFields.model_validate(data)
 
 

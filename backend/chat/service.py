@@ -5,13 +5,15 @@ Conversations belong to one user in one workspace; nobody else reads them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, SQLModel, col, func, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.agents.service import get_blueprint
-from backend.models import BlueprintVersion, Conversation, Message, Run
+from backend.models import BlueprintVersion, Connection, Conversation, Message, Run
 
 
 class ConversationPublic(SQLModel):
@@ -29,6 +31,8 @@ class MessagePublic(SQLModel):
     """A chat message with the figures of the run that produced it (assistant messages).
 
     Units: tokens; ``cost_usd`` in USD; ``latency_ms``/``ttft_ms`` in milliseconds.
+    ``fallback_note`` says which model answered when the agent's main model did not (see
+    :func:`fallback_note`), else ``""``.
     """
 
     id: str
@@ -43,6 +47,43 @@ class MessagePublic(SQLModel):
     latency_ms: int | None = None
     ttft_ms: int | None = None
     error: str = ""
+    fallback_note: str = ""
+
+
+_SKIP_REASONS = {"context_window": "context window too small", "missing": "connection deleted"}
+
+
+def _why(attempt: Mapping[str, Any]) -> str:
+    if attempt.get("outcome") == "skipped":
+        return "skipped (" + _SKIP_REASONS.get(str(attempt.get("error_kind", "")), "skipped") + ")"
+    status, kind, tries = attempt.get("status_code"), str(attempt.get("error_kind") or "error"), attempt.get("tries")
+    reason = f"HTTP {status}" if status else kind.replace("_", " ")
+    if isinstance(tries, int) and tries > 1:
+        reason += f", {tries} tries"
+    return f"failed ({reason})"
+
+
+def fallback_note(path: Sequence[Mapping[str, Any]], connection_names: Mapping[str, str]) -> str:
+    """A sentence saying which fallback answered and why the models before it did not.
+
+    Args:
+        path: A run's ``fallback_path`` (``[{"connection_id", "model", "outcome", ...}]``).
+        connection_names: Connection id -> name.
+
+    Returns:
+        E.g. ``"Answered by test-model on Backup (fallback 1) after gpt-4o-mini on Primary
+        failed (HTTP 500, 3 tries)."``; ``""`` when the main model answered or none did.
+    """
+
+    def name(attempt: Mapping[str, Any]) -> str:
+        conn = connection_names.get(str(attempt.get("connection_id", "")), "")
+        return f"{attempt.get('model', '?')} on {conn}" if conn else str(attempt.get("model", "?"))
+
+    answered = next((i for i, a in enumerate(path) if a.get("outcome") == "ok"), None)
+    if not answered:  # None (no answer) or 0 (the main model answered)
+        return ""
+    before = "; ".join(f"{name(a)} {_why(a)}" for a in path[:answered])
+    return f"Answered by {name(path[answered])} (fallback {answered}) after {before}."
 
 
 def get_conversation(*, actor: Actor, conversation_id: str, session: Session) -> Conversation:
@@ -102,6 +143,12 @@ def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> lis
         .where(Message.conversation_id == conv.id)
         .order_by(col(Message.position))
     ).all()
+    conn_ids = {str(a.get("connection_id")) for _, run in rows if run is not None for a in run.fallback_path or []}
+    names = (
+        {c.id: c.name for c in session.exec(select(Connection).where(col(Connection.id).in_(conn_ids))).all()}
+        if conn_ids
+        else {}
+    )
     out = []
     for msg, run in rows:
         item = MessagePublic(id=msg.id, role=msg.role, content=msg.content)
@@ -110,6 +157,7 @@ def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> lis
             item.prompt_tokens, item.completion_tokens = run.prompt_tokens, run.completion_tokens
             item.cost_usd, item.cost_note = run.cost_usd, run.cost_note
             item.latency_ms, item.ttft_ms = run.latency_ms, run.ttft_ms
+            item.fallback_note = fallback_note(run.fallback_path or [], names)
         out.append(item)
     return out
 

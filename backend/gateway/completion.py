@@ -41,6 +41,8 @@ class Usage:
         ttft_ms: Milliseconds from the request to the first text, None if no text / not streamed.
         latency_ms: Milliseconds from the request to the end of the reply.
         model: The model id as requested, e.g. ``"gpt-4o-mini"`` (no LiteLLM prefix).
+        cached_tokens: Prompt tokens served from the provider's prompt cache (part of
+            ``prompt_tokens``, billed at the cache-read price), 0 if none or not reported.
     """
 
     prompt_tokens: int
@@ -50,6 +52,7 @@ class Usage:
     ttft_ms: int | None
     latency_ms: int
     model: str
+    cached_tokens: int = 0
 
 
 CompletionEvent = TextDelta | Usage
@@ -84,14 +87,15 @@ def price_per_million(model_litellm_name: str) -> tuple[float, float] | None:
 
 
 def estimate_cost(
-    model_litellm_name: str, prompt_tokens: int, completion_tokens: int
+    model_litellm_name: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
 ) -> tuple[float, str | None]:
     """Cost of a call from LiteLLM's price map (``litellm.cost_per_token``, tiers included).
 
     Args:
         model_litellm_name: LiteLLM name, e.g. ``"anthropic/claude-haiku-4-5"``.
-        prompt_tokens: Input tokens.
+        prompt_tokens: Input tokens (cached ones included).
         completion_tokens: Output tokens.
+        cached_tokens: Input tokens read from the provider's prompt cache (cache-read price).
 
     Returns:
         ``(cost_usd, note)``: ``note`` is None when priced, else
@@ -99,7 +103,10 @@ def estimate_cost(
     """
     try:
         prompt_usd, completion_usd = litellm.cost_per_token(
-            model=model_litellm_name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+            model=model_litellm_name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cache_read_input_tokens=cached_tokens,
         )
     except Exception:
         model = model_litellm_name.split("/", 1)[-1]
@@ -148,15 +155,17 @@ def _usage(
     name: str = kwargs["model"]
     prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
     output = int(getattr(reported, "completion_tokens", 0) or 0)
+    details = getattr(reported, "prompt_tokens_details", None)
+    cached = int(getattr(details, "cached_tokens", 0) or 0)
     notes: list[str] = []
     if reported is None or prompt + output == 0:
         prompt = litellm.token_counter(model=name, messages=kwargs["messages"])
         output = litellm.token_counter(model=name, text=text, count_response_tokens=True) if text else 0
         notes.append("tokens counted locally (the provider reported no usage)")
-    cost, cost_note = estimate_cost(name, prompt, output)
+    cost, cost_note = estimate_cost(name, prompt, output, cached)
     if cost_note:
         notes.insert(0, cost_note)
-    return Usage(prompt, output, cost, "; ".join(notes) or None, ttft_ms, latency_ms, model)
+    return Usage(prompt, output, cost, "; ".join(notes) or None, ttft_ms, latency_ms, model, cached)
 
 
 def _host(provider_id: str, base_url: str | None) -> str:

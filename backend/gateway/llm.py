@@ -31,7 +31,7 @@ from backend.security.redact import redact_secrets  # noqa: E402
 
 litellm.suppress_debug_info = True
 
-ErrorKind = Literal["auth", "rate_limit", "timeout", "unreachable", "bad_request", "provider"]
+ErrorKind = Literal["auth", "rate_limit", "timeout", "unreachable", "bad_request", "provider", "budget"]
 
 __all__ = [
     "ErrorKind",
@@ -51,7 +51,9 @@ class GatewayError(Exception):
     Args:
         kind: ``"auth"`` (401/403), ``"rate_limit"`` (429), ``"timeout"``, ``"unreachable"``
             (DNS, refused or failed connection), ``"bad_request"`` (400/404/422: wrong model,
-            context too long) or ``"provider"`` (5xx and anything else).
+            context too long, gateway size caps), ``"provider"`` (5xx and anything else) or
+            ``"budget"`` (a gateway budget is used up). The gateway's own rate limits are
+            ``"rate_limit"`` too, with ``status_code`` None.
         message: One or two sentences for the user; never contains the API key.
         status_code: HTTP status from the provider, if there was a response.
         retry_after_s: Seconds the provider asked us to wait (``Retry-After`` on 429), if any.

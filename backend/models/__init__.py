@@ -22,3 +22,31 @@ __all__ = [
     "UserPublic",
     "Workspace",
 ]
+from backend.models.gateway import (  # noqa: E402  (gateway tables, issue 3)
+    Budget,
+    BudgetCounter,
+    BudgetReservation,
+    ModelOverride,
+    RateLimitRule,
+    UsageRecord,
+)
+
+__all__ += ["Budget", "BudgetCounter", "BudgetReservation", "ModelOverride", "RateLimitRule", "UsageRecord"]
+from backend.models.memory import (  # noqa: E402  (knowledge and memory tables, issue 5)
+    AgentMemorySettings,
+    EmbeddingSettings,
+    KnowledgeSource,
+    KnowledgeUpload,
+    MessageCitation,
+)
+
+__all__ += ["AgentMemorySettings", "EmbeddingSettings", "KnowledgeSource", "KnowledgeUpload", "MessageCitation"]
+from backend.models.tools import (  # noqa: E402  (tool audit, tasks, notes, notifications, custom tools, issue 4)
+    CustomTool,
+    Note,
+    Notification,
+    Task,
+    ToolAudit,
+)
+
+__all__ += ["CustomTool", "Note", "Notification", "Task", "ToolAudit"]

@@ -27,7 +27,8 @@ class Agent(SQLModel, table=True):
 class BlueprintFields(SQLModel):
     """The editable fields of a blueprint (what the builder form holds).
 
-    Units: ``temperature`` 0-2; ``max_tokens`` output tokens (1-32768).
+    Units: ``temperature`` 0-2; ``max_tokens`` output tokens (1-32768). ``fallbacks`` lists
+    other ``{"connection_id", "model"}`` pairs the gateway tries in order on provider errors.
     """
 
     name: str = Field(max_length=80)
@@ -39,6 +40,16 @@ class BlueprintFields(SQLModel):
     temperature: float = 0.7
     max_tokens: int = 1024
     starters: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Fallback models tried in order when the main one fails: [{"connection_id": ..., "model": ...}].
+    fallbacks: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    # Tools (issue 4): allowlisted tool names, hosts http_request may call, tools that need approval.
+    tools: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    allowed_domains: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    approval_tools: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class BlueprintVersion(BlueprintFields, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,12 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class UsageReport:
-    """What the run consumed. Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms."""
+    """What the run consumed. Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms.
+
+    ``model``, ``connection_id`` and ``provider`` are those of the model that answered;
+    ``fallback_path`` lists every model tried, in order (see ``backend.gateway.candidates.Attempt``),
+    so "answered by a fallback" is ``len(fallback_path) > 1``.
+    """
 
     model: str
     prompt_tokens: int
@@ -32,6 +38,9 @@ class UsageReport:
     cost_note: str
     latency_ms: int
     ttft_ms: int | None
+    connection_id: str = ""
+    provider: str = ""
+    fallback_path: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,4 +60,18 @@ class RunDone:
     assistant_message_id: str | None
 
 
-RunEvent = RunStarted | TextDelta | UsageReport | RunFailed | RunDone
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer used, shown under it: a knowledge source (``kind="knowledge"``,
+    ``source_id`` = knowledge source id, ``location`` e.g. ``"p. 3"``) or a memory
+    (``kind="memory"``, ``source_id`` = the conversation it came from). ``snippet``: <= 300 chars.
+    """
+
+    source_id: str
+    title: str
+    snippet: str
+    kind: str = "knowledge"
+    location: str = ""
+
+
+RunEvent = RunStarted | TextDelta | Citation | UsageReport | RunFailed | RunDone

@@ -9,17 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from sqlmodel import col, select
 
 from backend.accounts.actor import Actor
 from backend.chat.service import append_message, get_conversation
-from backend.config import get_settings
-from backend.connections.service import resolve_credentials
 from backend.db import session_scope
-from backend.gateway import completion
+from backend.gateway import completion, router
+from backend.gateway.candidates import targets_for
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
+from backend.runtime import grounding
 from backend.runtime.context import build_messages
 from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, TextDelta, UsageReport
 from backend.security.redact import redact_secrets
@@ -84,6 +85,8 @@ def _finish(
         run.provider = provider or run.provider
         if usage is not None:
             run.model = usage.model or run.model
+            run.connection_id = usage.connection_id or run.connection_id
+            run.fallback_path = list(usage.fallback_path)
             run.prompt_tokens, run.completion_tokens = usage.prompt_tokens, usage.completion_tokens
             run.cost_usd, run.cost_note = usage.cost_usd, usage.cost_note
             run.latency_ms, run.ttft_ms = usage.latency_ms, usage.ttft_ms
@@ -127,37 +130,47 @@ async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> As
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
-        with session_scope() as session:
-            creds = resolve_credentials(actor=actor, connection_id=blueprint.connection_id, session=session)
-        provider = creds.provider
-        stream = completion.stream_completion(
-            provider_id=creds.provider,
-            model=blueprint.model,
-            api_key=creds.api_key,
-            base_url=creds.base_url,
-            messages=build_messages(blueprint, history),
+        passages = await grounding.retrieve(actor=actor, agent_id=blueprint.agent_id, query=text)
+        stream = router.stream_chat(  # routing, fallbacks, limits, budgets, usage record
+            actor=actor,
+            targets=targets_for(blueprint.connection_id, blueprint.model, blueprint.fallbacks),
+            messages=grounding.with_context(build_messages(blueprint, history), passages),
             temperature=blueprint.temperature,
             max_tokens=blueprint.max_tokens,
-            timeout_s=get_settings().llm_timeout_s,
+            agent_id=blueprint.agent_id,
+            end_user_id=actor.user_id,
+            run_id=started.run_id,
         )
-        async for event in stream:
-            if isinstance(event, completion.TextDelta):
-                parts.append(event.text)
-                yield TextDelta(event.text)
-            elif isinstance(event, completion.Usage):
-                usage = UsageReport(
-                    model=event.model,
-                    prompt_tokens=event.prompt_tokens,
-                    completion_tokens=event.completion_tokens,
-                    cost_usd=event.cost_usd,
-                    cost_note=event.cost_note or "",
-                    latency_ms=event.latency_ms,
-                    ttft_ms=event.ttft_ms,
-                )
+        async with aclosing(stream):  # a Stop closes the gateway call now (settles its budget hold)
+            async for event in stream:
+                if isinstance(event, router.TextDelta):
+                    parts.append(event.text)
+                    yield TextDelta(event.text)
+                elif isinstance(event, router.ChatUsage):
+                    provider = event.provider
+                    usage = UsageReport(
+                        model=event.model,
+                        prompt_tokens=event.prompt_tokens,
+                        completion_tokens=event.completion_tokens,
+                        cost_usd=event.cost_usd,
+                        cost_note=event.cost_note,
+                        latency_ms=event.latency_ms,
+                        ttft_ms=event.ttft_ms,
+                        connection_id=event.connection_id,
+                        provider=event.provider,
+                        fallback_path=event.fallback_path,
+                    )
+        cited = grounding.citations("".join(parts), passages)
+        for citation in cited:
+            yield citation
         if usage is not None:
             yield usage
         message_id = _finish(actor, started, status="succeeded", text="".join(parts), usage=usage, provider=provider)
         finished = True
+        await grounding.record(
+            actor=actor, agent_id=blueprint.agent_id, conversation_id=started.conversation_id, run_id=started.run_id,
+            message_id=message_id, user_text=text, answer="".join(parts), cited=cited,
+        )  # fmt: skip
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)

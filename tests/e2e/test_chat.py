@@ -243,7 +243,7 @@ def test_provider_errors_show_in_the_chat_and_keep_the_message(page, llm_server)
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Fragile")
 
-    llm_server.fail_next(500)
+    llm_server.fail_next(500, times=3)  # the gateway retries twice before giving up
     send(page, "Are you there?")
     error = page.locator(".chat-error")
     expect(error).to_contain_text("The reply failed.")
@@ -252,7 +252,7 @@ def test_provider_errors_show_in_the_chat_and_keep_the_message(page, llm_server)
     expect(page.get_by_label("Message")).to_be_enabled()
     page.screenshot(path="/tmp/chat-error.png")
 
-    llm_server.fail_next(429)
+    llm_server.fail_next(429, times=3)
     send(page, "Try again please")
     expect(error.nth(1)).to_contain_text("rate-limiting")
     expect(page.locator(".chat-msg-user")).to_have_count(2)

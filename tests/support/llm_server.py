@@ -2,7 +2,9 @@
 
 It speaks just enough of the OpenAI REST API for LiteLLM's real HTTP path
 (``model="openai/<id>"`` + ``api_base``): ``GET /v1/models`` and
-``POST /v1/chat/completions`` with or without ``stream``.
+``POST /v1/chat/completions`` with or without ``stream``, and ``POST /v1/embeddings``
+(deterministic vectors: a hashed bag of character trigrams, L2-normalised, ``EMBEDDING_DIM``
+long; ``encoding_format`` ``float`` or ``base64``).
 
 In pytest::
 
@@ -23,10 +25,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
+import math
 import re
 import signal
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -43,6 +49,8 @@ from starlette.routing import Route
 
 DEFAULT_REPLY = "Hello! I am a test model."
 DEFAULT_MODELS = ("test-model", "gpt-4o-mini")
+DEFAULT_EMBEDDING_MODELS = ("test-embed",)
+EMBEDDING_DIM = 64
 HANG = "hang"
 
 
@@ -69,9 +77,7 @@ class _Failure:
     retry_after_s: int | None
 
 
-def _error(
-    status: int, message: str, type_: str, code: str, headers: dict[str, str] | None = None
-) -> Response:
+def _error(status: int, message: str, type_: str, code: str, headers: dict[str, str] | None = None) -> Response:
     body = {"error": {"message": message, "type": type_, "param": None, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -89,6 +95,22 @@ def count_prompt_tokens(messages: Iterable[dict[str, Any]]) -> int:
     return sum(len(_content_text(m.get("content")).split()) for m in messages)
 
 
+def trigram_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """Deterministic embedding: each character trigram of the lower-cased, space-padded text adds
+    +1 or -1 (from its BLAKE2 hash) to one of ``dim`` buckets; the result is L2-normalised.
+
+    Texts sharing many trigrams (the same words, inflected forms) get a high cosine similarity.
+    """
+    vector = [0.0] * dim
+    padded = f"  {' '.join(text.lower().split())}  "
+    for i in range(len(padded) - 2):
+        digest = hashlib.blake2b(padded[i : i + 3].encode("utf-8"), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        vector[value % dim] += 1.0 if (value >> 32) & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
 def split_reply(reply: str) -> list[str]:
     """Split a reply into stream chunks, one per word (trailing whitespace kept)."""
     return re.findall(r"\s*\S+\s*", reply) or [reply]
@@ -100,6 +122,7 @@ class LLMTestServer:
     Args:
         api_key: Key required as ``Authorization: Bearer <key>``; ``None`` accepts any or no key.
         models: Model ids served by ``GET /v1/models``; other ids get a 404 ``model_not_found``.
+        embedding_models: Model ids ``POST /v1/embeddings`` accepts (not listed by ``/v1/models``).
         reply: Scripted reply; ``None`` echoes ``"You said: <last user message>"``.
         chunk_delay_ms: Pause between streamed chunks, in ms.
         first_token_delay_ms: Pause before the response starts (headers included), in ms.
@@ -115,6 +138,7 @@ class LLMTestServer:
         *,
         api_key: str | None = "sk-test-0123456789",
         models: Iterable[str] = DEFAULT_MODELS,
+        embedding_models: Iterable[str] = DEFAULT_EMBEDDING_MODELS,
         reply: str | None = DEFAULT_REPLY,
         chunk_delay_ms: int = 0,
         first_token_delay_ms: int = 0,
@@ -123,6 +147,7 @@ class LLMTestServer:
     ) -> None:
         self.api_key = api_key
         self.models = list(models)
+        self.embedding_models = list(embedding_models)
         self.reply = reply
         self.chunk_delay_ms = chunk_delay_ms
         self.first_token_delay_ms = first_token_delay_ms
@@ -139,6 +164,7 @@ class LLMTestServer:
             routes=[
                 Route("/v1/models", self._list_models, methods=["GET"]),
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
             ]
         )
 
@@ -155,6 +181,11 @@ class LLMTestServer:
         with self._lock:
             for _ in range(times):
                 self._failures.append(_Failure(status, retry_after_s))
+
+    @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        """Only the recorded ``POST /v1/embeddings`` requests."""
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -220,9 +251,7 @@ class LLMTestServer:
                 body = parsed if isinstance(parsed, dict) else None
             except ValueError:
                 body = None
-        self.requests.append(
-            RecordedRequest(request.method, request.url.path, dict(request.headers.items()), body)
-        )
+        self.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers.items()), body))
         return body
 
     async def _gate(self) -> Response | None:
@@ -236,9 +265,7 @@ class LLMTestServer:
             return _error(504, "Server stopping", "server_error", "timeout")
         status = int(failure.status)
         if status == 429:
-            headers = (
-                {"Retry-After": str(failure.retry_after_s)} if failure.retry_after_s is not None else None
-            )
+            headers = {"Retry-After": str(failure.retry_after_s)} if failure.retry_after_s is not None else None
             return _error(429, "Rate limit reached for requests", "requests", "rate_limit_exceeded", headers)
         return _error(status, f"Forced test failure ({status})", "server_error", "server_error")
 
@@ -257,6 +284,34 @@ class LLMTestServer:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in self.models]
         return JSONResponse({"object": "list", "data": data})
 
+    async def _embeddings(self, request: Request) -> Response:
+        body = await self._record(request)
+        problem = await self._gate() or self._check_key(request)
+        if problem is not None:
+            return problem
+        raw = body.get("input") if body is not None else None
+        inputs = [raw] if isinstance(raw, str) else raw
+        if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) for t in inputs):
+            return _error(400, "'input' must be a string or a list of strings", "invalid_request_error", "invalid")
+        model = str(body.get("model", "")) if body is not None else ""
+        if model not in self.embedding_models:
+            return _error(404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found")
+        as_base64 = (body or {}).get("encoding_format") == "base64"
+        data = []
+        for index, text in enumerate(inputs):
+            vector = trigram_embedding(text)
+            encoded: Any = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if as_base64 else vector
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = sum(len(t.split()) for t in inputs)
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
     def _reply_for(self, messages: list[dict[str, Any]]) -> str:
         if self.reply is not None:
             return self.reply
@@ -272,9 +327,7 @@ class LLMTestServer:
             return _error(400, "'messages' is required", "invalid_request_error", "invalid_request")
         model = str(body.get("model", ""))
         if model not in self.models:
-            return _error(
-                404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found"
-            )
+            return _error(404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found")
         messages: list[dict[str, Any]] = body["messages"]
         chunks = split_reply(self._reply_for(messages))
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
@@ -312,9 +365,7 @@ class LLMTestServer:
             media_type="text/event-stream",
         )
 
-    async def _sse(
-        self, ident: str, model: str, chunks: list[str], usage: dict[str, int] | None
-    ) -> AsyncIterator[str]:
+    async def _sse(self, ident: str, model: str, chunks: list[str], usage: dict[str, int] | None) -> AsyncIterator[str]:
         created = int(time.time())
 
         def event(choices: list[dict[str, Any]], final_usage: dict[str, int] | None = None) -> str:

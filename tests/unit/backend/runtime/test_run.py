@@ -72,10 +72,18 @@ async def test_provider_error_is_a_failed_run_and_keeps_the_users_message(actor:
     assert run.status == "failed" and run.error
 
 
-async def test_server_error_is_recorded(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
-    conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
-    llm_server.fail_next(500)
-    events = await _collect(actor, conv, "hi")
+async def test_server_error_is_recorded(actor: Actor, llm_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from backend.config import get_settings
+
+    monkeypatch.setenv("AGENTHUB_LLM_RETRY_BASE_DELAY_S", "0.001")
+    get_settings.cache_clear()
+    try:
+        conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
+        llm_server.fail_next(500, times=3)  # the gateway retries a 5xx twice before giving up
+        events = await _collect(actor, conv, "hi")
+    finally:
+        monkeypatch.delenv("AGENTHUB_LLM_RETRY_BASE_DELAY_S")
+        get_settings.cache_clear()
     assert any(isinstance(e, RunFailed) for e in events) and events[-1].status == "failed"
 
 

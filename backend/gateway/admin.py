@@ -1,0 +1,369 @@
+"""Gateway settings for the UI: budgets, rate limits, the model catalog and price overrides.
+
+Every function takes the acting user. Any member may read; only the workspace's ``owner`` or
+``admin`` may change budgets, rate limits and price overrides (the "Limits & budgets" panel on
+the workspace settings page and on each agent, and the catalog in the connection manager).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
+from backend.gateway.budgets import counter_id, period_bounds
+from backend.gateway.catalog import catalog_entry, get_catalog
+from backend.models import Agent, Connection, Membership, User
+from backend.models.common import utcnow
+from backend.models.gateway import (
+    BUDGET_PERIODS,
+    BUDGET_SCOPES,
+    NANO_PER_USD,
+    Budget,
+    BudgetCounter,
+    BudgetPublic,
+    CatalogEntry,
+    ModelOverride,
+    RateLimitPublic,
+    RateLimitRule,
+)
+
+__all__ = [
+    "EndUser",
+    "LimitInputError",
+    "can_manage_limits",
+    "delete_budget",
+    "delete_model_override",
+    "delete_rate_limit",
+    "get_catalog",
+    "list_budgets",
+    "list_end_users",
+    "list_rate_limits",
+    "set_budget",
+    "set_model_override",
+    "set_rate_limit",
+]
+
+MANAGER_ROLES = ("owner", "admin")
+
+
+class LimitInputError(ValueError):
+    """Invalid input; ``errors`` maps a form field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class EndUser:
+    """A person an ``end_user`` budget or rate limit can name (a member of the workspace)."""
+
+    user_id: str
+    email: str
+
+
+def can_manage_limits(*, actor: Actor, session: Session) -> bool:
+    """Whether the actor may change budgets, rate limits and prices (owner or admin).
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    return require_member(actor, session) in MANAGER_ROLES
+
+
+def list_end_users(*, actor: Actor, session: Session) -> list[EndUser]:
+    """The workspace's members, by email, for the end-user scope of budgets and rate limits.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    rows = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.workspace_id == actor.workspace_id)
+        .order_by(col(User.email))
+    ).all()
+    return [EndUser(user_id=u.id, email=u.email) for u in rows]
+
+
+def _require_manager(actor: Actor, session: Session) -> None:
+    if require_member(actor, session) not in MANAGER_ROLES:
+        raise PermissionDenied("Only the workspace's owner or admins can change limits, budgets and prices.")
+
+
+def _check_scope(actor: Actor, scope: str, scope_id: str, session: Session) -> str:
+    """Validate a scope; returns the scope id to store (the workspace id for ``workspace``)."""
+    if scope not in BUDGET_SCOPES:
+        raise LimitInputError({"scope": "Choose workspace, agent or end user."})
+    if scope == "workspace":
+        if scope_id and scope_id != actor.workspace_id:
+            raise NotFound("Workspace not found.")
+        return actor.workspace_id
+    if scope == "agent":
+        agent = session.get(Agent, scope_id) if scope_id else None
+        if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
+            raise NotFound("Agent not found.")
+        return scope_id
+    if not scope_id or session.get(User, scope_id) is None:
+        raise NotFound("User not found.")
+    return scope_id
+
+
+def _budget_public(budget: Budget, session: Session) -> BudgetPublic:
+    start, end = period_bounds(budget.period, utcnow())
+    row = session.get(BudgetCounter, counter_id(budget.id, start))
+    return BudgetPublic(
+        id=budget.id,
+        scope=budget.scope,
+        scope_id=budget.scope_id,
+        period=budget.period,
+        limit_usd=budget.limit_usd,
+        token_limit=budget.token_limit,
+        spent_usd=(row.spent_nanousd if row else 0) / NANO_PER_USD,
+        reserved_usd=(row.reserved_nanousd if row else 0) / NANO_PER_USD,
+        spent_tokens=row.spent_tokens if row else 0,
+        reserved_tokens=row.reserved_tokens if row else 0,
+        period_start=start,
+        resets_at=end,
+    )
+
+
+def set_budget(
+    *,
+    actor: Actor,
+    scope: str,
+    scope_id: str,
+    period: str,
+    limit_usd: float | None,
+    token_limit: int | None = None,
+    session: Session,
+) -> BudgetPublic:
+    """Create or replace the budget of a scope for a period (one per scope and period).
+
+    Args:
+        actor: An owner or admin of the workspace.
+        scope: ``"workspace"``, ``"agent"`` or ``"end_user"``.
+        scope_id: The agent id, the end user's id, or the workspace id (may be ``""``).
+        period: ``"day"`` or ``"month"`` (UTC).
+        limit_usd: Spend cap in USD (> 0), or None for a token cap only.
+        token_limit: Cap on prompt + completion tokens per period (> 0), or None. The only cap
+            that binds models without a known price.
+
+    Returns:
+        The budget with its current period's figures. Spend already counted this period stays.
+
+    Raises:
+        LimitInputError: bad scope, period or amounts (per-field messages).
+        NotFound: the agent or user is not in the workspace.
+        PermissionDenied: the actor is not an owner or admin.
+    """
+    _require_manager(actor, session)
+    scope_id = _check_scope(actor, scope, scope_id, session)
+    errors: dict[str, str] = {}
+    if period not in BUDGET_PERIODS:
+        errors["period"] = "Choose per day or per month."
+    if limit_usd is not None and not 0 < limit_usd <= 1_000_000:
+        errors["limit_usd"] = "Enter an amount between $0.000001 and $1,000,000."
+    if token_limit is not None and not 0 < token_limit <= 10**12:
+        errors["token_limit"] = "Enter a positive number of tokens."  # noqa: S105  (a form field, not a secret)
+    if limit_usd is None and token_limit is None:
+        errors["limit_usd"] = "Enter a spend limit, a token limit or both."
+    if errors:
+        raise LimitInputError(errors)
+    row = session.exec(
+        select(Budget).where(
+            Budget.workspace_id == actor.workspace_id,
+            Budget.scope == scope,
+            Budget.scope_id == scope_id,
+            Budget.period == period,
+        )
+    ).first()
+    if row is None:
+        row = Budget(workspace_id=actor.workspace_id, scope=scope, scope_id=scope_id, period=period)
+        row.created_by = actor.user_id
+    row.limit_usd, row.token_limit, row.updated_at = limit_usd, token_limit, utcnow()
+    session.add(row)
+    session.flush()
+    return _budget_public(row, session)
+
+
+def list_budgets(
+    *, actor: Actor, scope: str | None = None, scope_id: str | None = None, session: Session
+) -> list[BudgetPublic]:
+    """The workspace's budgets (optionally of one scope / scope id) with current figures.
+
+    Raises:
+        PermissionDenied: the actor is not a member.
+    """
+    require_member(actor, session)
+    stmt = select(Budget).where(Budget.workspace_id == actor.workspace_id)
+    if scope:
+        stmt = stmt.where(Budget.scope == scope)
+    if scope_id:
+        stmt = stmt.where(Budget.scope_id == scope_id)
+    rows = session.exec(stmt.order_by(col(Budget.scope), col(Budget.scope_id), col(Budget.period))).all()
+    return [_budget_public(r, session) for r in rows]
+
+
+def delete_budget(*, actor: Actor, budget_id: str, session: Session) -> None:
+    """Delete a budget with its counters and holds. Raises NotFound, PermissionDenied."""
+    _require_manager(actor, session)
+    row = session.get(Budget, budget_id)
+    if row is None or row.workspace_id != actor.workspace_id:
+        raise NotFound("Budget not found.")
+    session.delete(row)
+    session.flush()
+
+
+def _rule_public(rule: RateLimitRule) -> RateLimitPublic:
+    return RateLimitPublic(
+        id=rule.id,
+        scope=rule.scope,
+        scope_id=rule.scope_id,
+        requests_per_min=rule.requests_per_min,
+        tokens_per_min=rule.tokens_per_min,
+    )
+
+
+def set_rate_limit(
+    *,
+    actor: Actor,
+    scope: str,
+    scope_id: str,
+    requests_per_min: int | None,
+    tokens_per_min: int | None = None,
+    session: Session,
+) -> RateLimitPublic:
+    """Create or replace the rate limit of a scope (one rule per scope).
+
+    Args:
+        actor: An owner or admin of the workspace.
+        scope, scope_id: As for :func:`set_budget`.
+        requests_per_min: Calls admitted per moving 60 s window (1-100,000), or None.
+        tokens_per_min: Prompt + completion tokens per minute (> 0), or None.
+
+    Raises:
+        LimitInputError, NotFound, PermissionDenied.
+    """
+    _require_manager(actor, session)
+    scope_id = _check_scope(actor, scope, scope_id, session)
+    errors: dict[str, str] = {}
+    if requests_per_min is not None and not 0 < requests_per_min <= 100_000:
+        errors["requests_per_min"] = "Enter between 1 and 100,000 requests per minute."
+    if tokens_per_min is not None and not 0 < tokens_per_min <= 10**9:
+        errors["tokens_per_min"] = "Enter a positive number of tokens per minute."
+    if requests_per_min is None and tokens_per_min is None:
+        errors["requests_per_min"] = "Enter a request limit, a token limit or both."
+    if errors:
+        raise LimitInputError(errors)
+    row = session.exec(
+        select(RateLimitRule).where(
+            RateLimitRule.workspace_id == actor.workspace_id,
+            RateLimitRule.scope == scope,
+            RateLimitRule.scope_id == scope_id,
+        )
+    ).first()
+    if row is None:
+        row = RateLimitRule(workspace_id=actor.workspace_id, scope=scope, scope_id=scope_id)
+    row.requests_per_min, row.tokens_per_min, row.updated_at = requests_per_min, tokens_per_min, utcnow()
+    session.add(row)
+    session.flush()
+    return _rule_public(row)
+
+
+def list_rate_limits(
+    *, actor: Actor, scope: str | None = None, scope_id: str | None = None, session: Session
+) -> list[RateLimitPublic]:
+    """The workspace's rate-limit rules (optionally of one scope / scope id). Raises PermissionDenied."""
+    require_member(actor, session)
+    stmt = select(RateLimitRule).where(RateLimitRule.workspace_id == actor.workspace_id)
+    if scope:
+        stmt = stmt.where(RateLimitRule.scope == scope)
+    if scope_id:
+        stmt = stmt.where(RateLimitRule.scope_id == scope_id)
+    rows = session.exec(stmt.order_by(col(RateLimitRule.scope), col(RateLimitRule.scope_id))).all()
+    return [_rule_public(r) for r in rows]
+
+
+def delete_rate_limit(*, actor: Actor, rule_id: str, session: Session) -> None:
+    """Delete a rate-limit rule. Raises NotFound, PermissionDenied."""
+    _require_manager(actor, session)
+    row = session.get(RateLimitRule, rule_id)
+    if row is None or row.workspace_id != actor.workspace_id:
+        raise NotFound("Rate limit not found.")
+    session.delete(row)
+    session.flush()
+
+
+def _connection(actor: Actor, connection_id: str, session: Session) -> Connection:
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.workspace_id != actor.workspace_id:
+        raise NotFound("Connection not found.")
+    return conn
+
+
+def set_model_override(
+    *,
+    actor: Actor,
+    connection_id: str,
+    model: str,
+    input_usd_per_1m: float | None,
+    output_usd_per_1m: float | None,
+    context_window: int | None = None,
+    session: Session,
+) -> CatalogEntry:
+    """Set a model's prices and/or context window on one connection (custom endpoints).
+
+    Args:
+        actor: An owner or admin of the workspace.
+        connection_id: The connection.
+        model: The model id as the endpoint names it.
+        input_usd_per_1m, output_usd_per_1m: USD per 1M tokens (>= 0; 0 = free), both or neither.
+        context_window: Input tokens the model accepts (> 0), or None to keep LiteLLM's value.
+
+    Returns:
+        The model's catalog entry with the override applied.
+
+    Raises:
+        LimitInputError, NotFound, PermissionDenied.
+    """
+    _require_manager(actor, session)
+    conn = _connection(actor, connection_id, session)
+    model = model.strip()
+    errors: dict[str, str] = {}
+    if not model or len(model) > 200:
+        errors["model"] = "Enter the model name (at most 200 characters)."
+    if (input_usd_per_1m is None) != (output_usd_per_1m is None):
+        errors["input_usd_per_1m"] = "Enter both the input and the output price, or neither."
+    for name, value in (("input_usd_per_1m", input_usd_per_1m), ("output_usd_per_1m", output_usd_per_1m)):
+        if value is not None and not 0 <= value <= 100_000:
+            errors[name] = "Prices are between $0 and $100,000 per million tokens."
+    if context_window is not None and not 0 < context_window <= 100_000_000:
+        errors["context_window"] = "Enter the context window in tokens."
+    if errors:
+        raise LimitInputError(errors)
+    row = session.exec(
+        select(ModelOverride).where(ModelOverride.connection_id == conn.id, ModelOverride.model == model)
+    ).first()
+    row = row or ModelOverride(connection_id=conn.id, model=model)
+    row.input_usd_per_1m, row.output_usd_per_1m = input_usd_per_1m, output_usd_per_1m
+    row.context_window, row.updated_at = context_window, utcnow()
+    session.add(row)
+    session.flush()
+    return catalog_entry(conn, model, row)
+
+
+def delete_model_override(*, actor: Actor, connection_id: str, model: str, session: Session) -> None:
+    """Remove a model's override (LiteLLM's values apply again). Raises NotFound, PermissionDenied."""
+    _require_manager(actor, session)
+    conn = _connection(actor, connection_id, session)
+    row = session.exec(
+        select(ModelOverride).where(ModelOverride.connection_id == conn.id, ModelOverride.model == model.strip())
+    ).first()
+    if row is None:
+        raise NotFound("No override for that model.")
+    session.delete(row)
+    session.flush()

@@ -1,0 +1,319 @@
+"""Budgets that never overshoot: reserve the worst case before a call, settle to the actual cost.
+
+A call reserves its worst case (counted prompt tokens + max output tokens at the model's
+prices) on the current period's counter of every budget that applies to it (workspace, agent,
+end user; day and month) with one conditional ``UPDATE`` per counter::
+
+    UPDATE budget_counters SET reserved_nanousd = reserved_nanousd + :amount, ...
+    WHERE id = :counter AND spent_nanousd + reserved_nanousd + :amount <= :limit
+                         AND spent_tokens + reserved_tokens + :tokens <= :token_limit
+
+and checks ``rowcount``: 0 means the budget would be exceeded, and the whole transaction
+(every counter of this call) rolls back. The database serialises the updates (PostgreSQL row
+locks, re-evaluated under READ COMMITTED; SQLite's single writer), so concurrent calls can
+never hold more than the limit together. Counters are updated in id order so two calls never
+deadlock. Money is exact integer nano-USD.
+
+After the call :func:`settle` releases the hold and adds the actual cost, in the caller's
+transaction (the one that writes the usage record). A hold left by a crashed process expires
+after ``budget_hold_ttl_s``; :func:`release_expired` gives its money back (it runs by itself
+whenever a reservation is refused, and can run from a worker).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from backend.db import session_scope
+from backend.gateway.llm import GatewayError
+from backend.models.common import utcnow
+from backend.models.gateway import NANO_PER_USD, Budget, BudgetCounter, BudgetReservation
+
+_COUNTER_NS = uuid.UUID("6f1d2a0e-5b7c-4c1e-9a57-3f0b9e8d4a21")
+_SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
+
+
+def to_nano(usd: float, *, up: bool = False) -> int:
+    """USD to integer nano-USD; ``up=True`` rounds up (holds never under-reserve)."""
+    value = round(usd * NANO_PER_USD, 3)
+    return math.ceil(value) if up else round(value)
+
+
+def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
+    """``(start, end)`` in UTC of the ``"day"`` or ``"month"`` containing ``now``.
+
+    Raises:
+        ValueError: unknown period.
+    """
+    now = now.astimezone(UTC)
+    if period == "day":
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, start + timedelta(days=1)
+    if period == "month":
+        start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        return start, end
+    raise ValueError(f"Unknown budget period {period!r}; expected 'day' or 'month'.")
+
+
+def counter_id(budget_id: str, period_start: datetime) -> str:
+    """Deterministic id of a budget's counter for the period starting at ``period_start``."""
+    return uuid.uuid5(_COUNTER_NS, f"{budget_id}:{period_start.astimezone(UTC).isoformat()}").hex
+
+
+@dataclass(frozen=True)
+class BudgetRef:
+    """What a reservation needs to know about a budget (read before the call)."""
+
+    id: str
+    scope: str
+    scope_id: str
+    period: str
+    limit_usd: float | None
+    token_limit: int | None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Money and tokens reserved for one call on ``counter_ids`` (see :func:`settle`)."""
+
+    id: str
+    counter_ids: tuple[str, ...]
+    amount_nanousd: int
+    tokens: int
+
+
+class BudgetExceeded(GatewayError):
+    """A call was refused because a budget would be exceeded (kind ``"budget"``).
+
+    Attributes:
+        budget_id, scope, scope_id, period: The budget that tripped.
+        resets_at: Start of the next period (UTC), when the budget is available again.
+    """
+
+    def __init__(self, message: str, budget: BudgetRef, resets_at: datetime) -> None:
+        super().__init__("budget", message, None, max(0.0, (resets_at - utcnow()).total_seconds()))
+        self.budget_id, self.scope, self.scope_id, self.period = budget.id, budget.scope, budget.scope_id, budget.period
+        self.resets_at = resets_at
+
+
+def applicable_budgets(
+    session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None
+) -> list[BudgetRef]:
+    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``."""
+    scopes: list[ColumnElement[bool]] = [(col(Budget.scope) == "workspace") & (col(Budget.scope_id) == workspace_id)]
+    if agent_id:
+        scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
+    if end_user_id:
+        scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
+    rows = session.exec(select(Budget).where(Budget.workspace_id == workspace_id, or_(*scopes))).all()
+    return [BudgetRef(b.id, b.scope, b.scope_id, b.period, b.limit_usd, b.token_limit) for b in rows]
+
+
+def _money(nanousd: int) -> str:
+    usd = nanousd / NANO_PER_USD
+    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}".rstrip("0").rstrip(".") if usd else "$0"
+
+
+def _exceeded(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int, end: datetime) -> BudgetExceeded:
+    spent = row.spent_nanousd if row else 0
+    held = row.reserved_nanousd if row else 0
+    when = "daily" if budget.period == "day" else "monthly"
+    parts: list[str] = []
+    if budget.limit_usd is not None:
+        limit = _money(to_nano(budget.limit_usd))
+        parts.append(f"{_money(spent)} of {limit} spent, {_money(held)} held by calls in progress")
+        parts.append(f"this call may cost up to {_money(amount)}")
+    if budget.token_limit is not None:
+        used = (row.spent_tokens + row.reserved_tokens) if row else 0
+        parts.append(f"{used:,} of {budget.token_limit:,} tokens used; this call may use up to {tokens:,}")
+    left = end - utcnow()
+    hours, minutes = int(left.total_seconds() // 3600), int(left.total_seconds() % 3600 // 60)
+    message = (
+        f"{_SCOPE_WORDS.get(budget.scope, 'A')} {when} budget is used up ({'; '.join(parts)}). "
+        f"It resets at {end:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min)."
+    )
+    return BudgetExceeded(message, budget, end)
+
+
+class _Missing(Exception):
+    def __init__(self, counter: str, budget: BudgetRef, start: datetime) -> None:
+        super().__init__(counter)
+        self.counter, self.budget, self.start = counter, budget, start
+
+
+class _Tripped(Exception):
+    def __init__(self, error: BudgetExceeded) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _create_counter(counter: str, budget: BudgetRef, start: datetime) -> None:
+    try:
+        with session_scope() as session:
+            session.add(BudgetCounter(id=counter, budget_id=budget.id, period_start=start))
+    except IntegrityError:
+        pass  # created concurrently by another call: fine
+
+
+def reserve(
+    budgets: Sequence[BudgetRef], *, usd: float, tokens: int, ttl_s: int, now: datetime | None = None
+) -> Hold | None:
+    """Reserve a call's worst case on every budget, all or nothing.
+
+    Args:
+        budgets: The budgets that apply (:func:`applicable_budgets`).
+        usd: Worst-case cost, USD (0.0 when the model has no known price: only token caps bind).
+        tokens: Worst-case prompt + completion tokens.
+        ttl_s: Seconds until the hold expires if never settled (a crash).
+        now: Current time (tests).
+
+    Returns:
+        The :class:`Hold` to settle, or None when no budget applies.
+
+    Raises:
+        BudgetExceeded: a budget cannot hold this call (the message says which, how much is
+            used and when it resets); nothing was reserved.
+    """
+    if not budgets:
+        return None
+    now = now or utcnow()
+    amount = to_nano(usd, up=True)
+    targets = []
+    for budget in budgets:
+        start, end = period_bounds(budget.period, now)
+        targets.append((counter_id(budget.id, start), budget, start, end))
+    targets.sort(key=lambda t: t[0])
+    hold = Hold(uuid.uuid4().hex, tuple(t[0] for t in targets), amount, tokens)
+    swept = False
+    for _ in range(len(targets) + 2):
+        try:
+            with session_scope() as session:
+                for counter, budget, start, end in targets:
+                    where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
+                    if budget.limit_usd is not None:
+                        total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
+                        where.append(total <= to_nano(budget.limit_usd))
+                    if budget.token_limit is not None:
+                        total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
+                        where.append(total <= budget.token_limit)
+                    result = session.execute(
+                        update(BudgetCounter)
+                        .where(*where)
+                        .values(
+                            reserved_nanousd=col(BudgetCounter.reserved_nanousd) + amount,
+                            reserved_tokens=col(BudgetCounter.reserved_tokens) + tokens,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if result.rowcount == 0:  # type: ignore[attr-defined]
+                        row = session.get(BudgetCounter, counter)
+                        if row is None:
+                            raise _Missing(counter, budget, start)
+                        raise _Tripped(_exceeded(budget, row, amount, tokens, end))
+                expires = now + timedelta(seconds=ttl_s)
+                for counter in hold.counter_ids:
+                    session.add(
+                        BudgetReservation(
+                            hold_id=hold.id,
+                            counter_id=counter,
+                            amount_nanousd=amount,
+                            tokens=tokens,
+                            expires_at=expires,
+                        )
+                    )
+            return hold
+        except _Missing as missing:
+            _create_counter(missing.counter, missing.budget, missing.start)
+        except _Tripped as tripped:
+            if swept or release_expired(now=now) == 0:
+                raise tripped.error from None
+            swept = True
+    raise GatewayError("provider", "The budget could not be checked; try again.")
+
+
+def settle(session: Session, hold: Hold | None, *, usd: float, tokens: int) -> None:
+    """Release ``hold`` and add the actual cost, in the caller's transaction.
+
+    Settling twice is harmless (the hold is released once); a hold that already expired only
+    adds the actual cost. The actual cost is added even if it exceeds the hold (the money was
+    spent; the record must be true).
+
+    Args:
+        session: The open session (commit is the caller's).
+        hold: From :func:`reserve`; None does nothing.
+        usd: Actual cost, USD.
+        tokens: Actual prompt + completion tokens.
+    """
+    if hold is None:
+        return
+    released = session.execute(
+        update(BudgetReservation)
+        .where(col(BudgetReservation.hold_id) == hold.id, col(BudgetReservation.settled).is_(False))
+        .values(settled=True)
+        .returning(
+            col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    held = {cid: (amount, toks) for cid, amount, toks in released}
+    actual = to_nano(usd)
+    for counter in sorted(hold.counter_ids):
+        amount, toks = held.get(counter, (0, 0))
+        session.execute(
+            update(BudgetCounter)
+            .where(col(BudgetCounter.id) == counter)
+            .values(
+                spent_nanousd=col(BudgetCounter.spent_nanousd) + actual,
+                reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
+                spent_tokens=col(BudgetCounter.spent_tokens) + tokens,
+                reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_expired(*, now: datetime | None = None) -> int:
+    """Give back the money of holds past ``expires_at`` that were never settled (crashed calls).
+
+    Each hold is released exactly once, even with concurrent callers (the flag flip returns the
+    rows it changed). Runs in its own transaction.
+
+    Returns:
+        How many reservations were released.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        released = session.execute(
+            update(BudgetReservation)
+            .where(col(BudgetReservation.settled).is_(False), col(BudgetReservation.expires_at) < now)
+            .values(settled=True, expired=True)
+            .returning(
+                col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        totals: dict[str, tuple[int, int]] = {}
+        for counter, amount, toks in released:
+            a, t = totals.get(counter, (0, 0))
+            totals[counter] = (a + amount, t + toks)
+        for counter in sorted(totals):
+            amount, toks = totals[counter]
+            session.execute(
+                update(BudgetCounter)
+                .where(col(BudgetCounter.id) == counter)
+                .values(
+                    reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
+                    reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return len(released)

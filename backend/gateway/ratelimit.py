@@ -1,0 +1,183 @@
+"""Rate limits (requests/min and tokens/min) per workspace, agent and end user, via ``limits``.
+
+Storage: ``limits``' in-memory storage by default (one process), its Redis storage when
+``REDIS_URL`` is set, so every worker process shares one counter per rule.
+
+- **Requests per minute** use a moving window (``MovingWindowRateLimiter``): a request is
+  admitted only if fewer than N were admitted in the last 60 s. On Redis the check-and-add is
+  one Lua script, so several processes together admit at most N per window.
+- **Tokens per minute** use a fixed window (``FixedWindowRateLimiter``): token counts are only
+  known after the call, so a call is admitted while the minute's tokens are below the limit and
+  its actual tokens are added afterwards (:meth:`RateLimiter.record_tokens`).
+
+A limited call fails fast with ``RateLimited`` (kind ``rate_limit``): "rate limited — retry
+in N s". A storage failure (Redis down) fails open with a warning: limits protect providers'
+quotas, the budgets protect money.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from limits import RateLimitItemPerMinute
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from sqlmodel import Session, col, or_, select
+
+from backend.config import get_settings
+from backend.gateway.llm import GatewayError
+from backend.models.gateway import RateLimitRule
+
+log = logging.getLogger(__name__)
+_SCOPE_WORDS = {"workspace": "this workspace's", "agent": "this agent's", "end_user": "your"}
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """One rule as the limiter sees it (see :class:`~backend.models.gateway.RateLimitRule`)."""
+
+    workspace_id: str
+    scope: str
+    scope_id: str
+    requests_per_min: int | None
+    tokens_per_min: int | None
+
+
+class RateLimited(GatewayError):
+    """A call refused by a gateway rate limit (kind ``rate_limit``, no status code).
+
+    Attributes:
+        scope, scope_id: The rule that tripped.
+        retry_after_s: Whole seconds until the call would be admitted.
+    """
+
+    def __init__(self, rule: RateRule, what: str, retry_after_s: int) -> None:
+        owner = _SCOPE_WORDS.get(rule.scope, "the")
+        message = f"rate limited — retry in {retry_after_s} s ({owner} limit is {what})"
+        super().__init__("rate_limit", message, None, float(retry_after_s))
+        self.scope, self.scope_id = rule.scope, rule.scope_id
+
+
+def rules_for(session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None) -> list[RateRule]:
+    """The workspace's rules that bind a call by ``agent_id`` for ``end_user_id``."""
+    scopes = [(col(RateLimitRule.scope) == "workspace") & (col(RateLimitRule.scope_id) == workspace_id)]
+    if agent_id:
+        scopes.append((col(RateLimitRule.scope) == "agent") & (col(RateLimitRule.scope_id) == agent_id))
+    if end_user_id:
+        scopes.append((col(RateLimitRule.scope) == "end_user") & (col(RateLimitRule.scope_id) == end_user_id))
+    rows = session.exec(select(RateLimitRule).where(RateLimitRule.workspace_id == workspace_id, or_(*scopes))).all()
+    return [RateRule(r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min) for r in rows]
+
+
+def storage_uri(redis_url: str | None) -> str:
+    """``limits`` storage URI: ``async+redis://...`` for a Redis URL, else ``async+memory://``."""
+    if not redis_url:
+        return "async+memory://"
+    return redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+
+
+class RateLimiter:
+    """Checks and records rate limits; one instance per process (see :func:`get_rate_limiter`).
+
+    ``limits``' asyncio storages belong to one event loop (locks, Redis connections), so a
+    storage is created per running loop. With memory storage each loop therefore counts on its
+    own; the app runs one loop per process.
+
+    Args:
+        uri: ``limits`` storage URI, e.g. ``"async+memory://"`` or ``"async+redis://host:6379/0"``.
+        key_prefix: Prefix of every Redis key (tests use a unique one).
+    """
+
+    def __init__(self, uri: str = "async+memory://", *, key_prefix: str = "agenthub") -> None:
+        self.uri = uri
+        self.key_prefix = key_prefix
+        self._per_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[MovingWindowRateLimiter, FixedWindowRateLimiter]
+        ] = weakref.WeakKeyDictionary()
+
+    def _strategies(self) -> tuple[MovingWindowRateLimiter, FixedWindowRateLimiter]:
+        loop = asyncio.get_running_loop()
+        found = self._per_loop.get(loop)
+        if found is None:
+            options: dict[str, str | bool] = {"wrap_exceptions": True}
+            if "redis" in self.uri:
+                options.update(implementation="redispy", key_prefix=self.key_prefix)
+            storage = storage_from_string(self.uri, **options)
+            found = (MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage))
+            self._per_loop[loop] = found
+        return found
+
+    async def acquire(self, rules: Sequence[RateRule]) -> None:
+        """Admit one request under every rule, or refuse it without counting it anywhere.
+
+        Args:
+            rules: The rules that apply (:func:`rules_for`); empty admits at once.
+
+        Raises:
+            RateLimited: a rule's requests/min or tokens/min is used up for now; the message
+                says how many whole seconds to wait and which limit it is.
+        """
+        if not rules:
+            return
+        moving, fixed = self._strategies()
+        try:
+            for rule in rules:
+                ids = (rule.workspace_id, rule.scope, rule.scope_id)
+                if rule.requests_per_min and not await moving.test(
+                    RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
+                ):
+                    raise await self._refusal(rule, "requests")
+                if rule.tokens_per_min and not await fixed.test(
+                    RateLimitItemPerMinute(rule.tokens_per_min), "tok", *ids
+                ):
+                    raise await self._refusal(rule, "tokens")
+            for rule in rules:
+                ids = (rule.workspace_id, rule.scope, rule.scope_id)
+                if rule.requests_per_min and not await moving.hit(
+                    RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
+                ):
+                    raise await self._refusal(rule, "requests")  # lost a race since the test above
+        except StorageError as exc:
+            log.warning("rate limit storage unavailable, admitting the call: %s", exc)
+
+    async def record_tokens(self, rules: Sequence[RateRule], tokens: int) -> None:
+        """Add a finished call's prompt + completion ``tokens`` to every tokens/min rule."""
+        if tokens <= 0 or not any(r.tokens_per_min for r in rules):
+            return
+        _, fixed = self._strategies()
+        try:
+            for rule in rules:
+                if rule.tokens_per_min:
+                    item = RateLimitItemPerMinute(rule.tokens_per_min)
+                    await fixed.hit(item, "tok", rule.workspace_id, rule.scope, rule.scope_id, cost=tokens)
+        except StorageError as exc:
+            log.warning("rate limit storage unavailable, tokens not counted: %s", exc)
+
+    async def _refusal(self, rule: RateRule, kind: str) -> RateLimited:
+        moving, fixed = self._strategies()
+        ids = (rule.workspace_id, rule.scope, rule.scope_id)
+        if kind == "requests":
+            amount = rule.requests_per_min or 0
+            stats = await moving.get_window_stats(RateLimitItemPerMinute(amount), "req", *ids)
+        else:
+            amount = rule.tokens_per_min or 0
+            stats = await fixed.get_window_stats(RateLimitItemPerMinute(amount), "tok", *ids)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        return RateLimited(rule, f"{amount:,} {kind} per minute", wait)
+
+
+@lru_cache(maxsize=1)
+def get_rate_limiter() -> RateLimiter:
+    """The process-wide limiter: Redis storage when ``REDIS_URL`` is set, else memory.
+
+    Clear with ``get_rate_limiter.cache_clear()`` after changing settings (tests).
+    """
+    return RateLimiter(storage_uri(get_settings().redis_url))

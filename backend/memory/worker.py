@@ -1,0 +1,111 @@
+"""The in-process background worker: ingestion, re-embedding, pruning and index upkeep.
+
+Jobs live in the database (queued knowledge sources, workspaces with ``status='reembedding'``,
+agents with pruning rules), so any process can do them and a page polls progress from the same
+rows. The worker is one daemon thread with its own asyncio loop; :func:`notify` wakes it when
+work is added. Scale-out runs the same :func:`run_pending` in ``agenthub worker`` processes;
+claims are conditional UPDATEs, so two workers never take the same job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+from backend.memory.conversation import prune_due
+from backend.memory.embedder import reembed_next
+from backend.memory.ingest import claim_next, ingest_source
+from backend.memory.store import get_store
+
+log = logging.getLogger(__name__)
+IDLE_WAIT_S = 30.0
+OPTIMIZE_EVERY_S = 60.0
+
+
+async def run_pending(*, max_jobs: int = 1000) -> int:
+    """Do every job that is due now: queued sources, pending re-embeddings, then pruning.
+
+    Returns:
+        How many jobs were done (sources ingested or re-embeddings finished/failed).
+    """
+    done = 0
+    while done < max_jobs:
+        source = await asyncio.to_thread(claim_next)
+        if source is None:
+            break
+        await ingest_source(source)
+        done += 1
+    while done < max_jobs and await reembed_next():
+        done += 1
+    await asyncio.to_thread(prune_due)
+    return done
+
+
+class MemoryWorker:
+    """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_optimize = 0.0
+        self._dirty = False
+
+    @property
+    def running(self) -> bool:
+        """True while the thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread (no-op if running)."""
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="agenthub-memory-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the thread to stop after its current job and wait up to ``timeout_s`` seconds."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self._thread = None
+
+    def notify(self) -> None:
+        """Wake the worker: new work was queued."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                jobs = asyncio.run(run_pending())
+                self._dirty = self._dirty or jobs > 0
+                if self._dirty and time.monotonic() - self._last_optimize > OPTIMIZE_EVERY_S:
+                    get_store().optimize()
+                    self._dirty, self._last_optimize = False, time.monotonic()
+            except Exception:  # keep the worker alive; the failing job recorded its own error
+                log.exception("memory worker pass failed")
+            self._wake.wait(IDLE_WAIT_S)
+
+
+_worker = MemoryWorker()
+
+
+def start_worker() -> MemoryWorker:
+    """Start the process-wide worker (call once when the app starts)."""
+    _worker.start()
+    return _worker
+
+
+def stop_worker() -> None:
+    """Stop the process-wide worker."""
+    _worker.stop()
+
+
+def notify() -> None:
+    """Wake the process-wide worker if it runs (services call this after queueing work)."""
+    _worker.notify()

@@ -1,0 +1,222 @@
+"""LLM gateway records: usage, budgets (with per-period counters and reservations), rate-limit
+rules and per-connection model price/context overrides.
+
+Money: usage rows keep ``cost_usd`` as a float in USD (like runs). Budget counters keep exact
+integer **nano-USD** (1 USD = 1,000,000,000) so that concurrent reservations and settlements add
+up without floating-point drift and the conditional ``UPDATE`` compares integers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.models.common import new_id, utcnow
+
+NANO_PER_USD = 1_000_000_000
+"""Budget counters are integers in nano-USD."""
+
+BUDGET_SCOPES = ("workspace", "agent", "end_user")
+"""What a budget or a rate-limit rule applies to."""
+
+BUDGET_PERIODS = ("day", "month")
+"""Budget periods; both start at 00:00 UTC (a month on its first day)."""
+
+
+def _bigint() -> Any:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class UsageRecord(SQLModel, table=True):
+    """One gateway call (``stream_chat``), whatever happened: answered, failed or rejected.
+
+    One row per call, not per attempt: ``fallback_path`` lists every candidate tried, in order,
+    as ``[{"connection_id", "model", "outcome", "error_kind", "status_code", "tries", "ms"}]``.
+    ``connection_id``/``provider``/``model`` are those of the candidate that answered (or the
+    last one tried). ``status`` is ``ok``, ``error``, ``cancelled`` or ``rejected`` (rate limit,
+    budget or size cap before any provider call); ``error_class`` is the ``GatewayError`` kind.
+    Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms from the start of the call
+    (retries and fallbacks included).
+    """
+
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_workspace_created", "workspace_id", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspaces.id", max_length=32)
+    agent_id: str | None = Field(default=None, index=True, max_length=32)
+    end_user_id: str | None = Field(default=None, index=True, max_length=64)
+    run_id: str | None = Field(default=None, index=True, max_length=32)
+    connection_id: str | None = Field(default=None, max_length=32)
+    provider: str = Field(default="", max_length=40)
+    model: str = Field(default="", max_length=200)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_note: str = Field(default="", max_length=300)
+    latency_ms: int = 0
+    ttft_ms: int | None = None
+    status: str = Field(default="ok", max_length=20)
+    error_class: str = Field(default="", max_length=40)
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    fallback_path: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    streamed: bool = True
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Budget(SQLModel, table=True):
+    """A spend cap for a workspace, an agent or an end user, per day or per month (UTC).
+
+    ``limit_usd`` caps cost in USD; ``token_limit`` caps prompt + completion tokens (the only
+    cap that binds calls to models without a known price). Either may be None (no cap).
+    """
+
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("workspace_id", "scope", "scope_id", "period", name="uq_budget_scope_period"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=32)
+    scope: str = Field(max_length=20)
+    scope_id: str = Field(max_length=64)
+    period: str = Field(max_length=10)
+    limit_usd: float | None = None
+    token_limit: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetCounter(SQLModel, table=True):
+    """Spent and reserved amounts of one budget in one period (nano-USD and tokens).
+
+    The id is derived from ``(budget_id, period_start)`` (see ``gateway.budgets.counter_id``),
+    so a reservation can address the row without reading it first.
+    """
+
+    __tablename__ = "budget_counters"
+    __table_args__ = (UniqueConstraint("budget_id", "period_start", name="uq_budget_counter_period"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    budget_id: str = Field(foreign_key="budgets.id", ondelete="CASCADE", index=True, max_length=32)
+    period_start: datetime
+    spent_nanousd: int = _bigint()
+    reserved_nanousd: int = _bigint()
+    spent_tokens: int = _bigint()
+    reserved_tokens: int = _bigint()
+
+
+class BudgetReservation(SQLModel, table=True):
+    """Money and tokens held on one counter for one call until it is settled or expires.
+
+    All reservations of one call share ``hold_id``. ``settled`` turns True exactly once: when
+    the call settles to its actual cost, or when an expired hold (a crashed process) is
+    released (then ``expired`` is True too).
+    """
+
+    __tablename__ = "budget_reservations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    hold_id: str = Field(index=True, max_length=32)
+    counter_id: str = Field(foreign_key="budget_counters.id", ondelete="CASCADE", index=True, max_length=32)
+    amount_nanousd: int = _bigint()
+    tokens: int = _bigint()
+    expires_at: datetime = Field(index=True)
+    settled: bool = False
+    expired: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitRule(SQLModel, table=True):
+    """Requests per minute and/or tokens per minute for a workspace, an agent or an end user."""
+
+    __tablename__ = "rate_limit_rules"
+    __table_args__ = (UniqueConstraint("workspace_id", "scope", "scope_id", name="uq_rate_limit_scope"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=32)
+    scope: str = Field(max_length=20)
+    scope_id: str = Field(max_length=64)
+    requests_per_min: int | None = None
+    tokens_per_min: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelOverride(SQLModel, table=True):
+    """Price and context window of one model on one connection, overriding LiteLLM's map.
+
+    Units: USD per 1,000,000 tokens; ``context_window`` in tokens. None keeps LiteLLM's value.
+    """
+
+    __tablename__ = "model_overrides"
+    __table_args__ = (UniqueConstraint("connection_id", "model", name="uq_model_override"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    connection_id: str = Field(foreign_key="connections.id", ondelete="CASCADE", index=True, max_length=32)
+    model: str = Field(max_length=200)
+    input_usd_per_1m: float | None = None
+    output_usd_per_1m: float | None = None
+    context_window: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetPublic(SQLModel):
+    """A budget with its current period's figures (USD, tokens; ``resets_at`` UTC)."""
+
+    id: str
+    scope: str
+    scope_id: str
+    period: str
+    limit_usd: float | None
+    token_limit: int | None
+    spent_usd: float
+    reserved_usd: float
+    spent_tokens: int
+    reserved_tokens: int
+    period_start: datetime
+    resets_at: datetime
+
+
+class RateLimitPublic(SQLModel):
+    """A rate-limit rule (per minute)."""
+
+    id: str
+    scope: str
+    scope_id: str
+    requests_per_min: int | None
+    tokens_per_min: int | None
+
+
+class CatalogEntry(SQLModel):
+    """A model reachable through a connection. Prices in USD per 1M tokens; None = unknown.
+
+    ``price_source`` is ``litellm`` (LiteLLM's bundled map), ``override`` (set on the
+    connection) or ``unknown``.
+    """
+
+    connection_id: str
+    connection_name: str
+    provider: str
+    provider_label: str
+    model: str
+    context_window: int | None
+    max_output_tokens: int | None
+    input_usd_per_1m: float | None
+    output_usd_per_1m: float | None
+    price_source: str
+
+
+class UsageTotal(SQLModel):
+    """Totals of usage records for one group key (an agent id, model, end user id or day)."""
+
+    key: str
+    calls: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_usd: float

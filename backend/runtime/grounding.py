@@ -1,0 +1,114 @@
+"""Knowledge and memory for a run: retrieve passages, put them in context, cite, remember.
+
+The run loop calls these four steps; none of them may fail the run, so retrieval or storage
+problems are logged and the run goes on without them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.actor import Actor
+from backend.chat.service import get_conversation
+from backend.db import session_scope
+from backend.memory.conversation import remember_exchange
+from backend.memory.retrieval import Passage, cited_passages, format_context, retrieve_for_run
+from backend.models import Message, MessageCitation
+from backend.models.memory import CitationPublic
+from backend.runtime.events import Citation
+
+log = logging.getLogger(__name__)
+
+
+async def retrieve(*, actor: Actor, agent_id: str, query: str) -> list[Passage]:
+    """Knowledge passages and the actor's memories for this message (empty on any failure)."""
+    try:
+        return await retrieve_for_run(
+            workspace_id=actor.workspace_id, agent_id=agent_id, end_user_id=actor.user_id, query=query
+        )
+    except Exception:
+        log.exception("retrieval failed; answering without knowledge")
+        return []
+
+
+def with_context(messages: list[dict[str, str]], passages: Sequence[Passage]) -> list[dict[str, str]]:
+    """``messages`` with the passages as a system message after the instructions (if any)."""
+    context = format_context(passages)
+    if not context:
+        return messages
+    at = 1 if messages and messages[0]["role"] == "system" else 0
+    return [*messages[:at], {"role": "system", "content": context}, *messages[at:]]
+
+
+def citations(answer: str, passages: Sequence[Passage]) -> list[Citation]:
+    """The ``Citation`` events for an answer (cited ``[n]`` labels, else the documents used)."""
+    return [
+        Citation(source_id=p.source_id, title=p.title, snippet=p.snippet, kind=p.kind, location=p.location)
+        for p in cited_passages(answer, passages)
+    ]
+
+
+async def record(
+    *,
+    actor: Actor,
+    agent_id: str,
+    conversation_id: str,
+    run_id: str,
+    message_id: str | None,
+    user_text: str,
+    answer: str,
+    cited: Sequence[Citation],
+    title: str = "",
+) -> None:
+    """Store the answer's citations and, if the agent's memory switch is on, the exchange."""
+    try:
+        if message_id is not None and cited:
+            with session_scope() as session:
+                for position, c in enumerate(cited):
+                    session.add(
+                        MessageCitation(
+                            message_id=message_id,
+                            position=position,
+                            kind=c.kind,
+                            source_id=c.source_id,
+                            title=c.title[:255],
+                            location=c.location[:60],
+                            snippet=c.snippet,
+                        )
+                    )
+        await remember_exchange(
+            workspace_id=actor.workspace_id,
+            agent_id=agent_id,
+            end_user_id=actor.user_id,
+            conversation_id=conversation_id,
+            run_id=run_id,
+            user_text=user_text,
+            answer=answer,
+            title=title,
+        )
+    except Exception:
+        log.exception("storing citations or memory for run %s failed", run_id)
+
+
+def list_citations(*, actor: Actor, conversation_id: str, session: Session) -> dict[str, list[CitationPublic]]:
+    """Stored citations of a conversation's answers, by message id (for re-opening a chat).
+
+    Raises:
+        NotFound: not the actor's conversation. PermissionDenied.
+    """
+    conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
+    rows = session.exec(
+        select(MessageCitation)
+        .join(Message, col(Message.id) == col(MessageCitation.message_id))
+        .where(Message.conversation_id == conv.id)
+        .order_by(col(MessageCitation.message_id), col(MessageCitation.position))
+    ).all()
+    out: dict[str, list[CitationPublic]] = {}
+    for r in rows:
+        out.setdefault(r.message_id, []).append(
+            CitationPublic(kind=r.kind, source_id=r.source_id, title=r.title, location=r.location, snippet=r.snippet)
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Agent tools: registry, permissions, executors and one module per built-in tool."""
