@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,9 +26,10 @@ from backend.connections.service import Credentials, resolve_credentials
 from backend.db import session_scope
 from backend.gateway.embeddings import embed_texts
 from backend.gateway.llm import GatewayError
+from backend.gateway.usage import record_usage
 from backend.memory.access import model_key, require_admin, system_actor
 from backend.memory.store import KINDS, Kind, Row, Scope, get_store
-from backend.models import Connection, EmbeddingSettings
+from backend.models import Connection, EmbeddingSettings, UsageRecord
 from backend.models.common import utcnow
 from backend.models.memory import EmbeddingStatusPublic
 from backend.security.vault import VaultError
@@ -39,23 +41,56 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class Embedder:
-    """Embeds texts with one workspace model. ``key`` names its vectors in the store."""
+    """Embeds texts with one workspace model. ``key`` names its vectors in the store.
+
+    Every call writes a gateway usage record (tokens, USD, ms) for ``workspace_id``, so
+    embeddings show up in usage totals like chat calls do.
+    """
 
     key: str
     model: str
     credentials: Credentials = field(repr=False)
+    workspace_id: str = ""
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for ``texts`` (L2-normalised). Raises GatewayError."""
-        result = await embed_texts(
-            provider_id=self.credentials.provider,
-            model=self.model,
-            api_key=self.credentials.api_key,
-            base_url=self.credentials.base_url,
-            texts=list(texts),
-            timeout_s=get_settings().llm_timeout_s,
-        )
+        """Vectors for ``texts`` (L2-normalised). Raises GatewayError (recorded as a failed call)."""
+        started = time.perf_counter()
+        try:
+            result = await embed_texts(
+                provider_id=self.credentials.provider,
+                model=self.model,
+                api_key=self.credentials.api_key,
+                base_url=self.credentials.base_url,
+                texts=list(texts),
+                timeout_s=get_settings().llm_timeout_s,
+            )
+        except GatewayError as exc:
+            self._record(status="error", error=exc, latency_ms=int((time.perf_counter() - started) * 1000))
+            raise
+        self._record(status="ok", tokens=result.prompt_tokens, cost=result.cost_usd, latency_ms=result.latency_ms)
         return result.vectors
+
+    def _record(
+        self, *, status: str, latency_ms: int, tokens: int = 0, cost: float = 0.0, error: GatewayError | None = None
+    ) -> None:
+        if not self.workspace_id:
+            return
+        record = UsageRecord(
+            workspace_id=self.workspace_id,
+            connection_id=self.credentials.connection_id or None,
+            provider=self.credentials.provider,
+            model=self.model,
+            prompt_tokens=tokens,
+            cost_usd=cost,
+            cost_note="embedding",
+            latency_ms=latency_ms,
+            status=status,
+            error_class=error.kind if error else "",
+            error=error.message if error else "",
+            streamed=False,
+        )
+        with session_scope() as session:
+            record_usage(session, record, secret=self.credentials.api_key)
 
 
 def _settings(workspace_id: str, session: Session) -> EmbeddingSettings:
@@ -83,7 +118,7 @@ def embedder_for(workspace_id: str, *, which: str = "active", session: Session) 
     except (NotFound, PermissionDenied, VaultError) as exc:
         log.warning("embedding model of workspace %s unusable (%s): keyword search only", workspace_id, exc)
         return None
-    return Embedder(key, row.model, creds)
+    return Embedder(key, row.model, creds, workspace_id)
 
 
 def _public(row: EmbeddingSettings) -> EmbeddingStatusPublic:

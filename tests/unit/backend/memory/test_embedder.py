@@ -145,3 +145,25 @@ async def test_deleted_embedding_connection_falls_back_to_keywords(
         delete_connection(actor=actor, connection_id=conn.id, session=s)
     hits = await knowledge_search_for(actor=actor, agent_id=agent, query="irrigation pump", k=3)
     assert hits and "28 percent" in hits[0].text
+
+
+async def test_embedding_calls_are_recorded_as_usage(actor: Actor, make_agent: Callable[..., str], llm_server) -> None:  # type: ignore[no-untyped-def]
+    from backend.models import UsageRecord
+
+    llm_server.embedding_models = ["test-embed"]
+    agent = make_agent(actor, llm_server.base_url, llm_server.api_key)
+    with session_scope() as s:
+        add_files(
+            actor=actor, agent_id=agent, files=[UploadedFile("german.txt", fixture_bytes("german.txt"))], session=s
+        )
+    await run_pending()
+    await set_embedding_model(actor=actor, connection_id=_connection_id(actor), model="test-embed")
+    await run_pending()
+    with session_scope() as s:
+        rows = s.exec(
+            select(UsageRecord).where(
+                UsageRecord.workspace_id == actor.workspace_id, UsageRecord.cost_note == "embedding"
+            )
+        ).all()
+    assert rows and all(r.model == "test-embed" and r.status == "ok" and not r.streamed for r in rows)
+    assert sum(r.prompt_tokens for r in rows) > 0  # the test server reports input tokens
