@@ -4,6 +4,11 @@
 once: a streamed reply (SSE, usage in the last chunk when ``stream_options.include_usage``) or a
 plain JSON one. ``GET /v1/models`` lists the served model. HTTP/1.1 keep-alive; no auth check.
 
+Tool calls: when the request offers ``tools`` and its last message is the user's (not a tool
+result), the reply is one call of the first tool with ``--tool-arguments`` (default
+``{"expression": "6*7"}``), streamed as OpenAI ``delta.tool_calls`` fragments; after the tool
+result the normal text reply follows. Requests without ``tools`` are unchanged.
+
     python benchmarks/_llm_stub.py --port 0 --latency-ms 50
     # prints "listening 127.0.0.1:PORT" when ready
 """
@@ -26,6 +31,63 @@ def _response(status: str, body: bytes, content_type: str) -> bytes:
     return head.encode() + body
 
 
+TOOL_ARGUMENTS = {"expression": "6*7"}
+
+
+def _tool_call(body: dict[str, object]) -> dict[str, object] | None:
+    """The call to make for this request, or None for a text reply."""
+    tools, messages = body.get("tools"), body.get("messages")
+    if not isinstance(tools, list) or not tools or not isinstance(messages, list) or not messages:
+        return None
+    last = messages[-1]
+    if not isinstance(last, dict) or last.get("role") != "user":
+        return None
+    name = tools[0].get("function", {}).get("name", "") if isinstance(tools[0], dict) else ""
+    arguments = json.dumps(TOOL_ARGUMENTS)
+    return {"id": "call_stub_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _tool_reply(body: dict[str, object], call: dict[str, object], usage: dict[str, int]) -> bytes:
+    model, ident, created = str(body.get("model", "stub")), "chatcmpl-stub", int(time.time())
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        payload = {
+            "id": ident,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+            "usage": usage,
+        }
+        return _response("200 OK", json.dumps(payload).encode(), "application/json")
+    fn = call["function"]
+    assert isinstance(fn, dict)
+    args = str(fn["arguments"])
+    head = {"index": 0, "id": call["id"], "type": "function", "function": {"name": fn["name"], "arguments": ""}}
+    deltas: list[dict[str, object]] = [{"role": "assistant", "content": None, "tool_calls": [head]}]
+    half = len(args) // 2
+    for piece in (args[:half], args[half:]):
+        deltas.append({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+    chunks = [{"index": 0, "delta": d, "finish_reason": None} for d in deltas]
+    chunks.append({"index": 0, "delta": {}, "finish_reason": "tool_calls"})
+    events = [
+        {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [c]}
+        for c in chunks
+    ]
+    events.append(
+        {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [],
+            "usage": usage,
+        }
+    )
+    sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return _response("200 OK", sse.encode(), "text/event-stream")
+
+
 def _chat(body: dict[str, object]) -> bytes:
     model = str(body.get("model", "stub"))
     messages = body.get("messages") or []
@@ -33,6 +95,9 @@ def _chat(body: dict[str, object]) -> bytes:
     max_tokens = body.get("max_tokens")
     words = REPLY_WORDS[: max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None]
     usage = {"prompt_tokens": prompt, "completion_tokens": len(words), "total_tokens": prompt + len(words)}
+    call = _tool_call(body)
+    if call is not None:
+        return _tool_reply(body, call, {"prompt_tokens": prompt, "completion_tokens": 8, "total_tokens": prompt + 8})
     ident, created = "chatcmpl-stub", int(time.time())
     if not body.get("stream"):
         payload = {
@@ -118,7 +183,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--tool-arguments", default=json.dumps(TOOL_ARGUMENTS), help="JSON object for tool calls")
     args = parser.parse_args()
+    TOOL_ARGUMENTS = json.loads(args.tool_arguments)
     try:
         asyncio.run(main(args.port, args.latency_ms))
     except KeyboardInterrupt:

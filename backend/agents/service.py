@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.common import utcnow
+from backend.runtime.delegation import validate_delegates
+from backend.tools.agent_settings import validate_tool_settings
 
 MAX_OUTPUT_TOKENS = 32768
 MAX_STARTERS = 6
@@ -25,14 +27,19 @@ class BlueprintInvalid(ValueError):
         self.errors = errors
 
 
-def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Session) -> dict[str, str]:
+def validate_blueprint(
+    fields: BlueprintFields, *, actor: Actor, session: Session, agent_id: str | None = None
+) -> dict[str, str]:
     """Check a blueprint before saving.
 
     Returns:
         ``{field: message}``, empty when valid. Rules: name 1-80 characters; a model chosen from
         one of the workspace's connections; at most 3 fallbacks, each a model on a workspace
         connection; temperature 0-2; max output tokens 1-32768;
-        at most 6 conversation starters of at most 200 characters; avatar at most 16 characters.
+        at most 6 conversation starters of at most 200 characters; avatar at most 16 characters;
+        tool settings as ``backend.tools.agent_settings.validate_tool_settings``; at most 10
+        delegates, each another agent of the workspace (``agent_id``: the agent being saved,
+        which may not delegate to itself).
         Runs on the raw form input (build it with ``BlueprintFields.model_construct`` to skip
         pydantic's own length checks), so over-long fields come back as messages, not exceptions.
     """
@@ -66,6 +73,9 @@ def validate_blueprint(fields: BlueprintFields, *, actor: Actor, session: Sessio
         errors["starters"] = f"Up to {MAX_STARTERS} starters of at most 200 characters each."
     if len(fields.instructions) > 20000:
         errors["instructions"] = "Instructions are at most 20,000 characters."
+    errors.update(validate_tool_settings(fields, actor=actor, session=session))
+    if delegate_error := validate_delegates(fields.delegates, actor=actor, agent_id=agent_id, session=session):
+        errors["delegates"] = delegate_error
     return errors
 
 
@@ -142,7 +152,7 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
         BlueprintInvalid, NotFound, PermissionDenied.
     """
     agent = _agent(actor, agent_id, session)
-    if errors := validate_blueprint(fields, actor=actor, session=session):
+    if errors := validate_blueprint(fields, actor=actor, session=session, agent_id=agent.id):
         raise BlueprintInvalid(errors)
     fields = _clean(fields)
     agent.current_version += 1

@@ -18,6 +18,7 @@ from backend.gateway.candidates import Attempt, Candidate, Target
 from backend.gateway.catalog import call_cost
 from backend.gateway.completion import TextDelta
 from backend.gateway.llm import GatewayError, litellm
+from backend.gateway.toolcalls import ToolCalls
 from backend.gateway.usage import record_usage
 from backend.models.gateway import UsageRecord
 
@@ -52,7 +53,7 @@ class ChatUsage:
         return len(self.fallback_path) > 1
 
 
-ChatEvent = TextDelta | ChatUsage
+ChatEvent = TextDelta | ToolCalls | ChatUsage
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
 from backend.gateway.providers import get_provider, litellm_model_name
+from backend.gateway.toolcalls import ToolCallAccumulator, ToolCallProgress, ToolCalls, message_tool_calls, tool_text
 
 # Sent as the key to OpenAI-compatible endpoints that need none: without an explicit key the
 # OpenAI SDK would fall back to the server's own OPENAI_API_KEY and send it to the user's URL.
@@ -55,15 +56,16 @@ class Usage:
     cached_tokens: int = 0
 
 
-CompletionEvent = TextDelta | Usage
+CompletionEvent = TextDelta | ToolCallProgress | ToolCalls | Usage
 
 
 @dataclass(frozen=True)
 class CompletionResult:
-    """A non-streamed reply: the whole ``text`` and its ``Usage``."""
+    """A non-streamed reply: the whole ``text``, the tool calls (may be empty) and its ``Usage``."""
 
     text: str
     usage: Usage
+    tool_calls: tuple[tuple[str, str, str], ...] = ()
 
 
 def price_per_million(model_litellm_name: str) -> tuple[float, float] | None:
@@ -119,10 +121,11 @@ def _call_kwargs(
     model: str,
     api_key: str | None,
     base_url: str | None,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     temperature: float | None,
     max_tokens: int | None,
     timeout_s: float,
+    tools: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     provider = get_provider(provider_id)
     if provider.needs_base_url and not base_url:
@@ -145,12 +148,12 @@ def _call_kwargs(
         kwargs["temperature"] = temperature
     if max_tokens is not None:
         kwargs["max_tokens"] = max_tokens
+    if tools:
+        kwargs["tools"] = tools
     return kwargs
 
 
-def _usage(
-    kwargs: dict[str, Any], model: str, reported: Any, text: str, ttft_ms: int | None, latency_ms: int
-) -> Usage:
+def _usage(kwargs: dict[str, Any], model: str, reported: Any, text: str, ttft_ms: int | None, latency_ms: int) -> Usage:
     """Build ``Usage`` from the provider's usage block, counting locally when it is missing."""
     name: str = kwargs["model"]
     prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
@@ -182,10 +185,11 @@ async def stream_completion(
     model: str,
     api_key: str | None,
     base_url: str | None,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     temperature: float | None,
     max_tokens: int | None,
     timeout_s: float = 60.0,
+    tools: list[dict[str, Any]] | None = None,
 ) -> AsyncGenerator[CompletionEvent, None]:
     """Stream a chat completion: ``TextDelta`` events, then exactly one ``Usage``.
 
@@ -198,19 +202,22 @@ async def stream_completion(
         temperature: Sampling temperature, None for the provider default.
         max_tokens: Cap on output tokens, None for the provider default.
         timeout_s: Seconds to wait for the connection and for each read (first token included).
+        tools: OpenAI function specs (``registry.openai_tool_specs``) the model may call.
 
     Yields:
-        ``TextDelta`` for each non-empty piece of text, then ``Usage`` (tokens, USD, ms).
+        ``TextDelta`` for each non-empty piece of text, one ``ToolCalls`` if the model called
+        tools (streamed fragments joined), then ``Usage`` (tokens, USD, ms).
 
     Raises:
         GatewayError: kind ``auth``, ``rate_limit``, ``timeout``, ``unreachable``,
             ``bad_request`` or ``provider``; the message is safe to show and to log.
         ValueError: If ``provider_id`` is unknown.
     """
-    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s)
+    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s, tools)
     host = _host(provider_id, base_url)
     started = time.perf_counter()
     ttft_ms: int | None = None
+    acc = ToolCallAccumulator()
     parts: list[str] = []
     reported: Any = None
     response: Any = None
@@ -221,7 +228,11 @@ async def stream_completion(
             if usage is not None and (getattr(usage, "total_tokens", None) or 0) > 0:
                 reported = usage
             for choice in getattr(chunk, "choices", None) or []:
-                text = getattr(getattr(choice, "delta", None), "content", None)
+                delta = getattr(choice, "delta", None)
+                if acc.add(getattr(delta, "tool_calls", None)) and ttft_ms is None:
+                    ttft_ms = _ms(started)
+                    yield ToolCallProgress()
+                text = getattr(delta, "content", None)
                 if text:
                     if ttft_ms is None:
                         ttft_ms = _ms(started)
@@ -232,7 +243,10 @@ async def stream_completion(
     finally:  # also when the consumer stops early: release the provider connection now
         if response is not None and hasattr(response, "aclose"):
             await response.aclose()
-    yield _usage(kwargs, model, reported, "".join(parts), ttft_ms, _ms(started))
+    calls = acc.calls()
+    if calls:
+        yield ToolCalls(calls)
+    yield _usage(kwargs, model, reported, "".join(parts) + tool_text(calls), ttft_ms, _ms(started))
 
 
 async def complete(
@@ -241,10 +255,11 @@ async def complete(
     model: str,
     api_key: str | None,
     base_url: str | None,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     temperature: float | None = None,
     max_tokens: int | None = None,
     timeout_s: float = 60.0,
+    tools: list[dict[str, Any]] | None = None,
 ) -> CompletionResult:
     """Non-streamed chat completion with the same cost and error rules as ``stream_completion``.
 
@@ -252,15 +267,16 @@ async def complete(
         provider_id, model, api_key, base_url, messages, temperature, max_tokens: As for
             ``stream_completion`` (temperature and max_tokens default to the provider's).
         timeout_s: Seconds to wait for the connection and for the response.
+        tools: OpenAI function specs the model may call.
 
     Returns:
-        ``CompletionResult(text, usage)``; ``usage.ttft_ms`` is None.
+        ``CompletionResult(text, usage, tool_calls)``; ``usage.ttft_ms`` is None.
 
     Raises:
         GatewayError: As for ``stream_completion``.
         ValueError: If ``provider_id`` is unknown.
     """
-    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s)
+    kwargs = _call_kwargs(provider_id, model, api_key, base_url, messages, temperature, max_tokens, timeout_s, tools)
     host = _host(provider_id, base_url)
     started = time.perf_counter()
     try:
@@ -268,6 +284,8 @@ async def complete(
     except Exception as exc:
         raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
     choices = getattr(response, "choices", None) or []
-    text = (getattr(getattr(choices[0], "message", None), "content", None) or "") if choices else ""
-    usage = _usage(kwargs, model, getattr(response, "usage", None), text, None, _ms(started))
-    return CompletionResult(text, usage)
+    message = getattr(choices[0], "message", None) if choices else None
+    text = (getattr(message, "content", None) or "") if message is not None else ""
+    calls = message_tool_calls(message)
+    usage = _usage(kwargs, model, getattr(response, "usage", None), text + tool_text(calls), None, _ms(started))
+    return CompletionResult(text, usage, calls)

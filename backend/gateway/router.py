@@ -42,8 +42,9 @@ from backend.gateway.catalog import worst_case
 from backend.gateway.completion import TextDelta
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimiter, get_rate_limiter
+from backend.gateway.toolcalls import ToolCallProgress, ToolCalls, tool_text
 
-__all__ = ["ChatEvent", "ChatUsage", "TextDelta", "complete_chat", "stream_chat"]
+__all__ = ["ChatEvent", "ChatUsage", "TextDelta", "ToolCalls", "complete_chat", "stream_chat"]
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,14 @@ async def _release(hold: budgets.Hold | None) -> None:
 
 
 async def _attempt(
-    call: Call, cand: Candidate, *, temperature: float | None, max_tokens: int | None, timeout_s: float
-) -> AsyncGenerator[TextDelta | completion.Usage, None]:
+    call: Call,
+    cand: Candidate,
+    *,
+    temperature: float | None,
+    max_tokens: int | None,
+    timeout_s: float,
+    tools: list[dict[str, Any]] | None,
+) -> AsyncGenerator[completion.CompletionEvent, None]:
     kwargs: dict[str, Any] = {
         "provider_id": cand.provider,
         "model": cand.target.model,
@@ -75,12 +82,15 @@ async def _attempt(
         "temperature": temperature,
         "max_tokens": max_tokens,
         "timeout_s": timeout_s,
+        "tools": tools,
     }
     call.called = True
     if not call.streamed:
         result = await completion.complete(**kwargs)
         if result.text:
             yield TextDelta(result.text)
+        if result.tool_calls:
+            yield ToolCalls(result.tool_calls)
         yield result.usage
         return
     async with aclosing(completion.stream_completion(**kwargs)) as stream:
@@ -102,6 +112,7 @@ async def stream_chat(
     timeout_s: float | None = None,
     retry: RetryPolicy | None = None,
     limiter: RateLimiter | None = None,
+    tools: Sequence[dict[str, Any]] | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Answer ``messages`` with the first target that can, streaming the reply.
 
@@ -119,9 +130,12 @@ async def stream_chat(
         timeout_s: Per-request timeout, seconds (default ``Settings.llm_timeout_s``).
         retry: Retry policy (default from settings).
         limiter: Rate limiter (default: the process-wide one).
+        tools: OpenAI function specs the model may call (``registry.openai_tool_specs``);
+            None or empty sends no ``tools``.
 
     Yields:
-        ``TextDelta`` s in arrival order, then one :class:`ChatUsage`.
+        ``TextDelta`` s in arrival order, one ``ToolCalls`` when the model called tools
+        (complete calls, streamed fragments joined), then one :class:`ChatUsage`.
 
     Raises:
         GatewayError: the call failed; kinds as in ``completion.stream_completion`` plus
@@ -132,6 +146,7 @@ async def stream_chat(
         PermissionDenied, NotFound: the actor may not use the main connection.
     """
     call = Call(actor, agent_id, end_user_id, run_id, stream)
+    tool_specs = list(tools) if tools else None
     retry = retry or RetryPolicy.from_settings()
     timeout_s = timeout_s or get_settings().llm_timeout_s
     limiter = limiter or get_rate_limiter()
@@ -163,10 +178,24 @@ async def stream_chat(
                 tries, error = tries + 1, None
                 try:
                     async with aclosing(
-                        _attempt(call, cand, temperature=temperature, max_tokens=max_tokens, timeout_s=timeout_s)
+                        _attempt(
+                            call,
+                            cand,
+                            temperature=temperature,
+                            max_tokens=max_tokens,
+                            timeout_s=timeout_s,
+                            tools=tool_specs,
+                        )
                     ) as events:
                         async for event in events:
-                            if isinstance(event, TextDelta):
+                            if isinstance(event, ToolCallProgress):  # the reply began: no retry/fallback now
+                                if call.ttft_ms is None:
+                                    call.ttft_ms = call.ms()
+                                call.parts.append("")
+                            elif isinstance(event, ToolCalls):
+                                call.parts.append(tool_text(event.calls))
+                                yield event
+                            elif isinstance(event, TextDelta):
                                 if call.ttft_ms is None and call.streamed:
                                     call.ttft_ms = call.ms()
                                 call.parts.append(event.text)
@@ -278,7 +307,7 @@ async def complete_chat(**kwargs: Any) -> tuple[str, ChatUsage]:
         async for event in events:
             if isinstance(event, TextDelta):
                 parts.append(event.text)
-            else:
+            elif isinstance(event, ChatUsage):
                 usage = event
     assert usage is not None
     return "".join(parts), usage

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from lancedb.expr import col as lcol
 from lancedb.expr import lit
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
@@ -96,10 +97,11 @@ def _queue(session: Session, row: KnowledgeSource, data: bytes | None) -> None:
         session.flush()
 
 
-def _notify() -> None:
+def _notify(session: Session) -> None:
+    """Wake the worker once the queued rows are committed (before that it could not see them)."""
     from backend.memory.worker import notify
 
-    notify()
+    event.listen(session, "after_commit", lambda _session: notify(), once=True)
 
 
 def add_files(
@@ -135,7 +137,7 @@ def add_files(
             row.status, row.error = "failed", error
         _queue(session, row, None if error else upload.data)
         out.append(to_public(row))
-    _notify()
+    _notify(session)
     return out
 
 
@@ -151,7 +153,7 @@ def add_text(*, actor: Actor, agent_id: str, title: str, text: str, session: Ses
     name = title.strip()[:MAX_PASTE_TITLE] or text.strip().splitlines()[0][:60]
     row = _new_source(actor, agent_id, "text", name, len(data), file_type="md")
     _queue(session, row, data)
-    _notify()
+    _notify(session)
     return to_public(row)
 
 
@@ -168,7 +170,7 @@ def add_url(*, actor: Actor, agent_id: str, url: str, session: Session) -> Knowl
         raise KnowledgeInputError("Enter a web address starting with http:// or https://.")
     row = _new_source(actor, agent_id, "url", parts.hostname + parts.path[:200], 0, url=url)
     _queue(session, row, None)
-    _notify()
+    _notify(session)
     return to_public(row)
 
 

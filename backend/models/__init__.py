@@ -50,3 +50,6 @@ from backend.models.tools import (  # noqa: E402  (tool audit, tasks, notes, not
 )
 
 __all__ += ["CustomTool", "Note", "Notification", "Task", "ToolAudit"]
+from backend.models.steps import RunStep, StepPublic  # noqa: E402  (run steps, issue 4)
+
+__all__ += ["RunStep", "StepPublic"]

@@ -50,6 +50,8 @@ class BlueprintFields(SQLModel):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     approval_tools: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Delegation (issue 4): ids of other agents of the workspace offered as "ask <agent>" tools.
+    delegates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class BlueprintVersion(BlueprintFields, table=True):

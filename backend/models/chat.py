@@ -44,7 +44,9 @@ class Message(SQLModel, table=True):
 class Run(SQLModel, table=True):
     """One agent run: a model call with its tokens, cost (USD), latency (ms) and outcome.
 
-    ``status`` is ``running``, ``succeeded``, ``failed`` or ``cancelled``.
+    ``status`` is ``running``, ``succeeded``, ``failed``, ``cancelled`` or ``awaiting_approval``
+    (paused on a tool that needs the user's approval; ``resume_state`` then holds the pending
+    model messages and calls, never secrets). Tokens and cost include delegated runs' calls.
     """
 
     __tablename__ = "runs"
@@ -72,3 +74,4 @@ class Run(SQLModel, table=True):
     fallback_path: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    resume_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

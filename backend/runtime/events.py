@@ -53,7 +53,8 @@ class RunFailed:
 
 @dataclass(frozen=True)
 class RunDone:
-    """The run ended with ``status`` ``succeeded``, ``failed`` or ``cancelled``."""
+    """The run ended with ``status`` ``succeeded``, ``failed``, ``cancelled`` or
+    ``awaiting_approval`` (paused: continue it with ``backend.runtime.resume.resume_run``)."""
 
     run_id: str
     status: str
@@ -74,4 +75,56 @@ class Citation:
     location: str = ""
 
 
-RunEvent = RunStarted | TextDelta | Citation | UsageReport | RunFailed | RunDone
+@dataclass(frozen=True)
+class ToolCallStarted:
+    """A tool call (a step) begins; shown live as a collapsible step in the chat.
+
+    ``arguments`` is the JSON text of the arguments with secrets redacted; ``title`` the tool's
+    human title ("Create task", "Ask Research bot"); ``depth`` 0 for the agent's own calls and
+    1..3 inside delegated runs, whose steps nest under ``parent_step_id`` (the "ask" step).
+    """
+
+    step_id: str
+    call_id: str
+    tool_name: str
+    title: str
+    arguments: str
+    parent_step_id: str | None
+    depth: int
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    """A step ended: ``status`` ``ok``, ``error``, ``denied``, ``timeout`` or ``rejected`` (the
+    user denied it). ``summary`` <= 300 characters; ``output_preview`` <= 2,000; ``duration_ms`` ms.
+    """
+
+    step_id: str
+    status: str
+    summary: str
+    output_preview: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ApprovalRequired:
+    """A started step waits for the user's Approve/Deny; the run then ends with
+    ``RunDone(status="awaiting_approval")`` and continues with ``resume_run``."""
+
+    step_id: str
+    tool_name: str
+    title: str
+    arguments: str
+
+
+RunEvent = (
+    RunStarted
+    | TextDelta
+    | Citation
+    | UsageReport
+    | RunFailed
+    | RunDone
+    | ToolCallStarted
+    | ToolCallFinished
+    | ApprovalRequired
+)

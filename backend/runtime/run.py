@@ -1,36 +1,43 @@
 """Run an agent on one user message and stream what happens as :mod:`backend.runtime.events`.
 
 The run row, the user's message and (on success) the answer are stored as the run goes, so an
-error or a Stop loses nothing: the user's message always stays in the conversation.
+error or a Stop loses nothing: the user's message always stays in the conversation. The model,
+tool calls and delegation happen in :class:`backend.runtime.loop.AgentLoop`; a run paused for
+approval is continued by :func:`backend.runtime.resume.resume_run`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import Any
 
 from sqlmodel import col, select
 
 from backend.accounts.actor import Actor
 from backend.chat.service import append_message, get_conversation
 from backend.db import session_scope
-from backend.gateway import completion, router
-from backend.gateway.candidates import targets_for
+from backend.gateway import completion
+from backend.memory.retrieval import Passage
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
 from backend.runtime import grounding
 from backend.runtime.context import build_messages
-from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, TextDelta, UsageReport
+from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, UsageReport
+from backend.runtime.loop import AgentLoop, RunOptions
+from backend.runtime.steps import StepLog
+from backend.runtime.usage import Totals
 from backend.security.redact import redact_secrets
 
 log = logging.getLogger(__name__)
 MAX_USER_MESSAGE_CHARS = 32000
+__all__ = ["MAX_USER_MESSAGE_CHARS", "RunOptions", "RunRejected", "run_agent"]
 
 
 class RunRejected(ValueError):
-    """The message was not accepted (empty or too long); nothing was stored."""
+    """The message was not accepted (empty or too long), or the run cannot be resumed; nothing was stored."""
 
 
 def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
@@ -62,7 +69,7 @@ def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, B
         return RunStarted(run.id, conv.id, msg.id), blueprint, [(r, c) for r, c in rows]
 
 
-def _finish(
+def finish_run(
     actor: Actor,
     started: RunStarted,
     *,
@@ -70,20 +77,27 @@ def _finish(
     text: str,
     usage: UsageReport | None,
     error: str = "",
-    provider: str = "",
+    resume_state: dict[str, Any] | None = None,
 ) -> str | None:
+    """Store the run's outcome and its assistant message (the same message across a pause and
+    its resume); returns the assistant message id (None only for a successful empty answer)."""
     with session_scope() as session:
         run = session.get(Run, started.run_id)
         assert run is not None  # noqa: S101
         conv = get_conversation(actor=actor, conversation_id=started.conversation_id, session=session)
+        existing = session.exec(select(Message).where(Message.run_id == run.id, Message.role == "assistant")).first()
         message_id = None
-        if text:
+        if existing is not None:
+            existing.content, message_id = text, existing.id
+            session.add(existing)
+        elif text:
             message_id = append_message(
                 conversation=conv, role="assistant", content=text, run_id=run.id, session=session
             ).id
-        run.status, run.error, run.finished_at = status, error, utcnow()
-        run.provider = provider or run.provider
+        run.status, run.error, run.resume_state = status, error, resume_state
+        run.finished_at = None if status == "awaiting_approval" else utcnow()
         if usage is not None:
+            run.provider = usage.provider or run.provider
             run.model = usage.model or run.model
             run.connection_id = usage.connection_id or run.connection_id
             run.fallback_path = list(usage.fallback_path)
@@ -93,7 +107,7 @@ def _finish(
         elif run.created_at is not None:
             run.latency_ms = int((utcnow() - run.created_at).total_seconds() * 1000)
         if message_id is None and status != "succeeded":
-            # Keep the failure visible in the conversation, tied to its run.
+            # Keep the failure (or the pause) visible in the conversation, tied to its run.
             message_id = append_message(
                 conversation=conv, role="assistant", content="", run_id=run.id, session=session
             ).id
@@ -101,13 +115,97 @@ def _finish(
         return message_id
 
 
-async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> AsyncIterator[RunEvent]:
+def resume_state(loop: AgentLoop, started: RunStarted, user_text: str) -> dict[str, Any]:
+    """What a paused run needs to continue (tool outputs redacted; no keys are ever in messages)."""
+    messages = [{**m, "content": redact_secrets(m["content"])} if m.get("role") == "tool" else m for m in loop.messages]
+    return {
+        "messages": messages,
+        "pending": [p.as_dict() for p in loop.pending],
+        "steps_used": loop.steps_used,
+        "user_message_id": started.user_message_id,
+        "user_text": user_text,
+    }
+
+
+async def drive(
+    *,
+    actor: Actor,
+    started: RunStarted,
+    loop: AgentLoop,
+    events: AsyncGenerator[RunEvent, None],
+    user_text: str,
+    prefix: str = "",
+    passages: list[Passage] | None = None,
+) -> AsyncGenerator[RunEvent, None]:
+    """Stream ``events`` of ``loop`` and store the outcome: succeeded (citations, usage, memory),
+    paused for approval, failed (``RunFailed``) or cancelled (the consumer closed us). Ends with
+    ``RunDone`` unless cancelled."""
+    finished = False
+    began = time.perf_counter()
+
+    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> str | None:
+        nonlocal finished
+        finished = True
+        text = prefix + "".join(loop.parts)
+        return finish_run(
+            actor, started, status=status, text=text, usage=loop.totals.report(), error=error, resume_state=state
+        )
+
+    try:
+        async with aclosing(events):
+            async for event in events:
+                yield event
+        if loop.pending:
+            message_id = end("awaiting_approval", state=resume_state(loop, started, user_text))
+            yield RunDone(started.run_id, "awaiting_approval", message_id)
+            return
+        answer = prefix + "".join(loop.parts)
+        cited = grounding.citations(answer, passages or [])
+        for citation in cited:
+            yield citation
+        usage = loop.totals.report()
+        if usage is not None:
+            yield usage
+        message_id = end("succeeded")
+        await grounding.record(
+            actor=actor, agent_id=loop.blueprint.agent_id, conversation_id=started.conversation_id,
+            run_id=started.run_id, message_id=message_id, user_text=user_text, answer=answer, cited=cited,
+        )  # fmt: skip
+        yield RunDone(started.run_id, "succeeded", message_id)
+    except completion.GatewayError as exc:
+        reason = redact_secrets(exc.message)
+        message_id = end("failed", reason)
+        yield RunFailed(exc.kind, reason)
+        yield RunDone(started.run_id, "failed", message_id)
+    except Exception as exc:  # the run must never crash the page; record why it failed
+        log.exception("run %s failed", started.run_id)
+        reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
+        message_id = end("failed", reason)
+        yield RunFailed("internal", reason)
+        yield RunDone(started.run_id, "failed", message_id)
+    finally:
+        if not finished:
+            log.info("run %s cancelled after %d ms", started.run_id, int((time.perf_counter() - began) * 1000))
+            loop.log.close_running()
+            end("cancelled", "Stopped by the user.")
+
+
+async def run_agent(
+    *, actor: Actor, conversation_id: str, user_text: str, options: RunOptions | None = None
+) -> AsyncGenerator[RunEvent, None]:
     """Answer ``user_text`` in a conversation, streaming events.
 
+    Args:
+        options: Tool registry, step limit (default 8) and network rules (tests, benchmarks).
+
     Yields:
-        ``RunStarted``, then ``TextDelta``s, one ``UsageReport`` on success or ``RunFailed`` on
-        error, and always a final ``RunDone``. Closing the generator early (Stop) stores the
-        partial answer and marks the run ``cancelled``.
+        ``RunStarted``, then ``TextDelta``s and, for each tool call, ``ToolCallStarted`` /
+        ``ToolCallFinished`` (delegated runs' steps nested by ``parent_step_id``/``depth``);
+        ``ApprovalRequired`` for calls needing approval, after which the run pauses with
+        ``RunDone(status="awaiting_approval")``. Otherwise ``Citation``s, one ``UsageReport``
+        (all model calls of the run, delegated ones included) or ``RunFailed``, and a final
+        ``RunDone``. Closing the generator early (Stop) stores the partial answer and marks the
+        run ``cancelled``.
 
     Raises:
         RunRejected: empty or over-long message (nothing stored).
@@ -120,85 +218,31 @@ async def run_agent(*, actor: Actor, conversation_id: str, user_text: str) -> As
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
     started, blueprint, history = _start(actor, conversation_id, text)
     yield started
-    parts: list[str] = []
-    usage: UsageReport | None = None
-    provider = ""
-    finished = False
-    began = time.perf_counter()
-    try:
+    opts = options or RunOptions()
+    loop = AgentLoop(
+        actor=actor,
+        blueprint=blueprint,
+        run_id=started.run_id,
+        root_agent_id=blueprint.agent_id,
+        log=StepLog(started.run_id, started.conversation_id),
+        totals=Totals(),
+        options=opts,
+    )
+    passages: list[Passage] = []
+
+    async def events() -> AsyncGenerator[RunEvent, None]:
         if not blueprint.connection_id:
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
-        passages = await grounding.retrieve(actor=actor, agent_id=blueprint.agent_id, query=text)
-        stream = router.stream_chat(  # routing, fallbacks, limits, budgets, usage record
-            actor=actor,
-            targets=targets_for(blueprint.connection_id, blueprint.model, blueprint.fallbacks),
-            messages=grounding.with_context(build_messages(blueprint, history), passages),
-            temperature=blueprint.temperature,
-            max_tokens=blueprint.max_tokens,
-            agent_id=blueprint.agent_id,
-            end_user_id=actor.user_id,
-            run_id=started.run_id,
-        )
-        async with aclosing(stream):  # a Stop closes the gateway call now (settles its budget hold)
+        passages.extend(await grounding.retrieve(actor=actor, agent_id=blueprint.agent_id, query=text))
+        messages = grounding.with_context(build_messages(blueprint, history), passages)
+        async with aclosing(loop.run(list(messages))) as stream:
             async for event in stream:
-                if isinstance(event, router.TextDelta):
-                    parts.append(event.text)
-                    yield TextDelta(event.text)
-                elif isinstance(event, router.ChatUsage):
-                    provider = event.provider
-                    usage = UsageReport(
-                        model=event.model,
-                        prompt_tokens=event.prompt_tokens,
-                        completion_tokens=event.completion_tokens,
-                        cost_usd=event.cost_usd,
-                        cost_note=event.cost_note,
-                        latency_ms=event.latency_ms,
-                        ttft_ms=event.ttft_ms,
-                        connection_id=event.connection_id,
-                        provider=event.provider,
-                        fallback_path=event.fallback_path,
-                    )
-        cited = grounding.citations("".join(parts), passages)
-        for citation in cited:
-            yield citation
-        if usage is not None:
-            yield usage
-        message_id = _finish(actor, started, status="succeeded", text="".join(parts), usage=usage, provider=provider)
-        finished = True
-        await grounding.record(
-            actor=actor, agent_id=blueprint.agent_id, conversation_id=started.conversation_id, run_id=started.run_id,
-            message_id=message_id, user_text=text, answer="".join(parts), cited=cited,
-        )  # fmt: skip
-        yield RunDone(started.run_id, "succeeded", message_id)
-    except completion.GatewayError as exc:
-        reason = redact_secrets(exc.message)
-        message_id = _finish(
-            actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider
-        )
-        finished = True
-        yield RunFailed(exc.kind, reason)
-        yield RunDone(started.run_id, "failed", message_id)
-    except Exception as exc:  # the run must never crash the page; record why it failed
-        log.exception("run %s failed", started.run_id)
-        reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id = _finish(
-            actor, started, status="failed", text="".join(parts), usage=usage, error=reason, provider=provider
-        )
-        finished = True
-        yield RunFailed("internal", reason)
-        yield RunDone(started.run_id, "failed", message_id)
-    finally:
-        if not finished:
-            elapsed = int((time.perf_counter() - began) * 1000)
-            log.info("run %s cancelled after %d ms", started.run_id, elapsed)
-            _finish(
-                actor,
-                started,
-                status="cancelled",
-                text="".join(parts),
-                usage=usage,
-                error="Stopped by the user.",
-                provider=provider,
-            )
+                yield event
+
+    async with aclosing(
+        drive(actor=actor, started=started, loop=loop, events=events(), user_text=text, passages=passages)
+    ) as stream:
+        async for event in stream:
+            yield event

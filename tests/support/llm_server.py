@@ -11,6 +11,10 @@ In pytest::
     with LLMTestServer(models=("test-model",)) as server:
         base_url = server.base_url  # "http://127.0.0.1:PORT/v1"
         server.fail_next(429)
+        server.script = [  # scripted turns, one per chat request (then the normal reply)
+            {"tool_calls": [{"name": "create_task", "arguments": {"title": "Call Bob"}}]},
+            {"content": "Done!"},
+        ]
 
 As a subprocess::
 
@@ -131,6 +135,12 @@ class LLMTestServer:
 
     Attributes:
         requests: Every received request, in order (``RecordedRequest``).
+        script: Scripted turns, consumed one per chat request (first in, first out); when empty
+            the normal reply is used. A turn is ``{"content": str}`` and/or
+            ``{"tool_calls": [{"name": str, "arguments": dict | str, "id": str (optional)}]}``;
+            ``{"delay_ms": int}`` waits before answering. Tool calls are streamed as OpenAI
+            ``delta.tool_calls`` fragments (the arguments split over several chunks), or sent
+            whole in a non-streamed reply, with ``finish_reason: "tool_calls"``.
     """
 
     def __init__(
@@ -153,6 +163,7 @@ class LLMTestServer:
         self.first_token_delay_ms = first_token_delay_ms
         self.send_usage = send_usage
         self.requests: list[RecordedRequest] = []
+        self.script: list[dict[str, Any]] = []
         self._failures: deque[_Failure] = deque()
         self._lock = threading.Lock()
         self._port = port
@@ -191,6 +202,20 @@ class LLMTestServer:
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the recorded ``POST /v1/chat/completions`` requests."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def received_tools(self) -> list[list[dict[str, Any]] | None]:
+        """The ``tools`` list of each chat request, in order (None when none was sent)."""
+        return [(r.json or {}).get("tools") for r in self.chat_requests]
+
+    @property
+    def received_messages(self) -> list[list[dict[str, Any]]]:
+        """The ``messages`` of each chat request, in order."""
+        return [(r.json or {}).get("messages") or [] for r in self.chat_requests]
+
+    def _next_turn(self) -> dict[str, Any] | None:
+        with self._lock:
+            return self.script.pop(0) if self.script else None
 
     def start(self) -> str:
         """Start serving in a daemon thread; returns the base URL ``http://127.0.0.1:PORT/v1``."""
@@ -329,43 +354,68 @@ class LLMTestServer:
         if model not in self.models:
             return _error(404, f"The model `{model}` does not exist", "invalid_request_error", "model_not_found")
         messages: list[dict[str, Any]] = body["messages"]
-        chunks = split_reply(self._reply_for(messages))
+        turn = self._next_turn()
+        calls: list[dict[str, Any]] = []
+        if turn is not None:
+            text = str(turn.get("content") or "")
+            for i, raw in enumerate(turn.get("tool_calls") or []):
+                args = raw.get("arguments", {})
+                calls.append(
+                    {
+                        "id": str(raw.get("id") or f"call_{uuid.uuid4().hex[:10]}_{i}"),
+                        "type": "function",
+                        "function": {
+                            "name": raw["name"],
+                            "arguments": args if isinstance(args, str) else json.dumps(args),
+                        },
+                    }
+                )
+            chunks = split_reply(text) if text else []
+            await self._sleep(int(turn.get("delay_ms") or 0))
+        else:
+            chunks = split_reply(self._reply_for(messages))
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         if isinstance(max_tokens, int) and max_tokens > 0:
             chunks = chunks[:max_tokens]
         prompt_tokens = count_prompt_tokens(messages)
+        completion_tokens = len(chunks) + sum(len(c["function"]["arguments"].split()) + 1 for c in calls)
         usage = {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(chunks),
-            "total_tokens": prompt_tokens + len(chunks),
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         }
         await self._sleep(self.first_token_delay_ms)
         ident = f"chatcmpl-test-{uuid.uuid4().hex[:12]}"
+        finish_reason = "tool_calls" if calls else "stop"
         if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks) or (None if calls else "")}
+            if calls:
+                message["tool_calls"] = calls
             return JSONResponse(
                 {
                     "id": ident,
                     "object": "chat.completion",
                     "created": int(time.time()),
                     "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": "".join(chunks)},
-                            "finish_reason": "stop",
-                        }
-                    ],
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
                     "usage": usage if self.send_usage else None,
                 }
             )
         stream_options = body.get("stream_options") or {}
         include_usage = bool(stream_options.get("include_usage")) and self.send_usage
         return StreamingResponse(
-            self._sse(ident, model, chunks, usage if include_usage else None),
+            self._sse(ident, model, chunks, usage if include_usage else None, calls),
             media_type="text/event-stream",
         )
 
-    async def _sse(self, ident: str, model: str, chunks: list[str], usage: dict[str, int] | None) -> AsyncIterator[str]:
+    async def _sse(
+        self,
+        ident: str,
+        model: str,
+        chunks: list[str],
+        usage: dict[str, int] | None,
+        calls: list[dict[str, Any]] | None = None,
+    ) -> AsyncIterator[str]:
         created = int(time.time())
 
         def event(choices: list[dict[str, Any]], final_usage: dict[str, int] | None = None) -> str:
@@ -385,7 +435,25 @@ class LLMTestServer:
                 await self._sleep(self.chunk_delay_ms)
             delta = {"role": "assistant", "content": text} if i == 0 else {"content": text}
             yield event([{"index": 0, "delta": delta, "finish_reason": None}])
-        yield event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        for index, call in enumerate(calls or []):
+            args = call["function"]["arguments"]
+            third = max(1, len(args) // 3)
+            pieces = [args[:third], args[third : 2 * third], args[2 * third :]]
+            head = {
+                "index": index,
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""},
+            }
+            first: dict[str, Any] = {"tool_calls": [head]}
+            if not chunks and index == 0:
+                first = {"role": "assistant", "content": None, "tool_calls": [head]}
+            yield event([{"index": 0, "delta": first, "finish_reason": None}])
+            for piece in pieces:
+                if piece:
+                    frag = {"index": index, "function": {"arguments": piece}}
+                    yield event([{"index": 0, "delta": {"tool_calls": [frag]}, "finish_reason": None}])
+        yield event([{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}])
         if usage is not None:
             yield event([], usage)
         yield "data: [DONE]\n\n"

@@ -217,3 +217,23 @@ async def test_url_sources_are_fetched_through_the_guard(
     assert statuses["127.0.0.1/missing"] == ("failed", "The page answered 404; check the address.")
     assert statuses["localhost/admin"][0] == "failed" and "not allowed" in statuses["localhost/admin"][1]
     assert any("Tallinn" in t for t in await _ask(actor, agent, "espresso roasted"))
+
+
+def test_the_worker_is_woken_only_after_the_queued_source_is_committed(
+    actor: Actor, make_agent: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.memory import worker
+
+    agent = make_agent(actor)
+    woken: list[int] = []
+    monkeypatch.setattr(worker, "notify", lambda: woken.append(1))
+    with session_scope() as s:
+        add_files(actor=actor, agent_id=agent, files=[UploadedFile("readme.txt", b"Some text.")], session=s)
+        add_text(actor=actor, agent_id=agent, title="Note", text="More text.", session=s)
+        assert woken == []  # a worker woken now could not see the uncommitted rows
+    assert woken
+    after_commit = len(woken)
+    with pytest.raises(RuntimeError), session_scope() as s:
+        add_text(actor=actor, agent_id=agent, title="Rolled back", text="Never queued.", session=s)
+        raise RuntimeError
+    assert len(woken) == after_commit  # nothing was queued

@@ -1,0 +1,96 @@
+"""One "ask <agent>" call: the delegate's current blueprint runs as a nested, read-only
+:class:`~backend.runtime.loop.AgentLoop` in the same run (same step log, usage totals, budgets
+and run id; its gateway calls are made for the delegating agent and user)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from contextlib import aclosing
+from typing import TYPE_CHECKING
+
+from backend.gateway.llm import GatewayError
+from backend.runtime.context import build_messages
+from backend.runtime.delegation import delegate_blueprint
+from backend.runtime.events import RunEvent
+from backend.runtime.steps import NewStep
+from backend.security.redact import redact_secrets
+from backend.tools.audit import AuditEntry, redact_arguments, write_audits
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from backend.runtime.loop import AgentLoop
+
+log = logging.getLogger(__name__)
+
+
+def _question(args: str) -> str:
+    try:
+        value = json.loads(args or "{}")
+    except ValueError:
+        return ""
+    question = value.get("question") if isinstance(value, dict) else None
+    return question.strip() if isinstance(question, str) else ""
+
+
+async def ask_delegate(
+    parent: AgentLoop, step: NewStep, args: str, outcome: list[tuple[str, str]]
+) -> AsyncGenerator[RunEvent, None]:
+    """Run the delegate of ``step`` and stream its (nested) step events; append
+    ``("ok", answer)`` or ``("error", message for the model)`` to ``outcome``. Audits the call."""
+    started = time.perf_counter()
+    delegate = parent.delegates[step.tool_name]
+    question = _question(args)
+    status, text = "error", ""
+    if not question:
+        text = f"Invalid arguments for {step.tool_name}: question: a non-empty string is required."
+    else:
+        blueprint = await asyncio.to_thread(
+            delegate_blueprint, delegate.agent_id, workspace_id=parent.actor.workspace_id
+        )
+        if blueprint is None:
+            text = f"The agent {delegate.name} no longer exists."
+        else:
+            child = type(parent)(
+                actor=parent.actor,
+                blueprint=blueprint,
+                run_id=parent.run_id,
+                root_agent_id=parent.root_agent_id,
+                log=parent.log,
+                totals=parent.totals,
+                options=parent.options,
+                depth=parent.depth + 1,
+                parent_step_id=step.step_id,
+            )
+            try:
+                async with aclosing(child.run(build_messages(blueprint, [("user", question)]))) as stream:
+                    async for event in stream:
+                        yield event
+                status, text = "ok", "".join(child.parts).strip() or f"{delegate.name} gave no answer."
+            except GatewayError as exc:
+                text = f"{delegate.name} could not answer: {redact_secrets(exc.message)}"
+            except Exception as exc:  # a delegate's failure must not crash the delegating run
+                log.exception("delegated run of %s failed", delegate.agent_id)
+                text = f"{delegate.name} failed: {type(exc).__name__}"
+    outcome.append((status, text))
+    entry = AuditEntry(
+        workspace_id=parent.actor.workspace_id,
+        agent_id=parent.blueprint.agent_id,
+        run_id=parent.run_id,
+        user_id=parent.actor.user_id,
+        call_id=step.call_id,
+        tool_name=step.tool_name,
+        tool_version="1",
+        arguments=redact_arguments(args),
+        status=status,
+        summary=" ".join(text.split())[:300],
+        error="" if status == "ok" else text,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+    try:
+        await asyncio.to_thread(write_audits, [entry])
+    except Exception:
+        log.exception("Could not write the audit row of an ask call")

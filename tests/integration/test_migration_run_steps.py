@@ -1,0 +1,30 @@
+"""The run-steps migration (0006_run_steps, merging 0003/0004/0005): up, down to the three heads, up."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+
+from backend.db import alembic_config, get_engine
+
+from .test_migrations import fresh_url  # noqa: F401  (fixture)
+
+
+def test_run_steps_merges_the_heads_and_rolls_back(fresh_url: str) -> None:  # noqa: F811
+    cfg = alembic_config(fresh_url)
+    assert ScriptDirectory.from_config(cfg).get_heads() == ["0006_run_steps"]
+    command.upgrade(cfg, "heads")
+    engine = get_engine(fresh_url)
+    inspector = sa.inspect(engine)
+    assert "run_steps" in inspector.get_table_names()
+    assert "resume_state" in {c["name"] for c in inspector.get_columns("runs")}
+    assert "delegates" in {c["name"] for c in inspector.get_columns("blueprint_versions")}
+    command.downgrade(cfg, "0005_tools")  # unapplies only 0006 (0003 and 0004 are not its descendants)
+    inspector = sa.inspect(engine)
+    assert "run_steps" not in inspector.get_table_names()
+    assert "resume_state" not in {c["name"] for c in inspector.get_columns("runs")}
+    assert "delegates" not in {c["name"] for c in inspector.get_columns("blueprint_versions")}
+    assert {"tool_audit", "usage_records", "knowledge_sources"} <= set(inspector.get_table_names())
+    command.upgrade(cfg, "heads")
+    assert "run_steps" in sa.inspect(engine).get_table_names()
