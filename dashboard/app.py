@@ -7,23 +7,33 @@ import logging
 import reflex as rx
 
 from backend.api.routes import api
+from backend.config import get_settings
 from backend.db import migrate
+from backend.memory.worker import start_worker
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
+from dashboard.notifications.page import InboxState, notifications_page
+from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
+from dashboard.tasks.page import TasksState, tasks_page
 
 log = logging.getLogger(__name__)
 
 
 def _startup() -> None:
-    """Apply migrations and load the key ring before the server accepts requests."""
+    """Apply migrations, load the key ring and start the in-process background worker.
+
+    Set ``AGENTHUB_INPROCESS_WORKER=0`` when ``agenthub worker`` processes do the jobs instead.
+    """
     install_log_redaction()
     migrate()
     get_vault()
+    if get_settings().inprocess_worker:
+        start_worker()
     log.info("Agent Hub is ready")
 
 
@@ -58,3 +68,6 @@ _private(agents_page, "/agents", "Agents", AgentsState.load)
 _private(agent_edit_page, "/agents/[agent_id]", "Agent builder", BuilderState.load)
 _private(chat_page, "/chat", "Chat", ChatState.load)
 _private(connections_page, "/connections", "Connections", ConnectionsState.load)
+_private(settings_page, "/settings", "Settings", SettingsState.load)
+_private(tasks_page, "/tasks", "Tasks", TasksState.load)
+_private(notifications_page, "/notifications", "Inbox", InboxState.load)

@@ -7,7 +7,12 @@ from typing import Any
 import reflex as rx
 
 from dashboard.builder.components import avatar, link_button
+from dashboard.builder.fallbacks import fallback_field
+from dashboard.builder.knowledge_panel import knowledge_panel
+from dashboard.builder.limits_section import limits_section
+from dashboard.builder.memory_section import memory_section
 from dashboard.builder.state import BuilderState
+from dashboard.builder.tools_panel import audit_section, tools_section
 from dashboard.shell.forms import banner, labelled, text_field
 from dashboard.shell.layout import page
 
@@ -59,14 +64,23 @@ def _model_field() -> rx.Component:
         auto_complete="off",
         width="100%",
         custom_attrs={"list": "model-options"},
+        on_blur=S.model_typed,
     )
     chips = rx.cond(
         S.reported_models.length() > 0,
         rx.hstack(
             rx.text("This connection reports:", size="1", color="var(--gray-11)"),
             rx.foreach(
-                S.reported_models,
-                lambda m: rx.button(m, type="button", size="1", variant="soft", on_click=S.pick_model(m)),
+                S.model_chips,  # the name is the model; context and prices are shown, not announced twice
+                lambda c: rx.button(
+                    c.model,
+                    rx.text.span(c.short, color="var(--gray-10)", aria_hidden="true"),
+                    type="button",
+                    size="1",
+                    variant="soft",
+                    title=c.short,
+                    on_click=S.pick_model(c.model),
+                ),
             ),
             spacing="1",
             wrap="wrap",
@@ -78,6 +92,7 @@ def _model_field() -> rx.Component:
         labelled("Model", model_input, "model", error=S.model_error),
         rx.el.datalist(rx.foreach(S.connections, _model_option), id="model-options"),
         chips,
+        rx.cond(S.model_info != "", rx.text(S.model_info, size="1", color="var(--gray-11)"), rx.fragment()),
         spacing="1",
         width="100%",
     )
@@ -108,6 +123,7 @@ def _form() -> rx.Component:
                 placeholder="What does this agent help with?",
             ),
             rx.hstack(_connection_field(), _model_field(), spacing="4", width="100%", align="start"),
+            fallback_field(),
             _text_area(
                 "Instructions",
                 "instructions",
@@ -269,7 +285,18 @@ def agent_edit_page() -> rx.Component:
         rx.cond(
             S.loaded,
             rx.hstack(
-                rx.vstack(_heading(), _form(), spacing="3", flex="1", min_width="0"),
+                rx.vstack(
+                    _heading(),
+                    _form(),
+                    rx.cond(IS_NEW, rx.fragment(), knowledge_panel(S.editing_id)),
+                    rx.cond(IS_NEW, rx.fragment(), memory_section(S.editing_id)),
+                    rx.cond(IS_NEW, rx.fragment(), limits_section(S.editing_id)),
+                    rx.cond(IS_NEW, rx.fragment(), tools_section(S.editing_id)),
+                    rx.cond(IS_NEW, rx.fragment(), audit_section()),
+                    spacing="3",
+                    flex="1",
+                    min_width="0",
+                ),
                 rx.cond(IS_NEW, rx.fragment(), _history()),
                 spacing="5",
                 width="100%",

@@ -14,6 +14,7 @@ import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.agents.service import (
+    MAX_FALLBACKS,
     BlueprintInvalid,
     create_agent,
     fields_from_template,
@@ -26,6 +27,8 @@ from backend.agents.service import (
 from backend.connections.service import list_connections
 from backend.db import session_scope
 from backend.models import BlueprintFields
+from dashboard.builder.catalog import CatalogOption, FallbackRow, fallback_row, find, load_catalog
+from dashboard.builder.tools_state import keep_tool_fields
 from dashboard.shell.auth import require_actor
 
 ERROR_FIELDS = (
@@ -38,6 +41,7 @@ ERROR_FIELDS = (
     "temperature",
     "max_tokens",
     "starters",
+    "fallbacks",
 )
 
 
@@ -93,6 +97,7 @@ class BuilderState(rx.State):
     temperature_error: str = ""
     max_tokens_error: str = ""
     starters_error: str = ""
+    fallbacks_error: str = ""
     form_error: str = ""
     message: str = ""
     current_version: int = 0
@@ -100,6 +105,9 @@ class BuilderState(rx.State):
     saved_avatar: str = ""
     versions: list[VersionRow] = []
     connections: list[ConnectionOption] = []
+    catalog: list[CatalogOption] = []
+    fallbacks: list[FallbackRow] = []
+    fallback_choice: str = ""
     _flash: str = ""
 
     @rx.var
@@ -109,6 +117,26 @@ class BuilderState(rx.State):
             if conn.id == self.connection_id:
                 return list(conn.models)
         return []
+
+    @rx.var
+    def model_chips(self) -> list[CatalogOption]:
+        """The reported models with their context window and prices (``short``) from the catalog."""
+        return [
+            find(self.catalog, self.connection_id, m) or CatalogOption(model=m, short="price unknown")
+            for m in self.reported_models
+        ]
+
+    @rx.var
+    def model_info(self) -> str:
+        """Context window and prices of the chosen model, or ``""`` when the catalog does not list it."""
+        option = find(self.catalog, self.connection_id, self.model)
+        return option.info if option else ""
+
+    @rx.var
+    def fallback_choices(self) -> list[CatalogOption]:
+        """Catalog models that can still be added as fallbacks (not the main model, not chosen yet)."""
+        taken = {(f.connection_id, f.model) for f in self.fallbacks} | {(self.connection_id, self.model.strip())}
+        return [c for c in self.catalog if (c.connection_id, c.model) not in taken]
 
     def _set_errors(self, errors: dict[str, str]) -> None:
         for key in ERROR_FIELDS:
@@ -120,6 +148,9 @@ class BuilderState(rx.State):
         self.connection_id, self.model = fields.connection_id or "", fields.model
         self.instructions, self.starters = fields.instructions, "\n".join(fields.starters)
         self.temperature, self.max_tokens = f"{fields.temperature:g}", str(fields.max_tokens)
+        names = {c.id: c.name for c in self.connections}
+        self.fallbacks = [fallback_row(f, self.catalog, names) for f in fields.fallbacks]
+        self.fallback_choice = ""
         self.form_rev += 1
 
     def _load_agent(self, actor: Any, agent_id: str) -> None:
@@ -149,6 +180,7 @@ class BuilderState(rx.State):
                 ConnectionOption(c.id, c.name, c.provider_label, list(c.models))
                 for c in list_connections(actor=actor, session=session)
             ]
+        self.catalog = load_catalog(actor)
         self.editing_id = "" if raw_id == "new" else raw_id
         try:
             if self.editing_id:
@@ -191,6 +223,44 @@ class BuilderState(rx.State):
         """Fill the Model field from the list of reported models."""
         self._fill_model(value)
 
+    @rx.event
+    def model_typed(self, value: str) -> None:
+        """The Model field lost focus: remember what was typed (for its price hint)."""
+        self.model = value
+
+    @rx.event
+    def set_fallback_choice(self, value: str) -> None:
+        """Pick the catalog model the "Add fallback" button adds."""
+        self.fallback_choice = value
+
+    @rx.event
+    def add_fallback(self) -> None:
+        """Append the picked model to the fallbacks (saved with the blueprint)."""
+        option = next((c for c in self.fallback_choices if c.key == self.fallback_choice), None)
+        if option is None:
+            self.fallbacks_error = "Choose a model to add as a fallback."
+            return
+        if len(self.fallbacks) >= MAX_FALLBACKS:
+            self.fallbacks_error = f"Up to {MAX_FALLBACKS} fallback models."
+            return
+        self.fallbacks = [*self.fallbacks, FallbackRow(option.connection_id, option.model, option.label, option.short)]
+        self.fallback_choice, self.fallbacks_error = "", ""
+
+    @rx.event
+    def remove_fallback(self, index: int) -> None:
+        """Remove the fallback at ``index``."""
+        self.fallbacks = [f for i, f in enumerate(self.fallbacks) if i != index]
+        self.fallbacks_error = ""
+
+    @rx.event
+    def move_fallback(self, index: int, step: int) -> None:
+        """Move the fallback at ``index`` one place up (``step=-1``) or down (``step=1``)."""
+        other = index + step
+        if 0 <= index < len(self.fallbacks) and 0 <= other < len(self.fallbacks):
+            rows = list(self.fallbacks)
+            rows[index], rows[other] = rows[other], rows[index]
+            self.fallbacks = rows
+
     def _read_form(self, form: dict[str, Any]) -> tuple[BlueprintFields, dict[str, str]]:
         """The submitted values (kept in state so a re-mount shows them) and number-parsing errors."""
         for key in ("name", "description", "avatar", "model", "instructions", "temperature", "max_tokens", "starters"):
@@ -214,6 +284,7 @@ class BuilderState(rx.State):
             temperature=temperature,
             max_tokens=max_tokens,
             starters=[line.strip() for line in self.starters.splitlines() if line.strip()],
+            fallbacks=[{"connection_id": f.connection_id, "model": f.model} for f in self.fallbacks],
         )
         return fields, errors
 
@@ -228,6 +299,7 @@ class BuilderState(rx.State):
         self.message, self.saving = "", True
         yield
         fields, errors = self._read_form(form)
+        fields = keep_tool_fields(fields, actor=actor, agent_id=self.editing_id)
         note = str(form.get("note", "") or "").strip()[:200]
         try:
             with session_scope() as session:

@@ -6,8 +6,10 @@ from typing import Any
 
 import reflex as rx
 
+from dashboard.chat.citations import sources_list
 from dashboard.chat.format import ChatMessage
 from dashboard.chat.state import ChatState
+from dashboard.chat.steps_view import live_steps, message_steps
 from dashboard.shell.forms import labelled
 
 S: Any = ChatState  # class attributes are Vars at render time
@@ -56,22 +58,42 @@ def _user_bubble(msg: ChatMessage) -> rx.Component:
     )
 
 
+def _failure(msg: ChatMessage) -> rx.Component:
+    """Why a reply failed; rate limits and budgets say so up front and link to the agent's limits."""
+    title = rx.match(
+        msg.error_kind,
+        ("rate_limit", "Rate limit reached: "),
+        ("budget", "Budget reached: "),
+        "The reply failed. ",
+    )
+    limits_link = rx.cond(
+        msg.error_kind != "",
+        rx.link("See this agent's limits", href="/agents/" + S.agent_id, size="2"),
+    )
+    icon = rx.match(
+        msg.error_kind,
+        ("rate_limit", rx.icon("timer", size=16)),
+        ("budget", rx.icon("wallet", size=16)),
+        rx.icon("triangle_alert", size=16),
+    )
+    return rx.callout.root(
+        rx.callout.icon(icon),
+        rx.vstack(rx.text(rx.text.strong(title), msg.error, size="2"), limits_link, spacing="1"),
+        color_scheme=rx.cond(msg.error_kind != "", "amber", "red"),
+        role="alert",
+        width="100%",
+        class_name="chat-error",
+    )
+
+
 def _assistant_block(msg: ChatMessage) -> rx.Component:
     return rx.hstack(
         _avatar(S.agent_avatar),
         rx.vstack(
+            message_steps(msg.id),
             rx.cond(msg.content != "", _reply_box(msg.content)),
-            rx.cond(
-                msg.status == "failed",
-                rx.callout(
-                    rx.text(rx.text.strong("The reply failed. "), msg.error),
-                    icon="triangle_alert",
-                    color_scheme="red",
-                    role="alert",
-                    width="100%",
-                    class_name="chat-error",
-                ),
-            ),
+            sources_list(msg.citations),
+            rx.cond(msg.status == "failed", _failure(msg)),
             rx.cond(
                 msg.status == "cancelled",
                 rx.text(
@@ -83,6 +105,17 @@ def _assistant_block(msg: ChatMessage) -> rx.Component:
                 ),
             ),
             rx.cond(msg.meta != "", rx.text(msg.meta, size="1", color=MUTED, class_name="chat-figures")),
+            rx.cond(
+                msg.fallback != "",
+                rx.hstack(
+                    rx.icon("shuffle", size=12, aria_hidden="true", flex_shrink="0", margin_top="3px"),
+                    rx.text(msg.fallback, size="1"),
+                    spacing="1",
+                    align="start",
+                    color="var(--amber-11)",
+                    class_name="chat-fallback",
+                ),
+            ),
             rx.cond(msg.note != "", rx.text(msg.note, size="1", color=MUTED, font_style="italic")),
             spacing="1",
             align="start",
@@ -106,6 +139,7 @@ def _streaming_block() -> rx.Component:
             S.stream_text != "",
             rx.vstack(
                 rx.box(_reply_box(S.stream_text), id="stream-reply", max_width="100%"),
+                sources_list(S.stream_citations),
                 rx.hstack(rx.spinner(size="1"), rx.text("Replying…", size="1", color=MUTED), align="center"),
                 spacing="1",
                 align="start",
@@ -171,6 +205,7 @@ def message_list() -> rx.Component:
         _empty_conversation(),
         rx.vstack(
             rx.foreach(S.messages, _message),
+            live_steps(),
             rx.cond(S.streaming, _streaming_block()),
             spacing="4",
             width="100%",

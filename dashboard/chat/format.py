@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend.chat.service import ConversationPublic, MessagePublic
 
@@ -28,12 +28,25 @@ class ConversationItem:
 
 
 @dataclass
+class CitationItem:
+    """A source cited under an answer: ``kind`` ``knowledge`` or ``memory``; ``label`` e.g.
+    ``"handbook.pdf · p. 2"``; ``snippet`` the passage's start (shown when expanded)."""
+
+    kind: str = "knowledge"
+    source_id: str = ""
+    label: str = ""
+    snippet: str = ""
+
+
+@dataclass
 class ChatMessage:
     """A message as shown.
 
     ``status`` is the run's (``succeeded``, ``failed``, ``cancelled``) or ``""`` for user
-    messages; ``meta`` is the figures line under a reply, ``note`` the cost note and ``error``
-    the reason a run failed.
+    messages; ``meta`` is the figures line under a reply, ``note`` the cost note, ``fallback``
+    which fallback model answered (if not the main one), ``error`` the reason a run failed and
+    ``error_kind`` ``"rate_limit"``, ``"budget"`` or ``""`` (another failure); ``citations`` the
+    sources cited under an answer.
     """
 
     id: str = ""
@@ -42,7 +55,19 @@ class ChatMessage:
     status: str = ""
     meta: str = ""
     note: str = ""
+    fallback: str = ""
     error: str = ""
+    error_kind: str = ""
+    citations: list[CitationItem] = field(default_factory=list)
+
+
+def error_kind(error: str) -> str:
+    """``"rate_limit"`` or ``"budget"`` for the gateway's refusals (by their message), else ``""``."""
+    if error.startswith("rate limited"):
+        return "rate_limit"
+    if "budget is used up" in error:
+        return "budget"
+    return ""
 
 
 def format_usd(amount: float) -> str:
@@ -90,7 +115,9 @@ def message_item(msg: MessagePublic) -> ChatMessage:
         status=msg.run_status,
         meta=figures_line(msg),
         note=msg.cost_note if msg.run_status else "",
+        fallback=msg.fallback_note,
         error=error,
+        error_kind=error_kind(error),
     )
 
 

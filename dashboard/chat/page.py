@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.chat.components import composer, message_list
+from dashboard.chat.forget import forget_button, forget_notice
 from dashboard.chat.sidebar import conversation_column
 from dashboard.chat.state import ChatState
 from dashboard.shell.forms import banner
@@ -40,6 +41,8 @@ def _chat() -> rx.Component:
         rx.text(S.agent_avatar, size="5", aria_hidden="true"),
         rx.heading(S.agent_name, size="4", as_="h2"),
         rx.text(S.conversation_info, size="2", color="var(--gray-11)"),
+        rx.spacer(),
+        rx.cond(S.conversation_id != "", forget_button(S.conversation_id, S.streaming)),
         align="center",
         spacing="2",
         width="100%",
@@ -48,6 +51,7 @@ def _chat() -> rx.Component:
     )
     main = rx.vstack(
         header,
+        forget_notice(S.conversation_id),
         message_list(),
         banner(S.error),
         composer(),

@@ -7,36 +7,30 @@ the database when a run ends, so what the page shows is what was stored.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 import reflex as rx
-from reflex.event import EventSpec
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.agents.service import get_blueprint, list_agents
 from backend.chat.service import (
     ConversationPublic,
-    MessagePublic,
     create_conversation,
     delete_conversation,
     get_conversation,
-    get_messages,
     list_conversations,
 )
 from backend.db import session_scope
-from backend.runtime.events import RunEvent, RunStarted, TextDelta
+from backend.runtime.events import RunEvent
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
-from dashboard.chat.format import AgentOption, ChatMessage, ConversationItem, conversation_item, message_item
+from dashboard.chat.citations import load_messages
+from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
+from dashboard.chat.streaming import pump, set_url
 from dashboard.shell.auth import require_actor
 
 log = logging.getLogger(__name__)
-FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
-STOP_CHECK_S = 0.25  # how often a quiet stream (slow first token) looks at the Stop flag
 
 
 class ChatState(rx.State):
@@ -52,6 +46,7 @@ class ChatState(rx.State):
     conversation_id: str = ""
     messages: list[ChatMessage] = []
     stream_text: str = ""
+    stream_citations: list[CitationItem] = []
     streaming: bool = False
     stopping: bool = False
     loaded: bool = False
@@ -77,13 +72,10 @@ class ChatState(rx.State):
         self.agent_id = agent_id
         self.conversations = [conversation_item(c) for c in convs]
 
-    def _show_messages(self, rows: list[MessagePublic]) -> None:
-        self.messages = [message_item(m) for m in rows]
-
     def _reset_conversation(self) -> None:
         self.conversation_id = ""
         self.messages = []
-        self.stream_text = ""
+        self.stream_text, self.stream_citations = "", []
 
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
@@ -120,7 +112,7 @@ class ChatState(rx.State):
         if want_conv:
             self.conversation_id = want_conv
             with session_scope() as session:
-                self._show_messages(get_messages(actor=actor, conversation_id=want_conv, session=session))
+                self.messages = load_messages(actor, want_conv, session)
         self.loaded = True
         return None
 
@@ -139,7 +131,7 @@ class ChatState(rx.State):
             self.error = "That agent no longer exists."
             return None
         self._reset_conversation()
-        return _set_url(f"agent={agent_id}")
+        return set_url(f"agent={agent_id}")
 
     @rx.event
     async def new_conversation(self):  # type: ignore[no-untyped-def]
@@ -151,7 +143,7 @@ class ChatState(rx.State):
             return None
         self.error = ""
         self._reset_conversation()
-        return [_set_url(f"agent={self.agent_id}"), rx.set_focus("message")]
+        return [set_url(f"agent={self.agent_id}"), rx.set_focus("message")]
 
     @rx.event
     async def open_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
@@ -164,13 +156,12 @@ class ChatState(rx.State):
         self.error = ""
         try:
             with session_scope() as session:
-                rows = get_messages(actor=actor, conversation_id=conversation_id, session=session)
+                self.messages = load_messages(actor, conversation_id, session)
         except (NotFound, PermissionDenied):
             self.error = "That conversation was not found. It may have been deleted."
             return None
-        self.conversation_id, self.stream_text = conversation_id, ""
-        self._show_messages(rows)
-        return _set_url(f"c={conversation_id}")
+        self.conversation_id, self.stream_text, self.stream_citations = conversation_id, "", []
+        return set_url(f"c={conversation_id}")
 
     @rx.event
     async def delete_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
@@ -189,7 +180,7 @@ class ChatState(rx.State):
         self.conversations = [c for c in self.conversations if c.id != conversation_id]
         if conversation_id == self.conversation_id:
             self._reset_conversation()
-            return _set_url(f"agent={self.agent_id}")
+            return set_url(f"agent={self.agent_id}")
         return None
 
     # ----------------------------------------------------------------- sending
@@ -203,7 +194,7 @@ class ChatState(rx.State):
         if len(text) > MAX_USER_MESSAGE_CHARS:
             self.error = f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters."
             return rx.set_value("message", text)
-        self.error, self.stream_text = "", ""
+        self.error, self.stream_text, self.stream_citations = "", "", []
         self.streaming, self.stopping, self._stop_requested = True, False, False
         self.messages = [*self.messages, ChatMessage(id="pending", role="user", content=text)]
         return cast(Any, ChatState).stream_reply(text)
@@ -243,9 +234,9 @@ class ChatState(rx.State):
                     conv_id = create_conversation(actor=actor, agent_id=agent_id, session=session).id
                 async with self:
                     self.conversation_id = conv_id
-                yield _set_url(f"c={conv_id}")
+                yield set_url(f"c={conv_id}")
             gen = cast(AsyncGenerator[RunEvent, None], run_agent(actor=actor, conversation_id=conv_id, user_text=text))
-            await self._pump(gen, actor, agent_id)
+            await pump(self, gen, actor, agent_id)
         except RunRejected as exc:
             error = str(exc)
         except (NotFound, PermissionDenied):
@@ -253,72 +244,20 @@ class ChatState(rx.State):
         except Exception as exc:  # never leave the page stuck in "streaming"
             log.exception("chat reply failed")
             error = f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."
-        rows: list[MessagePublic] | None = None
+        rows: list[ChatMessage] | None = None
         convs: list[ConversationPublic] | None = None
         try:
             with session_scope() as session:
                 convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
                 if conv_id:
-                    rows = get_messages(actor=actor, conversation_id=conv_id, session=session)
+                    rows = load_messages(actor, conv_id, session)
         except Exception:  # the agent or conversation went away meanwhile: keep what is shown
             log.exception("reloading the conversation failed")
         async with self:
             if rows is not None and self.conversation_id == conv_id:
-                self._show_messages(rows)
+                self.messages = rows
             if convs is not None and self.agent_id == agent_id:
                 self.conversations = [conversation_item(c) for c in convs]
-            self.error, self.stream_text = error, ""
+            self.error, self.stream_text, self.stream_citations = error, "", []
             self.streaming = self.stopping = self._stop_requested = False
         yield rx.set_focus("message")
-
-    async def _pump(self, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str) -> None:
-        """Consume the run's events; batch text to the page; on Stop cancel the run.
-
-        The next event is awaited as a task so a quiet stream (slow first token, a hang) can
-        still be stopped: cancelling it, or closing the generator, stores the partial answer
-        and marks the run cancelled.
-        """
-        pending: asyncio.Future[RunEvent] | None = None
-        buffer: list[str] = []
-        last = time.monotonic()
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(gen))
-                done, _ = await asyncio.wait({pending}, timeout=FLUSH_S)
-                if pending in done:
-                    finished, pending = pending, None
-                    try:
-                        event = finished.result()
-                    except StopAsyncIteration:
-                        break
-                    if isinstance(event, TextDelta):
-                        buffer.append(event.text)
-                    elif isinstance(event, RunStarted):  # the message is stored: list its conversation
-                        with session_scope() as session:
-                            convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
-                        async with self:
-                            if self.agent_id == agent_id:
-                                self.conversations = [conversation_item(c) for c in convs]
-                now = time.monotonic()
-                if (buffer and now - last >= FLUSH_S) or now - last >= STOP_CHECK_S:
-                    last = now
-                    async with self:
-                        if buffer:
-                            self.stream_text += "".join(buffer)
-                            buffer.clear()
-                        stop = self._stop_requested
-                    if stop:
-                        break
-        finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
-            await gen.aclose()
-
-
-def _set_url(query: str) -> EventSpec:
-    """Put the open agent or conversation in the address bar (no navigation, no reload)."""
-    script = f"window.history.replaceState(window.history.state, '', window.location.pathname + '?{query}')"
-    return rx.call_script(script)

@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from dashboard.connections.catalog_view import models_details
 from dashboard.connections.rows import ConnectionRow
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState
 from dashboard.shell.forms import confirm_delete, text_field
@@ -147,6 +148,7 @@ def row_view(row: ConnectionRow) -> rx.Component:
             ),
             rx.text("Not tested yet", size="1", color="var(--gray-10)"),
         ),
+        models_details(row),
         spacing="2",
         width="100%",
     )

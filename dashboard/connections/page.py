@@ -6,6 +6,7 @@ import reflex as rx
 
 from backend.gateway.providers import PROVIDERS
 from dashboard.connections.components import MUTED, connection_row, hint
+from dashboard.connections.price_state import PriceState
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState
 from dashboard.shell.forms import banner, labelled, text_field
 from dashboard.shell.layout import page
@@ -128,7 +129,12 @@ def connections_page() -> rx.Component:
             S.loaded,
             rx.cond(
                 S.rows.length() > 0,  # type: ignore[attr-defined]
-                rx.vstack(rx.foreach(S.rows, connection_row), spacing="3", width="100%"),
+                rx.vstack(
+                    rx.foreach(S.rows, connection_row),
+                    spacing="3",
+                    width="100%",
+                    on_mount=PriceState.close_form,  # no price form left open from an earlier visit
+                ),
                 rx.cond(S.adding, rx.fragment(), empty_state()),
             ),
             rx.center(

@@ -28,6 +28,7 @@ class ConnectionRow:
     more_models: int = 0
     checked_label: str = ""
     checked_at: str = ""
+    catalog_count: int = 0
 
 
 def checked_label(when: datetime | None, now: datetime | None = None) -> str:

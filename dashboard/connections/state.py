@@ -21,8 +21,10 @@ from backend.connections.service import (
     update_connection,
 )
 from backend.db import session_scope
+from backend.gateway.admin import can_manage_limits
 from backend.gateway.providers import PROVIDERS, get_provider
 from backend.security.vault import VaultError
+from dashboard.connections.catalog import CatalogRow, load_catalog
 from dashboard.connections.rows import ConnectionRow, to_row
 from dashboard.shell.auth import require_actor
 
@@ -63,6 +65,10 @@ class ConnectionsState(rx.State):
     edit_api_key_error: str = ""
     edit_base_url_error: str = ""
 
+    # Model catalog (the "Edit price" form is PriceState's).
+    catalog: list[CatalogRow] = []
+    can_manage: bool = False
+
     def _clear_add_errors(self) -> None:
         self.name_error = self.provider_error = self.api_key_error = self.base_url_error = ""
 
@@ -72,6 +78,10 @@ class ConnectionsState(rx.State):
     def _refresh(self, actor: Any) -> None:
         with session_scope() as session:
             self.rows = [to_row(c) for c in list_connections(actor=actor, session=session)]
+            self.can_manage = can_manage_limits(actor=actor, session=session)
+        self.catalog = load_catalog(actor)
+        for row in self.rows:
+            row.catalog_count = sum(1 for entry in self.catalog if entry.connection_id == row.id)
         self.loaded = True
 
     def _name_of(self, connection_id: str) -> str:

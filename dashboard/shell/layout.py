@@ -10,6 +10,9 @@ NAV = [
     ("Agents", "/agents", "bot"),
     ("Chat", "/chat", "message_square"),
     ("Connections", "/connections", "plug"),
+    ("Tasks", "/tasks", "list_checks"),
+    ("Inbox", "/notifications", "bell"),
+    ("Settings", "/settings", "settings"),
 ]
 
 

@@ -1,0 +1,229 @@
+"""Tool-call steps in the chat: live while a run streams, stored ones under each answer (also when
+a past conversation is reopened), and Approve / Deny for steps that wait for the user.
+
+:func:`on_run_event` is called by the chat's streaming loop for every run event; it keeps the
+live steps in :class:`StepsState`. Stored steps come from ``backend.runtime.steps.list_steps``.
+Approve / Deny record a decision per waiting step; when every waiting step of the run has one,
+:meth:`StepsState.resume` continues the run (``resume_run``) in a background event and streams it
+into the chat like a normal reply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import reflex as rx
+from sqlmodel import col, select
+
+from backend.accounts.actor import NotFound, PermissionDenied
+from backend.db import session_scope
+from backend.models import Message
+from backend.runtime import events as ev
+from dashboard.shell.auth import require_actor
+
+log = logging.getLogger(__name__)
+AWAITING = "awaiting_approval"
+_STEP_EVENTS = tuple(
+    getattr(ev, name) for name in ("ToolCallStarted", "ToolCallFinished", "ApprovalRequired") if hasattr(ev, name)
+)
+
+
+@dataclasses.dataclass
+class StepItem:
+    """One tool call as the chat shows it (``indent``: CSS margin for delegated steps)."""
+
+    step_id: str = ""
+    message_id: str = ""
+    run_id: str = ""
+    parent_step_id: str = ""
+    depth: int = 0
+    tool_name: str = ""
+    title: str = ""
+    arguments: str = ""
+    status: str = "running"
+    summary: str = ""
+    output_preview: str = ""
+    duration: str = ""
+    indent: str = "0px"
+    decision: str = ""  # "approve" / "deny" once the user chose (waiting for the other steps)
+
+
+def _indent(depth: int) -> str:
+    return f"{max(0, min(depth, 3)) * 20}px"
+
+
+def _decision(value: bool | None) -> str:
+    return "" if value is None else ("approve" if value else "deny")
+
+
+def _duration(ms: int) -> str:
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+class StepsState(rx.State):
+    """Steps of the open conversation (stored) and of the run streaming now (live)."""
+
+    steps: list[StepItem] = []
+    live: list[StepItem] = []
+    error: str = ""
+    _run_id: str = ""
+    _decisions: dict[str, dict[str, bool]] = {}
+
+    @rx.event
+    async def load(self, conversation_id: str):  # type: ignore[no-untyped-def]
+        """The stored steps of a conversation (re-run whenever the shown messages change)."""
+        actor = await require_actor(self)
+        self.live, self.error = [], ""
+        if actor is None or not conversation_id:
+            self.steps = []
+            return
+        try:
+            from backend.runtime.steps import list_steps
+
+            with session_scope() as session:
+                by_message = list_steps(actor=actor, conversation_id=conversation_id, session=session)
+                runs = dict(
+                    session.exec(select(Message.id, Message.run_id).where(col(Message.id).in_(list(by_message)))).all()
+                )
+        except (NotFound, PermissionDenied, ImportError):
+            self.steps = []
+            return
+        self.steps = [
+            StepItem(
+                step_id=s.step_id,
+                message_id=message_id,
+                run_id=runs.get(message_id) or "",
+                parent_step_id=s.parent_step_id or "",
+                depth=s.depth,
+                tool_name=s.tool_name,
+                title=s.title or s.tool_name,
+                arguments=s.arguments,
+                status=s.status,
+                summary=s.summary,
+                output_preview=s.output_preview,
+                duration=_duration(s.duration_ms) if s.status not in ("running", AWAITING) else "",
+                indent=_indent(s.depth),
+                decision=_decision(self._decisions.get(runs.get(message_id) or "", {}).get(s.step_id)),
+            )
+            for message_id, items in by_message.items()
+            for s in items
+        ]
+
+    @rx.event
+    async def decide(self, run_id: str, step_id: str, approve: bool):  # type: ignore[no-untyped-def]
+        """Approve or deny a waiting step; continue the run once every waiting step has a decision."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        self.error = ""
+        decisions = {**self._decisions.get(run_id, {}), step_id: approve}
+        self._decisions = {**self._decisions, run_id: decisions}
+        self.steps = [
+            dataclasses.replace(s, decision="approve" if approve else "deny") if s.step_id == step_id else s
+            for s in self.steps
+        ]
+        waiting = [s.step_id for s in self.steps if s.run_id == run_id and s.status == AWAITING]
+        if all(w in decisions for w in waiting):
+            return StepsState.resume(run_id)  # type: ignore[misc]
+        return None
+
+    @rx.event(background=True)
+    async def resume(self, run_id: str):  # type: ignore[no-untyped-def]
+        """Continue a paused run with the user's decisions and stream it into the chat."""
+        from backend.runtime.run import RunRejected
+        from dashboard.chat.citations import load_messages
+        from dashboard.chat.format import conversation_item
+        from dashboard.chat.state import ChatState
+        from dashboard.chat.streaming import pump
+
+        async with self:
+            actor = await require_actor(self)
+            decisions = dict(self._decisions.get(run_id, {}))
+            chat = await self.get_state(ChatState)
+            busy = chat.streaming
+            conv_id, agent_id = chat.conversation_id, chat.agent_id
+            if actor is not None and not busy:
+                chat.streaming, chat.stopping, chat._stop_requested = True, False, False
+                chat.error, chat.stream_text, chat.stream_citations = "", "", []
+                self.live, self._run_id = [], run_id
+                self.steps = [
+                    dataclasses.replace(s, status="approved" if decisions.get(s.step_id) else "rejected")
+                    if s.run_id == run_id and s.status == AWAITING
+                    else s
+                    for s in self.steps
+                ]
+        if actor is None or busy:
+            return
+        error = ""
+        try:
+            from backend.runtime.resume import resume_run
+
+            await pump(chat, resume_run(actor=actor, run_id=run_id, decisions=decisions), actor, agent_id)
+        except (NotFound, PermissionDenied, RunRejected):
+            error = "This run can no longer be continued (it was already answered)."
+        except Exception as exc:  # never leave the page stuck in "streaming"
+            log.exception("resuming run %s failed", run_id)
+            error = f"Something went wrong: {type(exc).__name__}."
+        rows, convs = None, None
+        try:
+            from backend.chat.service import list_conversations
+
+            with session_scope() as session:
+                rows = load_messages(actor, conv_id, session)
+                convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+        except Exception:
+            log.exception("reloading the conversation failed")
+        async with self:
+            self._decisions = {k: v for k, v in self._decisions.items() if k != run_id}
+            chat = await self.get_state(ChatState)
+            if rows is not None and chat.conversation_id == conv_id:
+                chat.messages = rows
+            if convs is not None and chat.agent_id == agent_id:
+                chat.conversations = [conversation_item(c) for c in convs]
+            chat.error, chat.stream_text, chat.stream_citations = error, "", []
+            chat.streaming = chat.stopping = chat._stop_requested = False
+
+
+def _started(event: Any, run_id: str) -> StepItem:
+    return StepItem(
+        step_id=event.step_id,
+        run_id=run_id,
+        parent_step_id=event.parent_step_id or "",
+        depth=event.depth,
+        tool_name=event.tool_name,
+        title=event.title or event.tool_name,
+        arguments=event.arguments,
+        indent=_indent(event.depth),
+    )
+
+
+async def on_run_event(chat: Any, event: Any) -> None:
+    """Keep the live steps of the streaming run (``chat``: the chat page's state proxy)."""
+    if isinstance(event, ev.RunStarted):
+        async with chat:
+            steps = await chat.get_state(StepsState)
+            steps.live, steps._run_id = [], event.run_id
+        return
+    if not _STEP_EVENTS or not isinstance(event, _STEP_EVENTS):
+        return
+    async with chat:
+        steps = await chat.get_state(StepsState)
+        name = type(event).__name__
+        if name == "ToolCallStarted":
+            steps.live = [*steps.live, _started(event, steps._run_id)]
+        elif name == "ToolCallFinished":
+            done = {
+                "status": event.status,
+                "summary": event.summary,
+                "output_preview": event.output_preview,
+                "duration": _duration(event.duration_ms),
+            }
+            steps.live = [dataclasses.replace(s, **done) if s.step_id == event.step_id else s for s in steps.live]
+            if any(s.step_id == event.step_id for s in steps.steps):  # a stored step decided on resume
+                steps.steps = [dataclasses.replace(s, **done) if s.step_id == event.step_id else s for s in steps.steps]
+        else:  # ApprovalRequired
+            steps.live = [
+                dataclasses.replace(s, status=AWAITING) if s.step_id == event.step_id else s for s in steps.live
+            ]

@@ -1,0 +1,1 @@
+"""Workspace settings: the Limits & budgets panel and usage totals (``/settings``)."""
