@@ -15,10 +15,8 @@ concurrent turns, next to the overhead of a plain turn (no tools, one model call
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from benchmarks.gateway_overhead import API_KEY, MODEL, pct, run_load, start_stub  # noqa: E402
+from benchmarks.gateway_overhead import (  # noqa: E402
+    API_KEY,
+    MODEL,
+    add_common_args,
+    pct,
+    run_benchmark,
+    run_load,
+)
 
 
 def setup(base_url: str) -> tuple[Any, str, str]:
@@ -107,24 +112,9 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="An agent turn with one tool call (issue 4).")
-    parser.add_argument("--levels", default="1,10", help="comma-separated concurrency levels")
+    add_common_args(parser, levels="1,10")
     parser.add_argument("--turns", type=int, default=60, help="turns per level (at least 3x the level)")
-    parser.add_argument("--latency-ms", type=float, default=50.0, help="the stub's fixed upstream latency")
-    parser.add_argument("--database-url", default=None, help="scratch database (default: SQLite in a temp dir)")
-    args = parser.parse_args()
-    args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
-    with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as data_dir:
-        os.environ["AGENTHUB_DATA_DIR"] = data_dir
-        if args.database_url:
-            os.environ["DATABASE_URL"] = args.database_url
-        else:
-            os.environ.pop("DATABASE_URL", None)
-        stub, base_url = start_stub(args.latency_ms)
-        try:
-            asyncio.run(bench(args, base_url))
-        finally:
-            stub.terminate()
-            stub.wait(timeout=5)
+    run_benchmark(parser.parse_args(), bench)
 
 
 if __name__ == "__main__":

@@ -180,13 +180,15 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     print("overhead = wall time - upstream latency; added = gateway - litellm; ratio = gateway / litellm")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Gateway overhead vs bare LiteLLM (issue 3).")
-    parser.add_argument("--levels", default="1,10,100", help="comma-separated concurrency levels")
-    parser.add_argument("--calls", type=int, default=200, help="calls per level and path (at least 3x the level)")
+def add_common_args(parser: argparse.ArgumentParser, *, levels: str) -> None:
+    """The options every gateway-level benchmark takes: levels, stub latency, database."""
+    parser.add_argument("--levels", default=levels, help="comma-separated concurrency levels")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the stub's fixed upstream latency")
     parser.add_argument("--database-url", default=None, help="scratch database (default: SQLite in a temp dir)")
-    args = parser.parse_args()
+
+
+def run_benchmark(args: argparse.Namespace, bench: Callable[[argparse.Namespace, str], Awaitable[None]]) -> None:
+    """Run ``bench(args, stub_base_url)`` in a scratch data dir with the local stub started and stopped."""
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
     with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as data_dir:
         os.environ["AGENTHUB_DATA_DIR"] = data_dir
@@ -200,6 +202,13 @@ def main() -> None:
         finally:
             stub.terminate()
             stub.wait(timeout=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Gateway overhead vs bare LiteLLM (issue 3).")
+    add_common_args(parser, levels="1,10,100")
+    parser.add_argument("--calls", type=int, default=200, help="calls per level and path (at least 3x the level)")
+    run_benchmark(parser.parse_args(), bench)
 
 
 if __name__ == "__main__":
