@@ -7,11 +7,13 @@ the workspace settings page and on each agent, and the catalog in the connection
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
+from backend.db import session_scope
 from backend.gateway.budgets import counter_id, period_bounds
 from backend.gateway.catalog import catalog_entry, get_catalog
 from backend.models import Agent, Connection, Membership, User
@@ -54,6 +56,26 @@ class LimitInputError(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+def apply_change(change: Callable[[Session], object]) -> dict[str, str]:
+    """Run one admin change in its own transaction and report problems as form errors.
+
+    Args:
+        change: called with an open session, e.g. ``lambda s: set_budget(..., session=s)``.
+
+    Returns:
+        ``{}`` on success; ``LimitInputError.errors`` for invalid input; ``{"form": message}``
+        when the record is gone (``NotFound``) or the actor may not change it (``PermissionDenied``).
+    """
+    try:
+        with session_scope() as session:
+            change(session)
+    except LimitInputError as exc:
+        return dict(exc.errors)
+    except (NotFound, PermissionDenied) as exc:
+        return {"form": str(exc)}
+    return {}
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from typing import Any
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.db import session_scope
-from backend.gateway.admin import LimitInputError, delete_model_override, get_catalog, set_model_override
+from backend.gateway.admin import apply_change, delete_model_override, get_catalog, set_model_override
 from backend.gateway.providers import PROVIDERS
 from backend.models.gateway import CatalogEntry
+from dashboard.shell.forms import parse_number
 
 SOURCES = {"litellm": "list price", "override": "set here", "unknown": "unknown"}
 
@@ -71,17 +72,6 @@ def load_catalog(actor: Actor) -> list[CatalogRow]:
         return [_row(e) for e in get_catalog(actor=actor, session=session)]
 
 
-def _number(form: dict[str, Any], key: str, kind: type, message: str, errors: dict[str, str]) -> Any:
-    raw = str(form.get(key, "") or "").strip().replace(",", "").lstrip("$").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        errors[key] = message
-        return None
-
-
 def save_price(actor: Actor, connection_id: str, form: dict[str, Any]) -> dict[str, str]:
     """Set a model's prices and context window on a connection from the "Edit price" form.
 
@@ -92,27 +82,22 @@ def save_price(actor: Actor, connection_id: str, form: dict[str, Any]) -> dict[s
         empty on success.
     """
     errors: dict[str, str] = {}
-    context = _number(form, "context_window", int, "Enter the context window as a whole number of tokens.", errors)
-    price_in = _number(form, "input_usd_per_1m", float, "Enter a price in USD, e.g. 0.15.", errors)
-    price_out = _number(form, "output_usd_per_1m", float, "Enter a price in USD, e.g. 0.60.", errors)
+    context = parse_number(form, "context_window", int, "Enter the context window as a whole number of tokens.", errors)
+    price_in = parse_number(form, "input_usd_per_1m", float, "Enter a price in USD, e.g. 0.15.", errors)
+    price_out = parse_number(form, "output_usd_per_1m", float, "Enter a price in USD, e.g. 0.60.", errors)
     if errors:
         return errors
-    try:
-        with session_scope() as session:
-            set_model_override(
-                actor=actor,
-                connection_id=connection_id,
-                model=str(form.get("price_model", "") or ""),
-                input_usd_per_1m=price_in,
-                output_usd_per_1m=price_out,
-                context_window=context,
-                session=session,
-            )
-    except LimitInputError as exc:
-        return dict(exc.errors)
-    except (NotFound, PermissionDenied) as exc:
-        return {"form": str(exc)}
-    return {}
+    return apply_change(
+        lambda session: set_model_override(
+            actor=actor,
+            connection_id=connection_id,
+            model=str(form.get("price_model", "") or ""),
+            input_usd_per_1m=price_in,
+            output_usd_per_1m=price_out,
+            context_window=context,
+            session=session,
+        )
+    )
 
 
 def reset_price(actor: Actor, connection_id: str, model: str) -> str:

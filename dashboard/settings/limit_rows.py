@@ -13,7 +13,7 @@ from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.agents.service import list_agents
 from backend.db import session_scope
 from backend.gateway.admin import (
-    LimitInputError,
+    apply_change,
     delete_budget,
     delete_rate_limit,
     list_budgets,
@@ -23,6 +23,7 @@ from backend.gateway.admin import (
     set_rate_limit,
 )
 from backend.models.gateway import BudgetPublic, RateLimitPublic
+from dashboard.shell.forms import parse_number
 
 WORKSPACE_SCOPE = "workspace:"
 """Scope choice value of the whole workspace (``"<scope>:<scope id>"``)."""
@@ -145,17 +146,6 @@ def load_limits(
     return [budget_row(b, names) for b in budgets], [rate_row(r, names) for r in rules]
 
 
-def _number(form: dict[str, Any], key: str, kind: type, message: str, errors: dict[str, str]) -> Any:
-    raw = str(form.get(key, "") or "").strip().replace(",", "").lstrip("$").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        errors[key] = message
-        return None
-
-
 def split_scope(value: str) -> tuple[str, str]:
     """``"agent:abc"`` -> ``("agent", "abc")``; ``"workspace:"`` -> ``("workspace", "")``."""
     scope, _, scope_id = value.partition(":")
@@ -169,27 +159,22 @@ def save_budget(actor: Actor, scope_value: str, period: str, form: dict[str, Any
         ``{field: message}``; empty on success. ``"form"`` holds a message for the whole form.
     """
     errors: dict[str, str] = {}
-    limit = _number(form, "limit_usd", float, "Enter an amount in USD, e.g. 0.50.", errors)
-    tokens = _number(form, "token_limit", int, "Enter a whole number of tokens.", errors)
+    limit = parse_number(form, "limit_usd", float, "Enter an amount in USD, e.g. 0.50.", errors)
+    tokens = parse_number(form, "token_limit", int, "Enter a whole number of tokens.", errors)
     if errors:
         return errors
     scope, scope_id = split_scope(scope_value)
-    try:
-        with session_scope() as session:
-            set_budget(
-                actor=actor,
-                scope=scope,
-                scope_id=scope_id,
-                period=period,
-                limit_usd=limit,
-                token_limit=tokens,
-                session=session,
-            )
-    except LimitInputError as exc:
-        return dict(exc.errors)
-    except (NotFound, PermissionDenied) as exc:
-        return {"form": str(exc)}
-    return {}
+    return apply_change(
+        lambda session: set_budget(
+            actor=actor,
+            scope=scope,
+            scope_id=scope_id,
+            period=period,
+            limit_usd=limit,
+            token_limit=tokens,
+            session=session,
+        )
+    )
 
 
 def save_rate_limit(actor: Actor, scope_value: str, form: dict[str, Any]) -> dict[str, str]:
@@ -199,26 +184,21 @@ def save_rate_limit(actor: Actor, scope_value: str, form: dict[str, Any]) -> dic
         ``{field: message}``; empty on success. ``"form"`` holds a message for the whole form.
     """
     errors: dict[str, str] = {}
-    requests = _number(form, "requests_per_min", int, "Enter a whole number of requests.", errors)
-    tokens = _number(form, "tokens_per_min", int, "Enter a whole number of tokens.", errors)
+    requests = parse_number(form, "requests_per_min", int, "Enter a whole number of requests.", errors)
+    tokens = parse_number(form, "tokens_per_min", int, "Enter a whole number of tokens.", errors)
     if errors:
         return errors
     scope, scope_id = split_scope(scope_value)
-    try:
-        with session_scope() as session:
-            set_rate_limit(
-                actor=actor,
-                scope=scope,
-                scope_id=scope_id,
-                requests_per_min=requests,
-                tokens_per_min=tokens,
-                session=session,
-            )
-    except LimitInputError as exc:
-        return dict(exc.errors)
-    except (NotFound, PermissionDenied) as exc:
-        return {"form": str(exc)}
-    return {}
+    return apply_change(
+        lambda session: set_rate_limit(
+            actor=actor,
+            scope=scope,
+            scope_id=scope_id,
+            requests_per_min=requests,
+            tokens_per_min=tokens,
+            session=session,
+        )
+    )
 
 
 def remove_budget(actor: Actor, budget_id: str) -> str:

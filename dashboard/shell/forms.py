@@ -67,3 +67,20 @@ def confirm_delete(trigger: rx.Component, title: Any, description: Any, on_confi
             max_width="440px",
         ),
     )
+
+
+def parse_number(form: dict[str, Any], key: str, kind: type, message: str, errors: dict[str, str]) -> Any:
+    """Read an optional number from submitted form data.
+
+    Commas and a leading ``$`` are ignored (``"$1,200.50"`` -> 1200.5). An empty field gives
+    ``None``; text that ``kind`` (``int`` or ``float``) cannot parse records ``message`` under
+    ``errors[key]`` and gives ``None``.
+    """
+    raw = str(form.get(key, "") or "").strip().replace(",", "").lstrip("$").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        errors[key] = message
+        return None

@@ -183,3 +183,21 @@ def test_end_users_and_manager_check(actor: Actor, make_actor: Callable[[], Acto
             admin.list_end_users(actor=outsider, session=s)
         with pytest.raises(PermissionDenied):
             admin.can_manage_limits(actor=outsider, session=s)
+
+
+def test_apply_change_reports_input_errors_missing_records_and_success(actor: Actor, make_actor) -> None:  # type: ignore[no-untyped-def]
+    def set_workspace_budget(limit: float):  # type: ignore[no-untyped-def]
+        return lambda s: admin.set_budget(
+            actor=actor, scope="workspace", scope_id="", period="day", limit_usd=limit, session=s
+        )
+
+    assert "limit_usd" in admin.apply_change(set_workspace_budget(-1))
+    assert admin.apply_change(set_workspace_budget(2.5)) == {}
+    with session_scope() as s:
+        (budget,) = admin.list_budgets(actor=actor, session=s)
+    assert budget.limit_usd == 2.5
+    stranger = make_actor()
+    errors = admin.apply_change(lambda s: admin.delete_budget(actor=stranger, budget_id=budget.id, session=s))
+    assert set(errors) == {"form"} and errors["form"]
+    with session_scope() as s:
+        assert len(admin.list_budgets(actor=actor, session=s)) == 1
