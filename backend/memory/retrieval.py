@@ -81,7 +81,7 @@ async def search(
     k = max(1, min(k, 50))
     store = store or get_store()
     fetch = k * 2
-    text_task = asyncio.to_thread(store.search_text, kind, scope, query, fetch)
+    text_task = asyncio.ensure_future(store.asearch_text(kind, scope, query, fetch))
     if embedder is None:
         return (await text_task)[:k]
     if vector is None:
@@ -91,7 +91,7 @@ async def search(
             log.warning("query embedding failed, keyword search only: %s", exc.message)
             return (await text_task)[:k]
     text_hits, vector_hits = await asyncio.gather(
-        text_task, asyncio.to_thread(store.search_vector, kind, scope, embedder.key, vector, fetch)
+        text_task, store.asearch_vector(kind, scope, embedder.key, vector, fetch)
     )
     return rrf([text_hits, vector_hits], limit=k)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlmodel import select
 
@@ -22,7 +21,7 @@ HIT_AT_5_FLOOR = 0.8
 
 
 def _hit(hit_id: str) -> Hit:
-    return Hit(hit_id, "s", "", "t", "", 0, hit_id, datetime.now(UTC), 0.0)
+    return Hit(hit_id, "s", "t", "", hit_id, 0.0)
 
 
 def test_rrf_rewards_agreement_and_keeps_singletons() -> None:
