@@ -204,18 +204,17 @@ def cited_passages(answer: str, passages: Sequence[Passage]) -> list[Passage]:
     """The passages an answer cites by ``[n]``; if it cites none, the knowledge passages used.
 
     Returns:
-        Passages in the order first cited (or retrieval order), one per source location.
+        Passages in the order first cited (or retrieval order), one per source location; the
+        ``label`` of each lists every label of that location that was chosen (``"1, 2"``), so
+        the sources under the answer carry the numbers the answer uses.
     """
     by_label = {p.label: p for p in passages}
     cited = [by_label[m] for m in dict.fromkeys(_CITE.findall(answer)) if m in by_label]
     chosen = cited or [p for p in passages if p.kind == "knowledge"]
-    seen: set[tuple[str, str]] = set()
-    out = []
+    merged: dict[tuple[str, str], tuple[Passage, list[str]]] = {}
     for p in chosen:
-        if (p.source_id, p.location) not in seen:
-            seen.add((p.source_id, p.location))
-            out.append(p)
-    return out
+        merged.setdefault((p.source_id, p.location), (p, []))[1].append(p.label)
+    return [replace(p, label=", ".join(labels)) for p, labels in merged.values()]
 
 
 async def knowledge_search_for(*, actor: Actor, agent_id: str, query: str, k: int = 5) -> list[Passage]:

@@ -115,6 +115,7 @@ class MessageCitation(SQLModel, table=True):
     source_id: str = Field(max_length=32)
     title: str = Field(default="", max_length=255)
     location: str = Field(default="", max_length=60)
+    label: str = Field(default="", max_length=40)
     snippet: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
@@ -176,10 +177,11 @@ class MemoryStats(SQLModel):
 
 
 class CitationPublic(SQLModel):
-    """A cited source under an answer."""
+    """A cited source under an answer; ``label``: the number(s) the answer cites it by (``"1, 3"``)."""
 
     kind: str
     source_id: str
     title: str
     location: str
+    label: str
     snippet: str

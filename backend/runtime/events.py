@@ -66,6 +66,7 @@ class Citation:
     """A source the answer used, shown under it: a knowledge source (``kind="knowledge"``,
     ``source_id`` = knowledge source id, ``location`` e.g. ``"p. 3"``) or a memory
     (``kind="memory"``, ``source_id`` = the conversation it came from). ``snippet``: <= 300 chars.
+    ``label``: the number(s) the answer cites it by, e.g. ``"2"`` or ``"1, 3"``.
     """
 
     source_id: str
@@ -73,6 +74,7 @@ class Citation:
     snippet: str
     kind: str = "knowledge"
     location: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)

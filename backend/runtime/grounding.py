@@ -46,7 +46,9 @@ def with_context(messages: list[dict[str, str]], passages: Sequence[Passage]) ->
 def citations(answer: str, passages: Sequence[Passage]) -> list[Citation]:
     """The ``Citation`` events for an answer (cited ``[n]`` labels, else the documents used)."""
     return [
-        Citation(source_id=p.source_id, title=p.title, snippet=p.snippet, kind=p.kind, location=p.location)
+        Citation(
+            source_id=p.source_id, title=p.title, snippet=p.snippet, kind=p.kind, location=p.location, label=p.label
+        )
         for p in cited_passages(answer, passages)
     ]
 
@@ -76,6 +78,7 @@ async def record(
                             source_id=c.source_id,
                             title=c.title[:255],
                             location=c.location[:60],
+                            label=c.label[:40],
                             snippet=c.snippet,
                         )
                     )
@@ -109,6 +112,13 @@ def list_citations(*, actor: Actor, conversation_id: str, session: Session) -> d
     out: dict[str, list[CitationPublic]] = {}
     for r in rows:
         out.setdefault(r.message_id, []).append(
-            CitationPublic(kind=r.kind, source_id=r.source_id, title=r.title, location=r.location, snippet=r.snippet)
+            CitationPublic(
+                kind=r.kind,
+                source_id=r.source_id,
+                title=r.title,
+                location=r.location,
+                label=r.label,
+                snippet=r.snippet,
+            )
         )
     return out

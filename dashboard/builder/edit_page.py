@@ -262,6 +262,24 @@ def _heading() -> rx.Component:
     )
 
 
+_SECTIONS = (
+    ("Knowledge", "agent-knowledge-heading"),
+    ("Memory", "agent-memory-heading"),
+    ("Limits & budgets", "agent-limits-heading"),
+    ("Tools", "agent-tools-heading"),
+    ("Audit log", "agent-audit-heading"),
+)
+
+
+def _section_links() -> rx.Component:
+    """Jump links to the cards below the long form (they are otherwise a scroll away)."""
+    links = [rx.link(label, href="#" + target, size="2") for label, target in _SECTIONS]
+    return rx.el.nav(
+        rx.hstack(rx.text("Jump to:", size="2", color="var(--gray-11)"), *links, spacing="3", wrap="wrap"),
+        aria_label="Agent sections",
+    )
+
+
 def _not_found() -> rx.Component:
     return rx.callout(
         rx.vstack(
@@ -287,6 +305,7 @@ def agent_edit_page() -> rx.Component:
             rx.hstack(
                 rx.vstack(
                     _heading(),
+                    rx.cond(IS_NEW, rx.fragment(), _section_links()),
                     _form(),
                     rx.cond(IS_NEW, rx.fragment(), knowledge_panel(S.editing_id)),
                     rx.cond(IS_NEW, rx.fragment(), memory_section(S.editing_id)),

@@ -101,7 +101,7 @@ def tools_section(agent_id: Any) -> rx.Component:
     """The Tools card: checkboxes with descriptions and risk badges, approval, domains, custom tools."""
     return rx.card(
         rx.vstack(
-            rx.heading("Tools", size="4", as_="h2"),
+            rx.heading("Tools", size="4", as_="h2", id="agent-tools-heading"),
             rx.text(
                 "Tick what this agent may use. It can never call a tool that is not ticked.", size="2", color=MUTED
             ),
@@ -164,7 +164,7 @@ def audit_section() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Audit log", size="4", as_="h2"),
+                rx.heading("Audit log", size="4", as_="h2", id="agent-audit-heading"),
                 rx.spacer(),
                 rx.button(
                     rx.icon("refresh_cw", size=14), "Refresh", size="1", variant="soft", on_click=T.refresh_audit

@@ -31,12 +31,16 @@ class _Cited(Protocol):
     def location(self) -> str: ...
     @property
     def snippet(self) -> str: ...
+    @property
+    def label(self) -> str: ...
 
 
 def citation_item(c: _Cited) -> CitationItem:
     """The chat's view of a citation (a ``Citation`` event or a stored ``CitationPublic``)."""
     title = c.title or ("Earlier conversation" if c.kind == "memory" else "Untitled source")
     label = f"{title} · {c.location}" if c.location else title
+    if c.label:
+        label = f"[{c.label}] {label}"
     return CitationItem(kind=c.kind, source_id=c.source_id, label=label, snippet=c.snippet)
 
 

@@ -30,7 +30,8 @@ class ConversationItem:
 @dataclass
 class CitationItem:
     """A source cited under an answer: ``kind`` ``knowledge`` or ``memory``; ``label`` e.g.
-    ``"handbook.pdf · p. 2"``; ``snippet`` the passage's start (shown when expanded)."""
+    ``"[1] handbook.pdf · p. 2"`` (the number the answer cites it by); ``snippet`` the passage's
+    start (shown when expanded)."""
 
     kind: str = "knowledge"
     source_id: str = ""

@@ -134,6 +134,10 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     actor, agent_id = _setup(page, llm_server)
     page.goto(f"/agents/{agent_id}")
     knowledge = page.get_by_role("region", name="Knowledge", exact=True)
+    heading = knowledge.get_by_role("heading", name="Knowledge", exact=True)
+    expect(heading).not_to_be_in_viewport()  # below the long form on a laptop screen...
+    page.get_by_role("navigation", name="Agent sections").get_by_role("link", name="Knowledge").click()
+    expect(heading).to_be_in_viewport()  # ...one click away
     expect(knowledge.get_by_text("keyword mode")).to_be_visible()
     expect(knowledge.get_by_text("up to 20 MB each")).to_be_visible()
     expect(knowledge.get_by_text("No knowledge yet")).to_be_visible()
@@ -162,7 +166,7 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     _ask(page, agent_id, QUESTION)
     expect(page.locator(".chat-reply").last).to_contain_text("4417")
     sources = _sources(page).last
-    expect(sources).to_contain_text("handbook.pdf")
+    expect(sources).to_contain_text("[1] handbook.pdf")  # the number the answer cites it by
     expect(sources).to_contain_text("knowledge")
     expect(sources).not_to_contain_text("policy.docx")
     context = " ".join(str(m.get("content")) for m in llm_server.chat_requests[-1].json["messages"])
@@ -173,7 +177,7 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
 
     # Re-opening the conversation shows the stored citations.
     page.reload()
-    expect(_sources(page).last).to_contain_text("handbook.pdf")
+    expect(_sources(page).last).to_contain_text("[1] handbook.pdf")
 
     # Another user's agent, same question: nothing of the first user's documents.
     other = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 800})

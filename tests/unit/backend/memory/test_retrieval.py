@@ -75,8 +75,9 @@ def test_context_labels_sources_and_marks_memories() -> None:
 
 def test_citations_follow_the_answer_or_fall_back_to_the_documents_used() -> None:
     passages = [_passage("1", source="a"), _passage("2", source="b"), _passage("3", kind="memory", source="m")]
-    assert [p.source_id for p in cited_passages("See [2] and [3], also [9].", passages)] == ["b", "m"]
-    assert [p.source_id for p in cited_passages("No citations here.", passages)] == ["a", "b"]
+    cited = cited_passages("See [3] and [2], also [9].", passages)
+    assert [(p.source_id, p.label) for p in cited] == [("m", "3"), ("b", "2")]
+    assert [(p.source_id, p.label) for p in cited_passages("No citations here.", passages)] == [("a", "1"), ("b", "2")]
     same_place = [_passage("1", source="a", location="p. 1"), _passage("2", source="a", location="p. 1")]
-    assert len(cited_passages("[1][2]", same_place)) == 1
+    assert [p.label for p in cited_passages("[2] and [1]", same_place)] == ["2, 1"]
     assert len(passages[0].snippet) <= 300 and passages[0].snippet.endswith("…")

@@ -56,12 +56,14 @@ async def test_knowledge_enters_the_context_and_the_answer_cites_it(actor: Actor
     assert "4417" in sent[1]["content"] and "[1] (document: handbook.pdf, p. 2)" in sent[1]["content"]
     citations = [e for e in events if isinstance(e, Citation)]
     assert citations and citations[0].source_id == source.id and citations[0].location == "p. 2"
-    assert "4417" in citations[0].snippet
+    assert "4417" in citations[0].snippet and citations[0].label == "1"
     done = events[-1]
     assert isinstance(done, RunDone) and done.status == "succeeded"
     with session_scope() as s:
         stored = list_citations(actor=actor, conversation_id=conv, session=s)
-    assert [c.source_id for c in stored[done.assistant_message_id or ""]] == [c.source_id for c in citations]
+    assert [(c.source_id, c.label) for c in stored[done.assistant_message_id or ""]] == [
+        (c.source_id, c.label) for c in citations
+    ]
 
 
 async def test_without_knowledge_the_context_is_unchanged(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
