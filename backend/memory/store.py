@@ -239,19 +239,10 @@ class Store:
         return to_hits(await query.to_arrow(), "_distance", similarity=True)
 
     def search_vector(
-        self,
-        kind: Kind,
-        scope: Scope,
-        model_key: str,
-        vector: Sequence[float],
-        k: int,
-        *,
-        nprobes: int | None = None,
-        exact: bool = False,
+        self, kind: Kind, scope: Scope, model_key: str, vector: Sequence[float], k: int, **options: Any
     ) -> list[Hit]:
-        """:meth:`asearch_vector` for synchronous callers."""
-        coro = self.asearch_vector(kind, scope, model_key, vector, k, nprobes=nprobes, exact=exact)
-        return LOOP.run(coro)  # type: ignore[no-any-return]
+        """:meth:`asearch_vector` for synchronous callers (``options``: ``nprobes``, ``exact``)."""
+        return LOOP.run(self.asearch_vector(kind, scope, model_key, vector, k, **options))  # type: ignore[no-any-return]
 
     async def _share(self, name: str, table: Any, where_sql: str) -> float:
         """The fraction of ``table``'s rows matching ``where_sql`` (cached ``SHARE_TTL_S`` seconds)."""
