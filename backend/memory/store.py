@@ -26,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import lancedb
 from lancedb.background_loop import LOOP
@@ -43,6 +44,7 @@ from backend.memory.tenancy import KINDS, Kind, Scope, ScopeError, scope_key, te
 __all__ = ["KINDS", "Hit", "Kind", "Row", "Scope", "ScopeError", "Store", "get_store", "tenant_filter"]
 
 SHARE_TTL_S = 60.0
+T = TypeVar("T")
 
 
 class Store:
@@ -132,7 +134,8 @@ class Store:
     def add(self, kind: Kind, scope: Scope, rows: Sequence[Row]) -> None:
         """Append text rows (tenant columns from ``scope``). Raises ScopeError."""
         if rows:
-            self.text_table(kind).add(self._records(scope, rows))
+            records = self._records(scope, rows)
+            retrying(lambda: self.text_table(kind).add(records))
 
     def add_vectors(
         self, kind: Kind, scope: Scope, model_key: str, rows: Sequence[Row], vectors: Sequence[Sequence[float]]
@@ -147,19 +150,22 @@ class Store:
             record["search_key"], record["model_key"], record["vector"] = key, model_key, [float(v) for v in vector]
         table = self._table(vector_table_name(kind, dim), dim)
         assert table is not None  # noqa: S101  (create=True)
-        table.add(records)
+        retrying(lambda: table.add(records))
 
     def delete(self, kind: Kind, scope: Scope, extra: Expr | None = None) -> None:
         """Delete the scope's rows (optionally only those matching ``extra``) from text and vectors."""
-        self.text_table(kind).delete(tenant_filter(scope, extra))
+        where = tenant_filter(scope, extra)
+        retrying(lambda: self.text_table(kind).delete(where))
+        where_any = tenant_filter(scope, extra, any_model=True)
         for _dim, table in self.vector_tables(kind):
-            table.delete(tenant_filter(scope, extra, any_model=True))
+            retrying(partial(table.delete, where_any))
 
     def delete_vectors(self, kind: Kind, scope: Scope, *, keep_model_key: str | None = None) -> None:
         """Delete the scope's vectors, except those of ``keep_model_key`` if given."""
         extra = col("model_key") != lit(keep_model_key) if keep_model_key is not None else None
+        where = tenant_filter(scope, extra, any_model=True)
         for _dim, table in self.vector_tables(kind):
-            table.delete(tenant_filter(scope, extra, any_model=True))
+            retrying(partial(table.delete, where))
 
     # ------------------------------------------------------------------- reads
     async def _atable(self, name: str, *, create: bool = False) -> Any | None:
@@ -294,12 +300,30 @@ class Store:
             self.build_vector_index(k, min_rows=indexes.VECTOR_INDEX_MIN_ROWS)
             tables = [self.text_table(k)] + [t for _d, t in self.vector_tables(k)]
             for table in tables:
-                table.optimize(cleanup_older_than=timedelta(hours=1))
+                retrying(partial(table.optimize, cleanup_older_than=timedelta(hours=1)))
 
     def build_vector_index(self, kind: Kind, *, min_rows: int = 0) -> int:
         """Build or rebuild the ANN index of each vectors table of ``kind`` that needs one
         (see :func:`backend.memory.indexes.build_vector_index`). Returns how many were built."""
         return sum(indexes.build_vector_index(table, min_rows=min_rows) for _d, table in self.vector_tables(kind))
+
+
+def retrying(operation: Callable[[], T], *, attempts: int = 6) -> T:
+    """Run a LanceDB write, again when a concurrent commit preempted it.
+
+    Lance commits optimistically: a compaction (``optimize``) and a delete or append from another
+    thread or process can race, and the loser fails with a "Retryable commit conflict"
+    (lance ``conflict_resolver.rs``). Retries after 50, 100, 200 ... ms; other errors and the
+    last conflict are raised.
+    """
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except RuntimeError as exc:
+            if "commit conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _stores: dict[str, Store] = {}

@@ -109,3 +109,22 @@ def test_optimize_keeps_results(store: Store) -> None:
     store.optimize()
     store.add("knowledge", scope, [Row(text="a late lighthouse keeper note", source_id="s")])
     assert len(store.search_text("knowledge", scope, "lighthouse", 50)) == 21
+
+
+def test_a_preempted_commit_is_retried_and_other_errors_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.memory import store as store_module
+
+    monkeypatch.setattr(store_module.time, "sleep", lambda _s: None)
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("lance error: Retryable commit conflict for version 20: preempted. Please retry.")
+        return "done"
+
+    assert store_module.retrying(flaky) == "done" and len(calls) == 3
+    with pytest.raises(RuntimeError, match="disk full"):
+        store_module.retrying(lambda: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError, match="commit conflict"):
+        store_module.retrying(lambda: (_ for _ in ()).throw(RuntimeError("Retryable commit conflict")), attempts=2)
