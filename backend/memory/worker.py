@@ -44,7 +44,13 @@ async def run_pending(*, max_jobs: int = 1000) -> int:
 
 
 class MemoryWorker:
-    """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise."""
+    """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise.
+
+    Index upkeep (:meth:`Store.optimize`: compaction, folding new rows into the indexes, training
+    a vector index, ~20-60 s at 100k rows) runs in a second thread, at most one at a time and at
+    most once a minute after new work, so uploads keep being ingested meanwhile; LanceDB commits
+    that race it are retried (:func:`backend.memory.store.retrying`).
+    """
 
     def __init__(self) -> None:
         self._wake = threading.Event()
@@ -52,6 +58,7 @@ class MemoryWorker:
         self._thread: threading.Thread | None = None
         self._last_optimize = 0.0
         self._dirty = False
+        self._optimizer: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -74,6 +81,20 @@ class MemoryWorker:
             self._thread.join(timeout_s)
         self._thread = None
 
+    @property
+    def optimizing(self) -> bool:
+        """True while an index upkeep pass runs."""
+        return self._optimizer is not None and self._optimizer.is_alive()
+
+    def _start_optimize(self) -> bool:
+        """Start an upkeep pass in its own thread unless one runs; returns whether it started."""
+        if self.optimizing:
+            return False
+        self._last_optimize = time.monotonic()
+        self._optimizer = threading.Thread(target=_optimize, name="agenthub-memory-optimize", daemon=True)
+        self._optimizer.start()
+        return True
+
     def notify(self) -> None:
         """Wake the worker: new work was queued."""
         self._wake.set()
@@ -85,11 +106,17 @@ class MemoryWorker:
                 jobs = asyncio.run(run_pending())
                 self._dirty = self._dirty or jobs > 0
                 if self._dirty and time.monotonic() - self._last_optimize > OPTIMIZE_EVERY_S:
-                    get_store().optimize()
-                    self._dirty, self._last_optimize = False, time.monotonic()
+                    self._dirty = not self._start_optimize()
             except Exception:  # keep the worker alive; the failing job recorded its own error
                 log.exception("memory worker pass failed")
             self._wake.wait(IDLE_WAIT_S)
+
+
+def _optimize() -> None:
+    try:
+        get_store().optimize()
+    except Exception:  # the next pass tries again
+        log.exception("memory index upkeep failed")
 
 
 _worker = MemoryWorker()
