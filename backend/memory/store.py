@@ -134,8 +134,7 @@ class Store:
     def add(self, kind: Kind, scope: Scope, rows: Sequence[Row]) -> None:
         """Append text rows (tenant columns from ``scope``). Raises ScopeError."""
         if rows:
-            records = self._records(scope, rows)
-            retrying(lambda: self.text_table(kind).add(records))
+            retrying(partial(self.text_table(kind).add, self._records(scope, rows)))
 
     def add_vectors(
         self, kind: Kind, scope: Scope, model_key: str, rows: Sequence[Row], vectors: Sequence[Sequence[float]]
@@ -150,12 +149,11 @@ class Store:
             record["search_key"], record["model_key"], record["vector"] = key, model_key, [float(v) for v in vector]
         table = self._table(vector_table_name(kind, dim), dim)
         assert table is not None  # noqa: S101  (create=True)
-        retrying(lambda: table.add(records))
+        retrying(partial(table.add, records))
 
     def delete(self, kind: Kind, scope: Scope, extra: Expr | None = None) -> None:
         """Delete the scope's rows (optionally only those matching ``extra``) from text and vectors."""
-        where = tenant_filter(scope, extra)
-        retrying(lambda: self.text_table(kind).delete(where))
+        retrying(partial(self.text_table(kind).delete, tenant_filter(scope, extra)))
         where_any = tenant_filter(scope, extra, any_model=True)
         for _dim, table in self.vector_tables(kind):
             retrying(partial(table.delete, where_any))

@@ -111,14 +111,5 @@ def list_citations(*, actor: Actor, conversation_id: str, session: Session) -> d
     ).all()
     out: dict[str, list[CitationPublic]] = {}
     for r in rows:
-        out.setdefault(r.message_id, []).append(
-            CitationPublic(
-                kind=r.kind,
-                source_id=r.source_id,
-                title=r.title,
-                location=r.location,
-                label=r.label,
-                snippet=r.snippet,
-            )
-        )
+        out.setdefault(r.message_id, []).append(CitationPublic.model_validate(r))
     return out
