@@ -121,8 +121,10 @@ class ToolsState(rx.State):
         ]
         missing = [t for t in fields.tools or [] if t not in known]
         self.tools_error = f"No longer available (will be removed on save): {', '.join(missing)}." if missing else ""
-        self.domains = "\n".join(fields.allowed_domains or [])
-        self.domains_rev += 1
+        stored = "\n".join(fields.allowed_domains or [])
+        if stored != self.domains:  # re-mount the text area only when its text changes, so that
+            self.domains = stored  # what is typed while the card (re)loads is not replaced
+            self.domains_rev += 1
 
     def _load_audit(self, actor: Actor) -> None:
         with session_scope() as session:
