@@ -45,6 +45,20 @@ class Settings(BaseSettings):
         smtp_starttls: upgrade the connection with STARTTLS (RFC 3207); ignored with ``smtp_ssl``.
         smtp_ssl: implicit TLS from the first byte (RFC 8314, port 465).
         smtp_timeout_s: SMTP connect/command timeout, seconds.
+        model_endpoint_allow: ``AGENTHUB_MODEL_ENDPOINT_ALLOW``, the operator allow-list of
+            private ranges that connection base URLs (model endpoints) may reach, same syntax as
+            ``fetch_allow``. In development loopback model endpoints are allowed as well, so a
+            local Ollama works out of the box; in production nothing private is allowed unless listed.
+        public_url: ``AGENTHUB_PUBLIC_URL``, the app's own origin as browsers see it (e.g.
+            ``https://hub.example.com``); the websocket Origin check and the cookie's Secure flag
+            follow it. Empty: the origin the browser used, on loopback only (development).
+        api_cors_origins: ``AGENTHUB_API_CORS_ORIGINS``, comma-separated origins allowed to call
+            ``/api`` from a browser (the developer API's declared origins). Empty: none.
+        session_idle_hours: a sign-in session ends after this many hours without activity; each
+            use renews it, up to ``session_ttl_hours`` from sign-in.
+        storage_quota_mb: knowledge storage allowed per workspace, MB (10**6 bytes).
+        run_stale_after_s: a run still ``running`` this many seconds after its last sign of life
+            is finished as failed by the sweep (a crashed process), keeping its partial answer.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGENTHUB_", extra="ignore")
@@ -75,6 +89,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_ssl: bool = False
     smtp_timeout_s: float = 10.0
+    model_endpoint_allow: str = ""
+    public_url: str = ""
+    api_cors_origins: str = ""
+    session_idle_hours: int = 12
+    storage_quota_mb: float = 500.0
+    run_stale_after_s: int = 600
 
     @property
     def is_production(self) -> bool:
