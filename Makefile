@@ -9,7 +9,6 @@ PORT ?= 3000
 export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
-export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: install install-test run test test-unit test-e2e lint chromium clean

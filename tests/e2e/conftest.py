@@ -56,7 +56,6 @@ def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
-        "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org"),
         "REFLEX_WEB_WORKDIR": os.environ.get("AGENTHUB_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
         "REFLEX_STATES_WORKDIR": str(tmp_path_factory.mktemp("states")),
         "AGENTHUB_DATA_DIR": str(data_dir),
