@@ -129,7 +129,16 @@ def _check_scope(actor: Actor, scope: str, scope_id: str, session: Session) -> s
         if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
             raise NotFound("Agent not found.")
         return scope_id
-    if not scope_id or session.get(User, scope_id) is None:
+    member = (
+        session.exec(
+            select(Membership.user_id).where(
+                Membership.workspace_id == actor.workspace_id, Membership.user_id == scope_id
+            )
+        ).first()
+        if scope_id
+        else None
+    )
+    if member is None:  # other workspaces' users look exactly like ids that do not exist
         raise NotFound("User not found.")
     return scope_id
 

@@ -54,6 +54,18 @@ def test_budget_input_errors(actor: Actor) -> None:
             admin.set_budget(actor=actor, scope="end_user", scope_id="nobody", period="day", limit_usd=1, session=s)
 
 
+def test_end_user_scope_refuses_people_outside_the_workspace(actor: Actor, make_actor: Callable[[], Actor]) -> None:
+    """Another workspace's user is "not found", exactly like an id that does not exist (no oracle)."""
+    stranger = make_actor()
+    with session_scope() as s:
+        for scope_id in (stranger.user_id, "nobody"):
+            with pytest.raises(NotFound, match="User not found"):
+                admin.set_budget(actor=actor, scope="end_user", scope_id=scope_id, period="day", limit_usd=1, session=s)
+            with pytest.raises(NotFound, match="User not found"):
+                admin.set_rate_limit(actor=actor, scope="end_user", scope_id=scope_id, requests_per_min=3, session=s)
+        assert admin.list_budgets(actor=actor, session=s) == []
+
+
 def test_members_read_but_only_owners_and_admins_change(
     actor: Actor, make_actor: Callable[[], Actor], llm_server: LLMTestServer
 ) -> None:

@@ -16,7 +16,7 @@ from backend.gateway.candidates import RetryPolicy, Target
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimited
 from backend.gateway.router import ChatUsage, TextDelta, complete_chat, stream_chat
-from backend.models import BudgetReservation, UsageRecord
+from backend.models import BudgetCounter, BudgetReservation, UsageRecord
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
 
@@ -288,9 +288,11 @@ async def test_stopping_mid_stream_records_what_was_streamed(
     assert row.status == "cancelled" and row.completion_tokens > 0 and row.prompt_tokens > 0 and row.cost_usd > 0
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
+        counters = set(s.exec(select(BudgetCounter.id).where(BudgetCounter.budget_id == budget.id)).all())
         held = s.exec(select(BudgetReservation).where(BudgetReservation.settled == False)).all()  # noqa: E712
     assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(row.cost_usd, abs=1e-9)
-    assert all(r.counter_id not in {budget.id} for r in held)
+    assert counters, "the reply was charged to a counter of this budget"
+    assert not [r for r in held if r.counter_id in counters], "the hold of the stopped reply was released"
 
 
 async def test_control_characters_are_stripped_and_size_is_capped(
