@@ -28,7 +28,7 @@ from backend.memory.parsing import ParsedDocument, ParseError, file_type_for, pa
 from backend.memory.store import Row, Scope, get_store
 from backend.models import KnowledgeSource, KnowledgeUpload
 from backend.models.common import utcnow
-from backend.tools.netguard import BlockedAddress, FetchTooLarge, fetch
+from backend.security.outbound import BlockedAddress, FetchTooLarge, fetch
 
 log = logging.getLogger(__name__)
 BATCH = 64

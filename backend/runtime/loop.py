@@ -30,13 +30,13 @@ from backend.runtime.delegation import MAX_DEPTH, Delegate, load_delegates
 from backend.runtime.events import ApprovalRequired, RunEvent, TextDelta, ToolCallFinished, ToolCallStarted
 from backend.runtime.steps import NewStep, StepLog
 from backend.runtime.usage import Totals
+from backend.security.outbound import AllowRule
 from backend.security.redact import redact_secrets
 from backend.tools.agent_settings import run_context_for
 from backend.tools.audit import redact_arguments
 from backend.tools.base import RISKS, RunContext
 from backend.tools.dispatch import requires_approval
 from backend.tools.executor import ToolCall, ToolResult, execute_tool_calls
-from backend.tools.netguard import AllowRule
 from backend.tools.registry import ToolRegistry, resolve_tools
 
 DEFAULT_MAX_STEPS = 8

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from backend.accounts.actor import Actor
-from backend.tools.netguard import AllowRule, parse_allow_rules
+from backend.security.outbound import AllowRule, parse_allow_rules
 
 Risk = Literal["read", "write", "external"]
 """``read``: looks things up; ``write``: changes workspace data; ``external``: talks to the internet."""
@@ -56,7 +56,7 @@ class RunContext:
         allowed_domains: Hosts ``http_request`` may call (``example.com``; ``*.example.com``
             for its subdomains; IP literals allowed).
         approval_tools: Tool names the builder marked "needs approval" for this agent.
-        net_allow: Operator network rules (see ``backend.tools.netguard``); None reads
+        net_allow: Operator network rules (see ``backend.security.outbound``); None reads
             ``Settings.fetch_allow``. Tests inject ``parse_allow_rules("127.0.0.1/32")`` here.
         allowed_risks: Risk levels this run may use; a delegated executor run gets ``("read",)``.
     """

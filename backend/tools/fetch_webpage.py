@@ -1,6 +1,6 @@
 """Built-in tool ``fetch_webpage``: a public web page as readable text.
 
-The page is fetched with ``backend.tools.netguard.fetch`` (the same network guard as
+The page is fetched with ``backend.security.outbound.fetch`` (the same network guard as
 ``http_request``: no loopback, private, link-local, CGNAT or metadata addresses, also behind DNS
 names and redirects; at most 2 MB) and turned into text with the knowledge parser
 (``backend.memory.parsing``, BeautifulSoup: scripts, styles and navigation dropped). Unlike
@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
+from backend.security.outbound import BlockedAddress, FetchTooLarge, fetch
 from backend.tools.base import Tool, ToolContext, ToolDenied, ToolError, object_schema
 from backend.tools.http_common import DEFAULT_TEXT_CHARS, MAX_TEXT_CHARS
-from backend.tools.netguard import BlockedAddress, FetchTooLarge, fetch
 
 MAX_PAGE_BYTES = 2_000_000
 TIMEOUT_S = 8.0

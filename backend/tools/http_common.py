@@ -1,6 +1,6 @@
 """Shared HTTP plumbing of the web tools (``http_request``, ``fetch_webpage``, custom HTTP tools).
 
-Every request goes through ``backend.tools.netguard.guarded_client`` (loopback, private,
+Every request goes through ``backend.security.outbound.guarded_client`` (loopback, private,
 link-local, CGNAT and metadata addresses are refused, also behind DNS names and redirects), with
 an extra per-request host check (the agent's domain list, or a custom tool's own host) that also
 runs for every redirect. Bodies are read as a stream and cut at ``max_bytes``.
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from backend.security.outbound import AllowRule, BlockedAddress, guarded_client
 from backend.tools.base import ToolDenied, ToolError
-from backend.tools.netguard import AllowRule, BlockedAddress, guarded_client
 
 MAX_RESPONSE_BYTES = 1_000_000
 DEFAULT_TEXT_CHARS = 8000

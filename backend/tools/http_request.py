@@ -2,7 +2,7 @@
 
 The agent's builder lists the hosts (``RunContext.allowed_domains``); an empty list allows
 nothing. Each request and each redirect is checked against that list and the network guard
-(``backend.tools.netguard``: no loopback, private, link-local, CGNAT or metadata addresses,
+(``backend.security.outbound``: no loopback, private, link-local, CGNAT or metadata addresses,
 unless the operator allows a range). Responses are cut at 1 MB read and 8,000-20,000
 characters shown; network timeouts are 8 s and the whole call is capped by the tool's timeout (10 s).
 """

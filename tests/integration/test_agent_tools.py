@@ -14,10 +14,10 @@ from backend.agents.service import create_agent, get_blueprint
 from backend.connections.service import create_connection
 from backend.db import session_scope
 from backend.models import BlueprintFields
+from backend.security.outbound import parse_allow_rules
 from backend.tools.agent_settings import run_context_for, validate_tool_settings
 from backend.tools.audit import list_audit
 from backend.tools.executor import ToolCall, execute_tool_calls
-from backend.tools.netguard import parse_allow_rules
 from backend.tools.registry import openai_tool_specs
 from backend.tools.tasks import list_tasks
 from tests.support.echo_server import EchoServer

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from backend.tools.netguard import (
+from backend.security.outbound import (
     AllowRule,
     BlockedAddress,
     FetchTooLarge,

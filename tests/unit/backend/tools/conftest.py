@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from backend.accounts.actor import Actor
+from backend.security.outbound import parse_allow_rules
 from backend.tools.base import RunContext
 from backend.tools.executor import ToolResult, execute_tool_call
-from backend.tools.netguard import parse_allow_rules
 from backend.tools.registry import ToolRegistry
 
 

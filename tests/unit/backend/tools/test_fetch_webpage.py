@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from backend.security.outbound import parse_allow_rules
 from backend.tools.base import RunContext
-from backend.tools.netguard import parse_allow_rules
 from tests.support.echo_server import EchoServer
 
 from .conftest import local_context

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
+from backend.security.outbound import parse_allow_rules
 from backend.tools.base import RunContext
-from backend.tools.netguard import parse_allow_rules
 from backend.tools.registry import ToolRegistry, builtin_registry
 from tests.support.echo_server import EchoServer
 
