@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
+from backend.models.agent import MAX_FALLBACKS
 from backend.models.common import utcnow
 from backend.runtime.delegation import validate_delegates
 from backend.tools.agent_settings import validate_tool_settings
 
 MAX_OUTPUT_TOKENS = 32768
 MAX_STARTERS = 6
-MAX_FALLBACKS = 3  # keep in step with backend.gateway.candidates.MAX_FALLBACKS
 
 
 class BlueprintInvalid(ValueError):

@@ -23,9 +23,7 @@ from backend.gateway.budgets import BudgetRef, applicable_budgets
 from backend.gateway.catalog import ModelInfo, load_overrides, model_info
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateRule, rules_for
-
-MAX_FALLBACKS = 3
-"""Most fallback models an agent may list."""
+from backend.models.agent import MAX_FALLBACKS
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.common import new_id, utcnow
 
+MAX_FALLBACKS = 3
+"""Most fallback models a blueprint may list (validated by the agents service, applied by the gateway)."""
+
 
 class Agent(SQLModel, table=True):
     """An agent of a workspace. Its behaviour lives in :class:`BlueprintVersion` rows."""
