@@ -69,13 +69,13 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
 
 def _cmd_rotate_master_key(_args: argparse.Namespace) -> int:
     """Re-wrap every stored secret under the first key of AGENTHUB_MASTER_KEYS."""
-    from backend.connections.rotation import rotate_connection_secrets
+    from backend.connections.rotation import rotate_all_secrets
     from backend.security.keys import get_vault
 
     migrate()
     vault = get_vault()
     with session_scope() as session:
-        count = rotate_connection_secrets(vault=vault, session=session)
+        count = rotate_all_secrets(vault=vault, session=session)
     print(f"Re-wrapped {count} secret(s) under the current master key.")
     return 0
 

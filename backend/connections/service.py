@@ -38,8 +38,12 @@ class Credentials:
     connection_id: str = ""
 
 
-def _ad(workspace_id: str, connection_id: str) -> str:
+def secret_ad(workspace_id: str, connection_id: str) -> str:
+    """The vault associated data of a connection's key."""
     return f"{workspace_id}:{connection_id}"
+
+
+_ad = secret_ad
 
 
 def to_public(row: Connection) -> ConnectionPublic:

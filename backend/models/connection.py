@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
-from backend.models.common import new_id, utcnow
+from backend.models.common import encrypted_column, new_id, utcnow
 
 
 class Connection(SQLModel, table=True):
@@ -24,7 +24,7 @@ class Connection(SQLModel, table=True):
     name: str = Field(max_length=80)
     provider: str = Field(max_length=40)
     base_url: str | None = Field(default=None, max_length=500)
-    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    secret: str | None = Field(default=None, sa_column=encrypted_column())
     key_hint: str = Field(default="", max_length=40)
     status: str = Field(default="untested", max_length=20)
     status_message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

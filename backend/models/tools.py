@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.models.common import new_id, utcnow
+from backend.models.common import encrypted_column, new_id, utcnow
 
 TOOL_STATUSES = ("ok", "error", "denied", "timeout")
 """Outcomes of one tool call (``ToolAudit.status``)."""
@@ -178,7 +178,7 @@ class CustomTool(SQLModel, table=True):
     parameters: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     body_schema: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     auth_header: str = Field(default="", max_length=100)
-    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    secret: str | None = Field(default=None, sa_column=encrypted_column())
     secret_hint: str = Field(default="", max_length=40)
     version: int = 1
     created_by: str = Field(foreign_key="users.id", max_length=32)

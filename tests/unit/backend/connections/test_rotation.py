@@ -1,39 +1,71 @@
-"""Master-key rotation keeps every connection usable and moves it to the new key."""
+"""Master-key rotation re-wraps every vault-encrypted column, so the old key can be retired."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+import pytest
 
 from backend.accounts.actor import Actor
-from backend.connections.rotation import rotate_connection_secrets
-from backend.connections.service import create_connection
+from backend.cli import main
+from backend.connections.service import create_connection, resolve_credentials
 from backend.db import session_scope
-from backend.models import Connection
+from backend.models import Connection, CustomTool
+from backend.models.tools import CustomToolCreate
 from backend.security.keys import get_vault
-from backend.security.vault import KeyRing, Vault
+from backend.security.vault import KeyRing
+from backend.tools.custom import create_custom_tool, secret_ad
+from tests.support.keyrings import dev_ring_text, restored_ring, use_ring
+
+CONN_KEY = "sk-rotate-me-0123456789abcdefgh"
+TOOL_KEY = "tool-secret-9f8e7d6c5b4a"
 
 
-def test_rotation_rewraps_old_secrets_and_they_still_decrypt(actor: Actor) -> None:
-    key = "sk-rotate-me-0123456789abcdefgh"
-    with session_scope() as s:
-        conn_id = create_connection(
-            actor=actor, name="Rotating", provider="openai", api_key=key, base_url=None, session=s
-        ).id
-    get_vault()  # makes sure the development key file exists
-    new_entry = KeyRing.generate_key_string("k2")
-    ring = KeyRing.from_env_string(new_entry + "," + _dev_ring_text())
-    vault = Vault(ring)
-    with session_scope() as s:
-        assert rotate_connection_secrets(vault=vault, session=s) >= 1
-    with session_scope() as s:
-        row = s.exec(select(Connection).where(Connection.id == conn_id)).one()
-        assert row.secret is not None and row.secret.split(".")[1] == "k2"
-        assert vault.decrypt(row.secret, associated_data=f"{row.workspace_id}:{row.id}") == key
-        assert rotate_connection_secrets(vault=vault, session=s) == 0  # idempotent
+def _tool_form() -> CustomToolCreate:
+    return CustomToolCreate(
+        name="rotating_tool",
+        description="A tool whose auth header value must survive key rotation.",
+        method="GET",
+        url_template="https://api.example.com/items",
+        auth_header="X-API-Key",
+        auth_secret=TOOL_KEY,
+    )
 
 
-def _dev_ring_text() -> str:
-    """The development key ring file's content (the current ring, as AGENTHUB_MASTER_KEYS text)."""
-    from backend.config import get_settings
+def test_rotate_then_retire_the_old_key_every_secret_still_decrypts(actor: Actor) -> None:
+    k1, k2 = KeyRing.generate_key_string("k1"), KeyRing.generate_key_string("k2")
+    dev = dev_ring_text()
+    with restored_ring(f"{k1},{k2}"):
+        use_ring(f"{k1},{dev}")  # secrets of this test are made under k1
+        with session_scope() as s:
+            conn_id = create_connection(
+                actor=actor, name="Rotating", provider="openai", api_key=CONN_KEY, base_url=None, session=s
+            ).id
+            tool_id = create_custom_tool(actor=actor, data=_tool_form(), session=s).id
+        use_ring(f"{k2},{k1},{dev}")  # k2 first: the operator rotates
+        assert main(["rotate-master-key"]) == 0
+        use_ring(k2)  # k1 (and the development key) retired
+        with session_scope() as s:
+            conn, tool = s.get(Connection, conn_id), s.get(CustomTool, tool_id)
+            assert conn is not None and tool is not None and tool.secret is not None
+            assert conn.secret is not None and conn.secret.split(".")[1] == "k2"
+            assert tool.secret.split(".")[1] == "k2"
+            assert resolve_credentials(actor=actor, connection_id=conn_id, session=s).api_key == CONN_KEY
+            assert get_vault().decrypt(tool.secret, associated_data=secret_ad(tool.workspace_id, tool.id)) == TOOL_KEY
 
-    return (get_settings().data_dir / "master.keys").read_text().strip()
+
+def test_rotation_is_idempotent(actor: Actor) -> None:
+    from backend.connections.rotation import rotate_all_secrets
+
+    k2 = KeyRing.generate_key_string("k2")
+    with restored_ring(k2):
+        with session_scope() as s:
+            create_connection(actor=actor, name="Again", provider="openai", api_key=CONN_KEY, base_url=None, session=s)
+        use_ring(f"{k2},{dev_ring_text()}")
+        with session_scope() as s:
+            assert rotate_all_secrets(vault=get_vault(), session=s) >= 1
+        with session_scope() as s:
+            assert rotate_all_secrets(vault=get_vault(), session=s) == 0
+
+
+@pytest.fixture(autouse=True)
+def _back_to_dev_ring() -> None:
+    use_ring(None)
