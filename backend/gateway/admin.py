@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
+from backend.accounts.roles import is_manager, require_manager
 from backend.db import session_scope
 from backend.gateway.budgets import counter_id, period_bounds
 from backend.gateway.catalog import catalog_entry, get_catalog
@@ -47,7 +48,6 @@ __all__ = [
     "set_rate_limit",
 ]
 
-MANAGER_ROLES = ("owner", "admin")
 
 
 class LimitInputError(ValueError):
@@ -92,7 +92,7 @@ def can_manage_limits(*, actor: Actor, session: Session) -> bool:
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
     """
-    return require_member(actor, session) in MANAGER_ROLES
+    return is_manager(actor, session)
 
 
 def list_end_users(*, actor: Actor, session: Session) -> list[EndUser]:
@@ -112,8 +112,7 @@ def list_end_users(*, actor: Actor, session: Session) -> list[EndUser]:
 
 
 def _require_manager(actor: Actor, session: Session) -> None:
-    if require_member(actor, session) not in MANAGER_ROLES:
-        raise PermissionDenied("Only the workspace's owner or admins can change limits, budgets and prices.")
+    require_manager(actor, session, "Only the workspace's owner or admins can change limits, budgets and prices.")
 
 
 def _check_scope(actor: Actor, scope: str, scope_id: str, session: Session) -> str:

@@ -6,10 +6,9 @@ import hashlib
 
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
+from backend.accounts.actor import Actor, NotFound, require_member
+from backend.accounts.roles import require_manager
 from backend.models import Agent, Workspace
-
-ADMIN_ROLES = ("owner", "admin")
 
 
 def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
@@ -28,8 +27,7 @@ def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
 
 def require_admin(actor: Actor, session: Session) -> None:
     """Raise ``PermissionDenied`` unless the actor is an owner or admin of the workspace."""
-    if require_member(actor, session) not in ADMIN_ROLES:
-        raise PermissionDenied("Only the workspace's owners and admins may do this.")
+    require_manager(actor, session)
 
 
 def system_actor(workspace_id: str, session: Session) -> Actor:

@@ -15,11 +15,11 @@ from typing import Any
 
 import reflex as rx
 
-from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
+from backend.accounts.actor import Actor, NotFound, PermissionDenied
+from backend.accounts.roles import is_manager
 from backend.connections.service import list_connections
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
-from backend.memory.access import ADMIN_ROLES
 from backend.memory.embedder import clear_embedding_model, embedding_status, set_embedding_model
 from backend.models.memory import EmbeddingStatusPublic
 from dashboard.shell.auth import require_actor
@@ -68,7 +68,7 @@ class EmbeddingsState(rx.State):
 
     def _refresh(self, actor: Actor) -> None:
         with session_scope() as session:
-            self.can_manage = require_member(actor, session) in ADMIN_ROLES
+            self.can_manage = is_manager(actor, session)
             self.connections = [
                 EmbeddingConnection(c.id, f"{c.name} · {c.provider_label}")
                 for c in list_connections(actor=actor, session=session)
