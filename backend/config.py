@@ -26,7 +26,9 @@ class Settings(BaseSettings):
         redis_url: ``REDIS_URL``; when set, rate limits use Redis storage.
         master_keys: ``AGENTHUB_MASTER_KEYS``, ``"kid:base64key,..."``; first entry encrypts.
         session_ttl_hours: lifetime of a sign-in session, hours.
-        signin_attempts_per_minute: failed sign-ins allowed per email and per IP each minute.
+        signin_attempts_per_minute: failed sign-ins allowed per (email, IP) pair each minute
+            (4x that per IP; per email only a progressive delay, see ``backend.security.throttle``).
+        signup_attempts_per_hour: sign-up attempts allowed per client IP each hour.
         llm_timeout_s: timeout of one model call, seconds.
         inprocess_worker: run background jobs (ingestion, re-embedding, pruning) in the app
             process; ``AGENTHUB_INPROCESS_WORKER=0`` leaves them to ``agenthub worker``.
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
     master_keys: str | None = None
     session_ttl_hours: int = 24 * 14
     signin_attempts_per_minute: int = 5
+    signup_attempts_per_hour: int = 20
     llm_timeout_s: float = 60.0
     inprocess_worker: bool = True
     lancedb_uri: str | None = None

@@ -13,6 +13,7 @@ from backend.memory.worker import start_worker
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
+from dashboard.account.page import AccountState, account_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
@@ -71,3 +72,4 @@ _private(connections_page, "/connections", "Connections", ConnectionsState.load)
 _private(settings_page, "/settings", "Settings", SettingsState.load)
 _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
+_private(account_page, "/account", "Account", AccountState.load)

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from backend.api import auth_routes
 from backend.db import get_engine
 
 
@@ -21,4 +22,4 @@ async def health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-api = Starlette(routes=[Route("/api/health", health, methods=["GET"])])
+api = Starlette(routes=[Route("/api/health", health, methods=["GET"]), *auth_routes.routes])

@@ -1,6 +1,6 @@
 """SQLModel tables and their public schemas. Importing this package registers every table."""
 
-from backend.models.account import AuthSession, Membership, User, UserPublic, Workspace
+from backend.models.account import AuthSession, LoginTicket, Membership, User, UserPublic, Workspace
 from backend.models.agent import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Template
 from backend.models.chat import Conversation, Message, Run
 from backend.models.connection import Connection, ConnectionPublic
@@ -14,6 +14,7 @@ __all__ = [
     "Connection",
     "ConnectionPublic",
     "Conversation",
+    "LoginTicket",
     "Membership",
     "Message",
     "Run",

@@ -54,6 +54,24 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    # Last use, renewed at most once a minute; idle longer than ``session_idle_hours`` ends it.
+    last_seen_at: datetime | None = None
+
+
+class LoginTicket(SQLModel, table=True):
+    """A single-use, 60-second hand-over of a new session from a sign-in form to the browser.
+
+    The form handler (on the websocket) issues it; ``POST /api/auth/session`` redeems it once,
+    rotates the session's token and sets it as an HttpOnly cookie. Only the SHA-256 is stored.
+    """
+
+    __tablename__ = "login_tickets"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    ticket_hash: str = Field(index=True, unique=True, max_length=64)
+    auth_session_id: str = Field(foreign_key="auth_sessions.id", index=True, max_length=32)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class UserPublic(SQLModel):

@@ -3,7 +3,13 @@
 Hashes use argon2-cffi's :class:`~argon2.PasswordHasher` defaults, which follow the RFC 9106
 low-memory profile (Argon2id, t=3, m=64 MiB, p=4). Length limits follow the OWASP
 Authentication Cheat Sheet / NIST SP 800-63B: a minimum length, a generous maximum (to bound
-hashing cost) and no composition rules.
+hashing cost) and no composition rules. NIST SP 800-63B 3.1.1.2 also asks to refuse passwords
+found in lists of commonly used or breached values: :func:`validate_password` asks ``zxcvbn``
+(Dropbox's estimator, which ships frequency lists of leaked passwords, common words and names)
+and refuses a guessability score below ``MIN_ZXCVBN_SCORE``.
+
+Every function here is CPU-bound (Argon2 costs ~50-100 ms and 64 MiB; zxcvbn a few ms): call them
+from a thread (``asyncio.to_thread``), never on an event loop.
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit minus the angle brackets
+MIN_ZXCVBN_SCORE = 2  # 0-4; 2 = "somewhat guessable": >= 10**6 guesses (zxcvbn's README)
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide
 
 _hasher = PasswordHasher()
 # One "@"; non-empty local part; domain of dot-separated non-empty labels; no whitespace.
@@ -32,6 +41,21 @@ def hash_password(password: str) -> str:
         argon2.exceptions.HashingError: only if the underlying library fails.
     """
     return _hasher.hash(password)
+
+
+_dummy_hash: str | None = None
+
+
+def verify_dummy(password: str) -> None:
+    """Spend the time of one :func:`verify_password` on a throwaway hash.
+
+    Sign-in calls this for an unknown email so that known and unknown addresses answer in
+    the same time (no account enumeration by timing; OWASP Authentication Cheat Sheet).
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("agenthub-dummy-password")
+    verify_password(_dummy_hash, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -59,17 +83,28 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
-def validate_password(password: str) -> str | None:
-    """Check a new password's length (OWASP: min length, long max, no composition rules).
+def validate_password(password: str, user_inputs: list[str] | None = None) -> str | None:
+    """Check a new password: length (OWASP) and guessability (NIST SP 800-63B, via zxcvbn).
+
+    Args:
+        password: the candidate.
+        user_inputs: words the password must not lean on (the email and its parts).
 
     Returns:
-        A user-facing error message, or None when the password is acceptable.
+        A user-facing error message (with zxcvbn's hint, e.g. "This is a very common
+        password."), or None when the password is acceptable.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Password must be at most {MAX_PASSWORD_LENGTH} characters."
-    return None
+    words = [w for value in user_inputs or [] for w in re.split(r"[@.+_-]", value) + [value] if w]
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=words)
+    if result["score"] >= MIN_ZXCVBN_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    hint = " ".join(filter(None, [feedback.get("warning") or "", *(feedback.get("suggestions") or [])[:1]]))
+    return f"This password is too easy to guess. {hint or 'Add a few uncommon words.'}".strip()
 
 
 def normalize_email(email: str) -> str:

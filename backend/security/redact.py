@@ -7,7 +7,15 @@ Groq ``gsk_``, xAI ``xai-``, Google ``AIza``, and similar), RFC 6750 ``Bearer`` 
 ``api_key=...`` / ``"api_key": "..."`` pairs, JWTs, and long random-looking hex or base64 runs
 (>= 32 characters mixing letters and digits, so long hashes such as git SHAs are redacted too).
 One exception: 32 lowercase hex characters laid out as a UUID4 (this app's record ids, see
-``backend.models.common.new_id``) are kept, so logs stay traceable.
+``backend.models.common.new_id``) are kept, so logs stay traceable. Cookies, session tokens,
+login tickets and ``Authorization`` headers are redacted by name (``cookie: ...``,
+``agenthub_session=...``, ``'authorization': '...'``).
+
+:func:`install_log_redaction` covers every logger, Reflex's own included: Reflex logs through
+the ``reflex`` logger with its own (rich) handlers and ``propagate = False``, so a filter on the
+root logger never sees, for instance, the whole event (handshake ``Cookie`` header included)
+that Reflex logs when an event names an unknown handler. A log-record factory redacts each
+record as it is created, before any handler, present or future, formats it.
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ REDACTED = "[redacted]"
 # "name": "value" / name=value / name: value, for secret-bearing names (e.g. OPENAI_API_KEY).
 _KEY_VALUE = re.compile(
     r"""(?ix)
-    (?P<name>["']?[\w-]*?(?:api[_-]?key|apikey|secret|password|passwd|token)["']?\s*[:=]\s*)
-    (?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\[redacted\]|[^\s"',;&}\]]+))
+    (?P<name>["']?[\w-]*?(?:api[_-]?key|apikey|secret|password|passwd|token|cookie|session|authorization|ticket)
+      ["']?\s*[:=]\s*)
+    (?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\[redacted\]|(?!(?:Bearer|Basic)\s)[^\s"',;&}\]]+))
     """
 )
 _BEARER = re.compile(r"(?i)\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*")
@@ -78,12 +87,49 @@ def redact_secrets(text: str) -> str:
     return _LONG_B64.sub(lambda m: REDACTED if _looks_random(m[0]) else m[0], text)
 
 
+def _fold_exception(record: logging.LogRecord) -> str:
+    """The record's traceback and stack as redacted text; clears ``exc_info`` (rich handlers
+    format ``exc_info`` themselves and would print the unredacted exception message)."""
+    extra = ""
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        extra += "\n" + redact_secrets(record.exc_text)
+    if record.stack_info:
+        extra += "\n" + redact_secrets(record.stack_info)
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+    return extra
+
+
+def _redact_arg(value: object) -> object:
+    return redact_secrets(value) if isinstance(value, str) else value
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact ``record`` in place: message, string args, traceback and stack.
+
+    Args stay args (formatters such as uvicorn's access log read them); a traceback is
+    folded into the message, redacted.
+    """
+    if isinstance(record.msg, str):
+        record.msg = redact_secrets(record.msg)
+    elif record.msg is not None and not isinstance(record.msg, (int, float)):
+        record.msg = redact_secrets(str(record.msg))
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_arg(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _redact_arg(v) for k, v in record.args.items()}
+    if record.exc_info or record.exc_text or record.stack_info:
+        extra = _fold_exception(record)
+        record.msg = str(record.msg) + (extra.replace("%", "%%") if record.args else extra)
+
+
 class RedactingFilter(logging.Filter):
     """Logging filter that runs :func:`redact_secrets` over each record it sees.
 
     The message is formatted with its args first, redacted, and stored back in
     ``record.msg`` (``record.args`` becomes None). Exception and stack text are redacted
-    too. Never drops a record.
+    and folded into the message. Never drops a record.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -93,21 +139,36 @@ class RedactingFilter(logging.Filter):
         except Exception:  # malformed %-args: keep the raw template, still redacted
             message = str(record.msg)
         record.msg, record.args = redact_secrets(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact_secrets(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact_secrets(record.stack_info)
+        record.msg += _fold_exception(record)
         return True
 
 
-def install_log_redaction() -> None:
-    """Add a :class:`RedactingFilter` to every handler of the root logger.
+def _install_record_factory() -> None:
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "agenthub_redacting", False):
+        return
 
-    Idempotent: handlers that already have one are skipped. Handlers added to the root
-    logger afterwards are not covered; call again after (re)configuring logging.
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            redact_record(record)
+        except Exception:  # noqa: BLE001  (never lose a log line to redaction)
+            record.msg, record.args = "[log record redacted: unreadable]", None
+        return record
+
+    factory.agenthub_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def install_log_redaction() -> None:
+    """Redact every log record of the process: all loggers, all handlers, Reflex's included.
+
+    Installs a log-record factory that runs :func:`redact_record` on each new record, and a
+    :class:`RedactingFilter` on every handler of the root and ``reflex`` loggers (records
+    built before the factory, or by hand). Idempotent.
     """
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    _install_record_factory()
+    for name in ("", "reflex"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())

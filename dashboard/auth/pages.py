@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
 
-from backend.accounts.service import AuthError, sign_in, sign_up
+from backend.accounts.service import AuthError, issue_login_ticket, sign_in, sign_up
 from backend.db import session_scope
-from dashboard.shell.auth import AuthState
+from backend.security.throttle import get_signin_throttle
+from dashboard.shell.auth import post_to_backend
 from dashboard.shell.forms import banner, text_field
 
 
+def _sign_in_ticket(email: str, password: str, ip: str | None) -> str:
+    """Check the credentials (Argon2, in a worker thread) and return a login ticket."""
+    with session_scope() as session:
+        _, token = sign_in(email=email, password=password, ip=ip, session=session)
+        return issue_login_ticket(token=token, session=session)
+
+
+def _sign_up_ticket(email: str, password: str, ip: str | None) -> str:
+    """Create the account (Argon2, in a worker thread) and return a login ticket."""
+    with session_scope() as session:
+        _, token = sign_up(email=email, password=password, ip=ip, session=session)
+        return issue_login_ticket(token=token, session=session)
+
+
 class AuthFormState(rx.State):
-    """Errors and progress of the sign-in/sign-up forms (passwords are never kept in state)."""
+    """Errors and progress of the sign-in/sign-up forms (passwords are never kept in state).
+
+    Hashing runs in a worker thread (``asyncio.to_thread``) so the event loop keeps serving
+    every other user; the session reaches the browser only as an HttpOnly cookie, through a
+    single-use login ticket posted to ``/api/auth/session``.
+    """
 
     email_error: str = ""
     password_error: str = ""
@@ -39,22 +60,17 @@ class AuthFormState(rx.State):
 
     @rx.event
     async def submit_sign_in(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """Check the credentials; on success set the session cookie and go to ``next``."""
+        """Check the credentials; on success the server sets the session cookie and opens ``next``."""
         self._clear()
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        throttle = get_signin_throttle()
+        await asyncio.sleep(await asyncio.to_thread(throttle.email_delay_s, email))
         try:
-            with session_scope() as session:
-                _, token = sign_in(
-                    email=str(form.get("email", "")),
-                    password=str(form.get("password", "")),
-                    ip=self.router.session.client_ip or None,
-                    session=session,
-                )
+            ticket = await asyncio.to_thread(_sign_in_ticket, email, password, self.router.session.client_ip or None)
         except AuthError as exc:
             self._show(exc)
             return None
-        auth = await self.get_state(AuthState)
-        auth.start_session(token)
-        return rx.redirect(self._next_url())
+        return post_to_backend("/api/auth/session", {"ticket": ticket, "next": self._next_url()})
 
     @rx.event
     async def submit_sign_up(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -63,17 +79,13 @@ class AuthFormState(rx.State):
         if form.get("password") != form.get("confirm"):
             self.password_error = "The passwords do not match."  # noqa: S105  (a message, not a secret)
             return None
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
         try:
-            with session_scope() as session:
-                _, token = sign_up(
-                    email=str(form.get("email", "")), password=str(form.get("password", "")), session=session
-                )
+            ticket = await asyncio.to_thread(_sign_up_ticket, email, password, self.router.session.client_ip or None)
         except AuthError as exc:
             self._show(exc)
             return None
-        auth = await self.get_state(AuthState)
-        auth.start_session(token)
-        return rx.redirect("/connections")
+        return post_to_backend("/api/auth/session", {"ticket": ticket, "next": "/connections"})
 
     @rx.event
     def clear_errors(self) -> None:
@@ -144,7 +156,7 @@ def signup_page() -> rx.Component:
                 auto_complete="new-password",
                 required=True,
                 error=AuthFormState.password_error,
-                hint="At least 10 characters.",
+                hint="At least 10 characters; avoid common passwords.",
             ),
             text_field("Confirm password", "confirm", type="password", auto_complete="new-password", required=True),
             rx.button("Create account", type="submit", width="100%", size="3"),

@@ -1,39 +1,72 @@
-"""Auth state shared by every page: the session cookie, the signed-in user, the login guard.
+"""Auth state shared by every page: the signed-in user and the login guard.
 
-The browser keeps a random session token in a cookie; the database keeps only its hash.
-Mutating handlers call :func:`require_actor` to re-check the session on every event, not only
-on page load.
+The session token lives only in an HttpOnly cookie that the server sets
+(``backend/api/auth_routes.py``): scripts cannot read it and it is never a state var. Every
+event reads it from the ``Cookie`` header of the websocket handshake (``router.headers``,
+which Reflex keeps server-side and never sends to the browser) and re-checks it against the
+database, off the event loop. Mutating handlers call :func:`require_actor`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from backend.accounts.actor import Actor
-from backend.accounts.service import sign_out, user_for_token
-from backend.config import get_settings
+from backend.accounts.service import user_for_token
 from backend.db import session_scope
+from backend.models import UserPublic
+from backend.security.sessions import session_token_from_cookie_header
 
-SESSION_COOKIE = "agenthub_session"
+_LOOPBACK_NAMES = ["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"]  # noqa: S104  (names, not a bind)
+
+
+def cookie_token(state: rx.State) -> str:
+    """The session token from the websocket handshake's ``Cookie`` header, or ``""``."""
+    return session_token_from_cookie_header(state.router.headers.cookie)
+
+
+def post_to_backend(path: str, fields: dict[str, str] | None = None) -> EventSpec:
+    """Navigate the browser with a form POST to an HTTP route of the backend (``/api/...``).
+
+    The backend URL follows Reflex's own rule (``getBackendURL`` in ``state.js``): a loopback
+    host in ``api_url`` means "the page's host", and https pages use the https port.
+    """
+    script = f"""(() => {{
+  const u = new URL({json.dumps(path)}, {json.dumps(rx.config.get_config().api_url)});
+  if ({json.dumps(_LOOPBACK_NAMES)}.includes(u.hostname)) {{
+    u.hostname = window.location.hostname;
+    if (window.location.protocol === "https:") {{ u.protocol = "https:"; u.port = ""; }}
+  }}
+  const f = document.createElement("form");
+  f.method = "post"; f.action = u.toString(); f.style.display = "none";
+  for (const [k, v] of Object.entries({json.dumps(fields or {})})) {{
+    const i = document.createElement("input"); i.type = "hidden"; i.name = k; i.value = v; f.appendChild(i);
+  }}
+  document.body.appendChild(f); f.submit();
+}})()"""
+    return rx.call_script(script)
+
+
+def _lookup(token: str) -> UserPublic | None:
+    with session_scope() as session:
+        return user_for_token(token=token, session=session)
 
 
 class AuthState(rx.State):
-    """The signed-in user. ``session_token`` mirrors the browser cookie."""
+    """The signed-in user's email and workspace name (display only; never trusted)."""
 
-    session_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, max_age=get_settings().session_ttl_hours * 3600, same_site="lax", path="/"
-    )
     user_email: str = ""
     workspace_name: str = ""
     _user_id: str = ""
     _workspace_id: str = ""
 
-    def current_actor(self) -> Actor | None:
-        """Validate the cookie against the database; returns the actor or ``None`` (signed out)."""
-        if not self.session_token:
-            return None
-        with session_scope() as session:
-            user = user_for_token(token=self.session_token, session=session)
+    async def _load_actor(self) -> Actor | None:
+        token = cookie_token(self)
+        user = await asyncio.to_thread(_lookup, token) if token else None
         if user is None:
             self._user_id = self._workspace_id = ""
             return None
@@ -42,35 +75,26 @@ class AuthState(rx.State):
         return Actor(user_id=user.id, workspace_id=user.workspace_id)
 
     @rx.event
-    def require_login(self):  # type: ignore[no-untyped-def]
+    async def require_login(self):  # type: ignore[no-untyped-def]
         """``on_load`` guard of every private page: redirect to sign-in when signed out."""
-        if self.current_actor() is None:
-            self.session_token = ""
+        if await self._load_actor() is None:
+            self.user_email = self.workspace_name = ""
             return rx.redirect(f"/signin?next={self.router.url.path}")
         return None
 
     @rx.event
-    def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
+    async def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
         """``on_load`` of the sign-in/sign-up pages: a signed-in user goes to the dashboard."""
-        if self.current_actor() is not None:
+        if await self._load_actor() is not None:
             return rx.redirect("/agents")
         return None
 
-    def start_session(self, token: str) -> None:
-        """Keep a fresh session token in the cookie and load the user (called by the auth pages)."""
-        self.session_token = token
-        self.current_actor()
-
     @rx.event
     def sign_out(self):  # type: ignore[no-untyped-def]
-        """End the session in the database and in the browser."""
-        if self.session_token:
-            with session_scope() as session:
-                sign_out(token=self.session_token, session=session)
-        self.session_token = ""
+        """End the session: ``POST /api/auth/signout`` revokes it and clears the cookie."""
         self.user_email = self.workspace_name = ""
         self._user_id = self._workspace_id = ""
-        return [rx.remove_cookie(SESSION_COOKIE, {"path": "/"}), rx.redirect("/signin")]
+        return post_to_backend("/api/auth/signout")
 
 
 async def require_actor(state: rx.State) -> Actor | None:
@@ -80,4 +104,4 @@ async def require_actor(state: rx.State) -> Actor | None:
     ``rx.redirect("/signin")`` and change nothing.
     """
     auth = await state.get_state(AuthState)
-    return auth.current_actor()
+    return await auth._load_actor()

@@ -13,6 +13,7 @@ NAV = [
     ("Tasks", "/tasks", "list_checks"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
+    ("Account", "/account", "user_round"),
 ]
 
 

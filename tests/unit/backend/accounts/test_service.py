@@ -13,7 +13,7 @@ from backend.db import session_scope
 from backend.models import AuthSession, User
 from backend.models.common import utcnow
 from backend.security.sessions import hash_token
-from backend.security.throttle import SignInThrottle
+from backend.security.throttle import MAX_EMAIL_DELAY_S, SignInThrottle
 
 
 def _email() -> str:
@@ -80,7 +80,8 @@ def test_wrong_password_and_unknown_email_give_the_same_message() -> None:
             sign_in(email=candidate, password="wrong password!", ip=None, session=s, throttle=throttle)
 
 
-def test_five_failures_per_minute_then_throttled_even_with_right_password() -> None:
+def test_five_failures_throttle_that_ip_but_never_lock_the_owner_out() -> None:
+    """Issue 9 (low): 5 wrong passwords from anywhere locked the account for everyone."""
     email = _email()
     throttle = SignInThrottle(per_minute=5)
     with session_scope() as s:
@@ -89,12 +90,28 @@ def test_five_failures_per_minute_then_throttled_even_with_right_password() -> N
         with session_scope() as s, pytest.raises(AuthError, match="Wrong"):
             sign_in(email=email, password="nope nope nope", ip="192.0.2.7", session=s, throttle=throttle)
     with session_scope() as s, pytest.raises(AuthError, match=r"Too many failed sign-in attempts\. Try again in \d+ s"):
-        sign_in(email=email, password="a long password", ip="192.0.2.99", session=s, throttle=throttle)
+        sign_in(email=email, password="a long password", ip="192.0.2.7", session=s, throttle=throttle)
+    with session_scope() as s:  # the owner, from their own address, still gets in
+        user, _ = sign_in(email=email, password="a long password", ip="192.0.2.99", session=s, throttle=throttle)
+    assert user.email == email.lower()
+
+
+def test_failures_for_one_email_only_add_a_capped_delay() -> None:
+    throttle = SignInThrottle(per_minute=5)
+    email = _email()
+    delays = []
+    for n in range(12):
+        throttle.record_failure(email, f"203.0.113.{n}")  # a spray from twelve addresses
+        delays.append(throttle.email_delay_s(email))
+    assert delays[:4] == [0.0] * 4
+    assert delays[4] > 0 and delays == sorted(delays)
+    assert max(delays) <= MAX_EMAIL_DELAY_S
+    assert throttle.retry_after(email, "198.51.100.200") is None  # never a refusal for a fresh address
 
 
 def test_throttle_per_ip_covers_many_emails() -> None:
     throttle = SignInThrottle(per_minute=5)
-    for _ in range(5):
+    for _ in range(20):
         with session_scope() as s, pytest.raises(AuthError, match="Wrong"):
             sign_in(email=_email(), password="whatever123", ip="198.51.100.4", session=s, throttle=throttle)
     with session_scope() as s, pytest.raises(AuthError, match="Too many"):

@@ -1,0 +1,165 @@
+"""Account page (``/account``): change password, sign out everywhere.
+
+Both actions end sessions: a password change ends every *other* session (a thief's cookie
+stops working, this browser stays signed in); "Sign out everywhere" ends all of them,
+this one included, and clears this browser's cookie through ``POST /api/auth/signout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from backend.accounts.service import AuthError, change_password, sign_out_everywhere
+from backend.db import session_scope
+from dashboard.shell.auth import AuthState, cookie_token, post_to_backend, require_actor
+from dashboard.shell.forms import banner, text_field
+from dashboard.shell.layout import page
+
+__all__ = ["AccountState", "account_page"]
+
+
+def _change(user_id: str, current: str, new: str, keep_token: str, ip: str | None) -> None:
+    with session_scope() as session:
+        change_password(user_id=user_id, current=current, new=new, keep_token=keep_token, ip=ip, session=session)
+
+
+def _sign_out_all(user_id: str) -> None:
+    with session_scope() as session:
+        sign_out_everywhere(user_id=user_id, session=session)
+
+
+class AccountState(rx.State):
+    """Errors and notices of the account page (passwords are never kept in state)."""
+
+    current_error: str = ""
+    new_error: str = ""
+    form_error: str = ""
+    notice: str = ""
+    form_key: int = 0  # bumped to re-mount (empty) the password form after a change
+
+    def _clear(self) -> None:
+        self.current_error = self.new_error = self.form_error = self.notice = ""
+
+    @rx.event
+    def load(self) -> None:
+        """``on_load``: start with a clean form."""
+        self._clear()
+
+    @rx.event
+    async def submit_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Check the current password, store the new one and end every other session."""
+        self._clear()
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        new = str(form.get("new_password", ""))
+        if new != form.get("confirm_password"):
+            self.new_error = "The new passwords do not match."
+            return None
+        try:
+            await asyncio.to_thread(
+                _change,
+                actor.user_id,
+                str(form.get("current_password", "")),
+                new,
+                cookie_token(self),
+                self.router.session.client_ip or None,
+            )
+        except AuthError as exc:
+            if exc.field == "current":
+                self.current_error = exc.message
+            elif exc.field == "new":
+                self.new_error = exc.message
+            else:
+                self.form_error = exc.message
+            return None
+        self.form_key += 1
+        self.notice = "Password changed. Every other browser and device has been signed out."
+        return None
+
+    @rx.event
+    async def sign_out_everywhere(self):  # type: ignore[no-untyped-def]
+        """End every session of this user, this browser's included."""
+        actor = await require_actor(self)
+        if actor is None:
+            return rx.redirect("/signin")
+        await asyncio.to_thread(_sign_out_all, actor.user_id)
+        auth = await self.get_state(AuthState)
+        auth.user_email = auth.workspace_name = ""
+        return post_to_backend("/api/auth/signout")
+
+
+def _password_card() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            banner(AccountState.form_error),
+            text_field(
+                "Current password",
+                "current_password",
+                type="password",
+                auto_complete="current-password",
+                required=True,
+                error=AccountState.current_error,
+            ),
+            text_field(
+                "New password",
+                "new_password",
+                type="password",
+                auto_complete="new-password",
+                required=True,
+                error=AccountState.new_error,
+                hint="At least 10 characters; avoid common passwords.",
+            ),
+            text_field(
+                "Confirm new password", "confirm_password", type="password", auto_complete="new-password", required=True
+            ),
+            rx.button("Change password", type="submit"),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        on_submit=AccountState.submit_password,
+        reset_on_submit=False,
+        key=AccountState.form_key,
+        width="100%",
+    )
+    return rx.card(
+        rx.vstack(rx.heading("Change password", size="4", as_="h2"), form, spacing="3", width="100%"),
+        width="100%",
+        max_width="520px",
+    )
+
+
+def _sessions_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Sessions", size="4", as_="h2"),
+            rx.text(
+                "Signed in on a shared or lost device? End every session of your account, this one included.",
+                size="2",
+                color="var(--gray-11)",
+            ),
+            rx.button(
+                "Sign out everywhere", color_scheme="red", variant="soft", on_click=AccountState.sign_out_everywhere
+            ),
+            spacing="3",
+            width="100%",
+            align="start",
+        ),
+        width="100%",
+        max_width="520px",
+    )
+
+
+def account_page() -> rx.Component:
+    """``/account``: the signed-in user's email, password change and sign-out everywhere."""
+    return page(
+        "Account",
+        rx.text("Signed in as ", rx.text.strong(AuthState.user_email), size="2", color="var(--gray-11)"),
+        banner(AccountState.notice, kind="success"),
+        _password_card(),
+        _sessions_card(),
+    )
