@@ -1,4 +1,4 @@
-"""The agent's "Limits & budgets" card on ``/agents/<id>`` (components shared with the settings page)."""
+"""The agent's "Limits & budgets" card on ``/agents/<id>`` (the shared card of ``dashboard.limits``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from typing import Any
 import reflex as rx
 
 from dashboard.builder.limits_state import AgentLimitsState
-from dashboard.settings.limits import budget_form, budget_table, rate_form, rate_table, read_only_note
-from dashboard.shell.forms import banner
+from dashboard.limits.card import CardText, limits_card
 
-L: Any = AgentLimitsState
-MUTED = "var(--gray-11)"
+L: Any = AgentLimitsState  # class attributes are Vars at render time
+_TEXT = CardText(
+    prefix="agent",
+    intro="Apply to every conversation with this agent, right away (they are not part of its versions).",
+    budgets_empty="No budget on this agent. Workspace budgets still apply (Settings).",
+    rates_empty="No rate limit on this agent.",
+    rates_heading="Rate limit",
+)
 
 
 def limits_section(agent_id: Any) -> rx.Component:
@@ -20,82 +25,4 @@ def limits_section(agent_id: Any) -> rx.Component:
     Args:
         agent_id: Var of the agent's id; the card re-mounts (and reloads) when it changes.
     """
-    budgets = rx.vstack(
-        rx.heading("Budgets", size="3", as_="h3"),
-        budget_table(
-            L.budgets,
-            on_delete=L.delete_budget,
-            can_manage=L.can_manage,
-            show_scope=False,
-            empty="No budget on this agent. Workspace budgets still apply (Settings).",
-        ),
-        rx.cond(
-            L.can_manage,
-            budget_form(
-                prefix="agent",
-                on_submit=L.add_budget,
-                period=L.period,
-                on_period=L.set_period,
-                errors={
-                    "limit_usd": L.limit_usd_error,
-                    "token_limit": L.token_limit_error,
-                    "period": L.period_error,
-                    "form": L.budget_form_error,
-                },
-                form_key=L.budget_form_key,
-            ),
-        ),
-        spacing="2",
-        width="100%",
-    )
-    rates = rx.vstack(
-        rx.heading("Rate limit", size="3", as_="h3"),
-        rate_table(
-            L.rate_limits,
-            on_delete=L.delete_rate_limit,
-            can_manage=L.can_manage,
-            show_scope=False,
-            empty="No rate limit on this agent.",
-        ),
-        rx.cond(
-            L.can_manage,
-            rate_form(
-                prefix="agent",
-                on_submit=L.add_rate_limit,
-                errors={
-                    "requests_per_min": L.requests_error,
-                    "tokens_per_min": L.tokens_error,
-                    "form": L.rate_form_error,
-                },
-                form_key=L.rate_form_key,
-            ),
-        ),
-        spacing="2",
-        width="100%",
-    )
-    body = rx.cond(
-        L.loaded,
-        rx.vstack(read_only_note(L.can_manage), budgets, rx.separator(size="4"), rates, spacing="4", width="100%"),
-        rx.hstack(rx.spinner(), rx.text("Loading limits…", size="2"), spacing="2"),
-    )
-    return rx.card(
-        rx.el.section(
-            rx.vstack(
-                rx.heading("Limits & budgets", size="4", as_="h2", id="agent-limits-heading"),
-                rx.text(
-                    "Apply to every conversation with this agent, right away (they are not part of its versions).",
-                    size="2",
-                    color=MUTED,
-                ),
-                banner(L.error),
-                banner(L.notice, kind="success"),
-                body,
-                spacing="3",
-                width="100%",
-            ),
-            aria_labelledby="agent-limits-heading",
-        ),
-        key=agent_id,
-        on_mount=L.load(agent_id),
-        width="100%",
-    )
+    return limits_card(L, _TEXT, key=agent_id, on_mount=L.load(agent_id))

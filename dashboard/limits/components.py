@@ -1,7 +1,7 @@
 """Budget and rate-limit components shared by the settings page and the agent builder.
 
 Stateless: every component takes the vars and events of the page's own state as arguments
-(rows of :class:`~dashboard.settings.limit_rows.BudgetRow` / ``RateLimitRow``, error
+(rows of :class:`~dashboard.limits.rows.BudgetRow` / ``RateLimitRow``, error
 messages, the delete and submit events), so no page imports another page's state.
 """
 

@@ -1,7 +1,7 @@
 """Budgets and rate limits as plain rows for a page, and the form handling both pages share.
 
-Stateless: the workspace settings page and the agent builder keep their own state and call
-these helpers inside their event handlers (the helpers open their own database sessions).
+Stateless and synchronous: :class:`dashboard.limits.state.LimitsMixin` calls these helpers in a
+thread (each opens its own database session), so no database work runs on the event loop.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from backend.agents.service import list_agents
 from backend.db import session_scope
 from backend.gateway.admin import (
     apply_change,
+    can_manage_limits,
     delete_budget,
     delete_rate_limit,
     list_budgets,
@@ -144,6 +145,29 @@ def load_limits(
         budgets = list_budgets(actor=actor, scope=scope, scope_id=scope_id, session=session)
         rules = list_rate_limits(actor=actor, scope=scope, scope_id=scope_id, session=session)
     return [budget_row(b, names) for b in budgets], [rate_row(r, names) for r in rules]
+
+
+@dataclass
+class LimitsSnapshot:
+    """What a limits card shows: rows, whether the user may change them, and scope labels."""
+
+    budgets: list[BudgetRow]
+    rate_limits: list[RateLimitRow]
+    can_manage: bool
+    names: dict[str, str]
+
+
+def load_snapshot(actor: Actor, *, scope: str | None = None, scope_id: str | None = None) -> LimitsSnapshot:
+    """Load the workspace's limits (optionally of one scope) with labels; blocking, call it in a thread.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    names = scope_names(actor)
+    budgets, rules = load_limits(actor, names, scope=scope, scope_id=scope_id)
+    with session_scope() as session:
+        can_manage = can_manage_limits(actor=actor, session=session)
+    return LimitsSnapshot(budgets, rules, can_manage, names)
 
 
 def split_scope(value: str) -> tuple[str, str]:

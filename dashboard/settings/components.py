@@ -6,15 +6,8 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.settings.limits import (
-    budget_form,
-    budget_table,
-    caption,
-    choice_select,
-    rate_form,
-    rate_table,
-    read_only_note,
-)
+from dashboard.limits.card import CardText, limits_card
+from dashboard.limits.components import caption, choice_select
 from dashboard.settings.state import SettingsState
 from dashboard.settings.usage_rows import GROUPS, RANGES, UsageRow
 from dashboard.shell.forms import labelled
@@ -23,94 +16,27 @@ S: Any = SettingsState  # class attributes are Vars at render time
 MUTED = "var(--gray-11)"
 
 
-def _section_heading(title: str, text: str) -> rx.Component:
-    return rx.vstack(
-        rx.heading(title, size="3", as_="h3"),
-        rx.text(text, size="2", color=MUTED),
-        spacing="1",
-        width="100%",
-    )
+_TEXT = CardText(
+    prefix="settings",
+    intro="For the whole workspace, one agent or one end user. They apply to the next reply.",
+    budgets_intro="Spend caps in USD per day or month, for the whole workspace, one agent or one end user.",
+    rates_intro="Requests and tokens per minute. A reply over the limit fails at once with how long to wait.",
+    budgets_empty="No budgets yet — replies are not capped by spend.",
+    rates_empty="No rate limits yet.",
+)
 
 
 def limits_panel() -> rx.Component:
     """Budgets (spend this period vs cap) and rate limits of the workspace, agents and end users."""
-    budgets = rx.vstack(
-        _section_heading(
-            "Budgets",
-            "Spend caps in USD per day or month, for the whole workspace, one agent or one end user.",
+    return limits_card(
+        S,
+        _TEXT,
+        budget_scope=choice_select(
+            "Budget applies to", "settings-budget-scope", S.scopes, S.budget_scope, S.set_budget_scope
         ),
-        budget_table(
-            S.budgets,
-            on_delete=S.delete_budget,
-            can_manage=S.can_manage,
-            empty="No budgets yet — replies are not capped by spend.",
+        rate_scope=choice_select(
+            "Rate limit applies to", "settings-rate-scope", S.scopes, S.rate_scope, S.set_rate_scope
         ),
-        rx.cond(
-            S.can_manage,
-            budget_form(
-                prefix="settings",
-                on_submit=S.add_budget,
-                period=S.budget_period,
-                on_period=S.set_budget_period,
-                errors={
-                    "limit_usd": S.limit_usd_error,
-                    "token_limit": S.token_limit_error,
-                    "period": S.period_error,
-                    "form": S.budget_form_error,
-                },
-                form_key=S.budget_form_key,
-                scope_select=choice_select(
-                    "Budget applies to", "settings-budget-scope", S.scopes, S.budget_scope, S.set_budget_scope
-                ),
-            ),
-        ),
-        spacing="3",
-        width="100%",
-    )
-    rates = rx.vstack(
-        _section_heading(
-            "Rate limits",
-            "Requests and tokens per minute. A reply over the limit fails at once with how long to wait.",
-        ),
-        rate_table(
-            S.rate_limits,
-            on_delete=S.delete_rate_limit,
-            can_manage=S.can_manage,
-            empty="No rate limits yet.",
-        ),
-        rx.cond(
-            S.can_manage,
-            rate_form(
-                prefix="settings",
-                on_submit=S.add_rate_limit,
-                errors={
-                    "requests_per_min": S.requests_error,
-                    "tokens_per_min": S.tokens_error,
-                    "form": S.rate_form_error,
-                },
-                form_key=S.rate_form_key,
-                scope_select=choice_select(
-                    "Rate limit applies to", "settings-rate-scope", S.scopes, S.rate_scope, S.set_rate_scope
-                ),
-            ),
-        ),
-        spacing="3",
-        width="100%",
-    )
-    return rx.card(
-        rx.el.section(
-            rx.vstack(
-                rx.heading("Limits & budgets", size="5", as_="h2", id="limits-heading"),
-                read_only_note(S.can_manage),
-                budgets,
-                rx.separator(size="4"),
-                rates,
-                spacing="4",
-                width="100%",
-            ),
-            aria_labelledby="limits-heading",
-        ),
-        width="100%",
     )
 
 

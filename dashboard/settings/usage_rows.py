@@ -10,7 +10,7 @@ from backend.db import session_scope
 from backend.gateway.usage import GroupBy, usage_totals
 from backend.models.common import utcnow
 from backend.models.gateway import UsageTotal
-from dashboard.settings.limit_rows import usd
+from dashboard.limits.rows import usd
 
 GROUPS: dict[str, str] = {"agent": "Agent", "model": "Model", "day": "Day (UTC)", "end_user": "End user"}
 """Group-by choices of the usage table and the header of their first column."""
@@ -58,7 +58,7 @@ def load_usage(actor: Actor, *, days: int, group: str, names: dict[str, str]) ->
         actor: A member of the workspace.
         days: Length of the range ending now.
         group: A key of :data:`GROUPS`.
-        names: Labels of agents and end users (``limit_rows.scope_names``).
+        names: Labels of agents and end users (``dashboard.limits.rows.scope_names``).
 
     Returns:
         ``(rows, total)``; days are listed newest first instead.

@@ -1,0 +1,1 @@
+"""Budgets and rate limits: one state mixin and one card, shared by Settings and the agent builder."""
