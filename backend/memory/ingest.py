@@ -1,7 +1,8 @@
 """Ingesting one queued knowledge source: (fetch ->) parse -> chunk -> index, with progress in the DB.
 
 Status goes ``queued`` -> ``parsed`` -> ``chunked`` -> ``indexed``; any problem ends in
-``failed`` with one plain sentence, and never affects other sources. Chunks are written to the
+``failed`` with one plain sentence, and never affects other sources. Parsing and chunking run
+in a worker process with time, memory, page and passage budgets (``parse_worker``). Chunks are written to the
 BM25 table in batches (``chunks_done`` rises for the progress bar) and, when the workspace has
 an embedding model, embedded and written to its vectors table. If embedding fails the source is
 still ``indexed`` for keyword search, and ``error`` says so.
@@ -22,9 +23,9 @@ from sqlmodel import col, select
 from backend.config import get_settings
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
-from backend.memory.chunking import chunk_sections
 from backend.memory.embedder import embedder_for
-from backend.memory.parsing import ParsedDocument, ParseError, file_type_for, parse_document, unsupported_message
+from backend.memory.parse_worker import parse_and_chunk
+from backend.memory.parsing import ParseError, file_type_for, unsupported_message
 from backend.memory.store import Row, Scope, get_store
 from backend.models import KnowledgeSource, KnowledgeUpload
 from backend.models.common import utcnow
@@ -120,13 +121,13 @@ async def ingest_source(source: KnowledgeSource) -> str:
     scope = Scope.knowledge(source.workspace_id, source.agent_id)
     try:
         data, file_type = await _load(source)
-        try:
-            doc: ParsedDocument = await asyncio.to_thread(parse_document, data, file_type)
+        try:  # in a worker process with time, memory, page and passage budgets
+            parsed = await parse_and_chunk(data, file_type)
         except ParseError as exc:
             raise IngestError(str(exc)) from None
-        title = source.name if source.kind != "url" else (doc.title or source.name)
+        title = source.name if source.kind != "url" else (parsed.title or source.name)
         _update(source.id, status="parsed", name=title[:255])
-        chunks = chunk_sections(doc.sections)
+        chunks = parsed.chunks
         _update(source.id, status="chunked", chunk_count=len(chunks), chunks_done=0)
         with session_scope() as session:
             embedder = embedder_for(source.workspace_id, which="target", session=session)

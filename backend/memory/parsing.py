@@ -19,6 +19,9 @@ import pypdf
 from bs4 import BeautifulSoup
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+from backend.memory.archive import check_docx_archive
+from backend.memory.limits import DEFAULT_LIMITS, ParseLimits
+
 FILE_TYPES = ("txt", "md", "pdf", "html", "csv", "docx")
 _EXTENSIONS = {
     ".txt": "txt",
@@ -141,11 +144,13 @@ def _first_heading(text: str) -> str:
     return ""
 
 
-def _parse_pdf(data: bytes) -> ParsedDocument:
+def _parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ParseError("The PDF is password-protected: remove the password and upload it again.")
+        if len(reader.pages) > limits.max_pages:
+            raise ParseError(f"The PDF has {len(reader.pages):,} pages; the limit is {limits.max_pages:,}.")
         pages = list(reader.pages)
         sections = []
         for number, page in enumerate(pages, start=1):
@@ -166,7 +171,8 @@ def _parse_pdf(data: bytes) -> ParsedDocument:
     return ParsedDocument(title, sections)
 
 
-def _parse_docx(data: bytes) -> ParsedDocument:
+def _parse_docx(data: bytes, limits: ParseLimits) -> ParsedDocument:
+    check_docx_archive(data, limits, ParseError)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -202,7 +208,10 @@ def _parse_csv(data: bytes) -> ParsedDocument:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise ParseError(f"The CSV file could not be read ({exc}).") from None
     if not rows:
         return ParsedDocument("", [Section("")])
     header, body = rows[0], rows[1:]
@@ -216,26 +225,31 @@ def _parse_csv(data: bytes) -> ParsedDocument:
     return ParsedDocument("", [Section("\n".join(lines))])
 
 
-def parse_document(data: bytes, file_type: str) -> ParsedDocument:
+def parse_document(data: bytes, file_type: str, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedDocument:
     """Extract text from a file's bytes.
+
+    This runs the parser in the calling process; uploads go through
+    :func:`backend.memory.parse_worker.parse_and_chunk`, which runs it in a worker process.
 
     Args:
         data: The whole file.
         file_type: One of ``FILE_TYPES`` (see :func:`file_type_for`).
+        limits: ``max_pages`` (PDF) and the DOCX archive budgets apply here.
 
     Returns:
         ``ParsedDocument``; PDF sections are pages (``location`` ``"p. N"``).
 
     Raises:
-        ParseError: empty file, encrypted/damaged PDF, damaged DOCX, binary data in a text file,
-            no text at all, or an unsupported ``file_type``.
+        ParseError: empty file, encrypted/damaged PDF, too many pages, damaged DOCX or one
+            refused as a zip bomb, binary data in a text file, no text at all, or an
+            unsupported ``file_type``.
     """
     if not data:
         raise ParseError("The file is empty.")
     if file_type == "pdf":
-        doc = _parse_pdf(data)
+        doc = _parse_pdf(data, limits)
     elif file_type == "docx":
-        doc = _parse_docx(data)
+        doc = _parse_docx(data, limits)
     elif file_type == "html":
         doc = _parse_html(data)
     elif file_type == "csv":
