@@ -80,17 +80,43 @@ def _cmd_rotate_master_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_problem() -> str | None:
+    """Why the key ring cannot decrypt stored secrets, or None when it can."""
+    from backend.security.keycheck import check_stored_secrets
+    from backend.security.keys import get_vault
+    from backend.security.vault import VaultError
+
+    try:
+        check_stored_secrets(get_vault())
+    except VaultError as exc:
+        return str(exc)
+    return None
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
-    """Run background jobs (ingestion, re-embedding, pruning) until interrupted."""
+    """Run background jobs (ingestion, re-embedding, pruning) until interrupted; every minute (and at
+    start) also finish stale runs and release expired budget holds. Refuses to start (exit code 2)
+    when the key ring cannot decrypt stored secrets."""
     import asyncio
     import time
 
     from backend.memory.worker import run_pending
+    from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
 
     migrate()
+    problem = _keys_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     print("Agent Hub worker started (Ctrl+C to stop).")
+    last_maintenance: float | None = None
     try:
         while True:
+            if last_maintenance is None or time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                last_maintenance = time.monotonic()
+                runs, holds = run_maintenance()
+                if runs or holds:
+                    print(f"Finished {runs} interrupted run(s), released {holds} expired hold(s).")
             done = asyncio.run(run_pending())
             if args.once:
                 print(f"Did {done} job(s).")

@@ -10,6 +10,7 @@ from backend.api.routes import api
 from backend.config import get_settings
 from backend.db import migrate
 from backend.memory.worker import start_worker
+from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
@@ -26,13 +27,13 @@ log = logging.getLogger(__name__)
 
 
 def _startup() -> None:
-    """Apply migrations, load the key ring and start the in-process background worker.
+    """Apply migrations, load and check the key ring and start the in-process background worker.
 
     Set ``AGENTHUB_INPROCESS_WORKER=0`` when ``agenthub worker`` processes do the jobs instead.
     """
     install_log_redaction()
     migrate()
-    get_vault()
+    check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
         start_worker()
     log.info("Agent Hub is ready")

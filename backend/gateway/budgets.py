@@ -165,7 +165,13 @@ def _create_counter(counter: str, budget: BudgetRef, start: datetime) -> None:
 
 
 def reserve(
-    budgets: Sequence[BudgetRef], *, usd: float, tokens: int, ttl_s: int, now: datetime | None = None
+    budgets: Sequence[BudgetRef],
+    *,
+    usd: float,
+    tokens: int,
+    ttl_s: int,
+    now: datetime | None = None,
+    run_id: str | None = None,
 ) -> Hold | None:
     """Reserve a call's worst case on every budget, all or nothing.
 
@@ -175,6 +181,8 @@ def reserve(
         tokens: Worst-case prompt + completion tokens.
         ttl_s: Seconds until the hold expires if never settled (a crash).
         now: Current time (tests).
+        run_id: The run making the call, stored on the reservations so the stale-run sweep can
+            release the holds of a crashed run at once.
 
     Returns:
         The :class:`Hold` to settle, or None when no budget applies.
@@ -228,6 +236,7 @@ def reserve(
                             amount_nanousd=amount,
                             tokens=tokens,
                             expires_at=expires,
+                            run_id=run_id,
                         )
                     )
             return hold

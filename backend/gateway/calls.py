@@ -20,6 +20,7 @@ from backend.gateway.completion import TextDelta
 from backend.gateway.llm import GatewayError, litellm
 from backend.gateway.toolcalls import ToolCalls
 from backend.gateway.usage import record_usage
+from backend.models.common import new_id
 from backend.models.gateway import UsageRecord
 
 __all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "finish"]
@@ -76,6 +77,8 @@ class Call:
     called: bool = False
     recorded: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    record_id: str = field(default_factory=new_id)  # the usage record's id, known before it is written
+    prompt_tokens: int = 0  # counted prompt of the current candidate (for a crashed call's record)
 
     def ms(self) -> int:
         """Milliseconds since the call started."""
@@ -136,6 +139,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         note = "; ".join(n for n in (price_note, note) if n)
     target = cand.target if cand is not None else call.first
     record = UsageRecord(
+        id=call.record_id,
         workspace_id=call.actor.workspace_id,
         agent_id=call.agent_id,
         end_user_id=call.end_user_id,

@@ -40,6 +40,7 @@ from backend.gateway.calls import Call, ChatEvent, ChatUsage, count_prompt, fini
 from backend.gateway.candidates import Attempt, Candidate, Plan, RetryPolicy, Target, is_retryable, make_plan
 from backend.gateway.catalog import worst_case
 from backend.gateway.completion import TextDelta
+from backend.gateway.inflight import InFlight
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimiter, get_rate_limiter
 from backend.gateway.toolcalls import ToolCallProgress, ToolCalls, tool_text
@@ -113,6 +114,7 @@ async def stream_chat(
     retry: RetryPolicy | None = None,
     limiter: RateLimiter | None = None,
     tools: Sequence[dict[str, Any]] | None = None,
+    progress: InFlight | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Answer ``messages`` with the first target that can, streaming the reply.
 
@@ -132,6 +134,8 @@ async def stream_chat(
         limiter: Rate limiter (default: the process-wide one).
         tools: OpenAI function specs the model may call (``registry.openai_tool_specs``);
             None or empty sends no ``tools``.
+        progress: Pointed at this call, so the run's checkpoint can store what it has streamed
+            (``inflight.InFlight``); None for calls outside a run.
 
     Yields:
         ``TextDelta`` s in arrival order, one ``ToolCalls`` when the model called tools
@@ -146,6 +150,8 @@ async def stream_chat(
         PermissionDenied, NotFound: the actor may not use the main connection.
     """
     call = Call(actor, agent_id, end_user_id, run_id, stream)
+    if progress is not None:
+        progress.call = call
     tool_specs = list(tools) if tools else None
     retry = retry or RetryPolicy.from_settings()
     timeout_s = timeout_s or get_settings().llm_timeout_s
@@ -169,9 +175,14 @@ async def stream_chat(
                 call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "skipped", "context_window"))
                 continue
             usd, tokens = worst_case(cand.info, math.ceil(prompt * PROMPT_MARGIN) + 8, max_tokens)
-            call.current = cand
+            call.current, call.prompt_tokens = cand, prompt
             call.hold = await asyncio.to_thread(
-                budgets.reserve, plan.budgets, usd=usd, tokens=tokens, ttl_s=get_settings().budget_hold_ttl_s
+                budgets.reserve,
+                plan.budgets,
+                usd=usd,
+                tokens=tokens,
+                ttl_s=get_settings().budget_hold_ttl_s,
+                run_id=run_id,
             )
             tries, error, usage = 0, None, None
             while True:

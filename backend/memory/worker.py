@@ -44,7 +44,9 @@ async def run_pending(*, max_jobs: int = 1000) -> int:
 
 
 class MemoryWorker:
-    """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise.
+    """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise; at
+    its first pass and then every minute it also finishes stale runs and releases expired budget
+    holds (``backend.runtime.sweep.run_maintenance``).
 
     Index upkeep (:meth:`Store.optimize`: compaction, folding new rows into the indexes, training
     a vector index, ~20-60 s at 100k rows) runs in a second thread, at most one at a time and at
@@ -59,6 +61,7 @@ class MemoryWorker:
         self._last_optimize = 0.0
         self._dirty = False
         self._optimizer: threading.Thread | None = None
+        self._last_maintenance: float | None = None
 
     @property
     def running(self) -> bool:
@@ -99,9 +102,23 @@ class MemoryWorker:
         """Wake the worker: new work was queued."""
         self._wake.set()
 
+    def _maintain(self) -> None:
+        """The stale-run sweep and expired budget holds: at the first pass, then every minute."""
+        from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
+
+        now = time.monotonic()
+        if self._last_maintenance is not None and now - self._last_maintenance < MAINTENANCE_EVERY_S:
+            return
+        self._last_maintenance = now
+        try:
+            run_maintenance()
+        except Exception:  # the next pass tries again
+            log.exception("stale-run sweep failed")
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            self._maintain()
             try:
                 jobs = asyncio.run(run_pending())
                 self._dirty = self._dirty or jobs > 0

@@ -60,7 +60,7 @@ class Run(SQLModel, table=True):
     connection_id: str | None = Field(default=None, max_length=32)
     provider: str = Field(default="", max_length=40)
     model: str = Field(default="", max_length=200)
-    status: str = Field(default="running", max_length=20)
+    status: str = Field(default="running", max_length=20, index=True)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -75,3 +75,10 @@ class Run(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     resume_state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Crash safety (``backend.runtime.checkpoint``, ``backend.runtime.sweep``): the last sign of
+    # life of a ``running`` run, the answer streamed so far and the gateway call in flight
+    # (``{"record_id", "connection_id", "provider", "model", "prompt_tokens", "completion_tokens",
+    # ...}``, tokens so far); cleared when the run finishes.
+    heartbeat_at: datetime | None = None
+    partial_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    inflight: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -121,6 +121,7 @@ class BudgetReservation(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     hold_id: str = Field(index=True, max_length=32)
+    run_id: str | None = Field(default=None, index=True, max_length=32)  # the run of the call, if any
     counter_id: str = Field(foreign_key="budget_counters.id", ondelete="CASCADE", index=True, max_length=32)
     amount_nanousd: int = _bigint()
     tokens: int = _bigint()

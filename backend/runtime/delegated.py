@@ -64,6 +64,7 @@ async def ask_delegate(
                 options=parent.options,
                 depth=parent.depth + 1,
                 parent_step_id=step.step_id,
+                checkpoint=parent.checkpoint,
             )
             try:
                 async with aclosing(child.run(build_messages(blueprint, [("user", question)]))) as stream:

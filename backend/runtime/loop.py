@@ -26,6 +26,7 @@ from backend.gateway.candidates import targets_for
 from backend.gateway.llm import GatewayError
 from backend.models import BlueprintVersion
 from backend.models.common import new_id
+from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.delegation import MAX_DEPTH, Delegate, load_delegates
 from backend.runtime.events import ApprovalRequired, RunEvent, TextDelta, ToolCallFinished, ToolCallStarted
 from backend.runtime.steps import NewStep, StepLog
@@ -99,8 +100,10 @@ class AgentLoop:
         options: RunOptions,
         depth: int = 0,
         parent_step_id: str | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         self.actor, self.blueprint, self.run_id, self.root_agent_id = actor, blueprint, run_id, root_agent_id
+        self.checkpoint = checkpoint  # heartbeat + partial answer at intervals (crash safety)
         self.log, self.totals, self.options = log, totals, options
         self.depth, self.parent_step_id = depth, parent_step_id
         self.context: RunContext = replace(
@@ -123,6 +126,8 @@ class AgentLoop:
         self.messages = messages
         specs, self.titles, self.delegates = await asyncio.to_thread(self._specs)
         while True:
+            if self.checkpoint is not None:
+                self.checkpoint.tick()
             final = self.steps_used >= self.options.max_steps
             if final:
                 self.messages.append({"role": "system", "content": FINAL_NOTE.format(n=self.steps_used)})
@@ -187,9 +192,12 @@ class AgentLoop:
             end_user_id=self.actor.user_id,
             run_id=self.run_id,
             tools=tools,
+            progress=self.checkpoint.inflight if self.checkpoint else None,
         )
         async with aclosing(stream):  # a Stop closes the gateway call now (settles its budget hold)
             async for event in stream:
+                if self.checkpoint is not None:
+                    self.checkpoint.tick()
                 if isinstance(event, router.TextDelta):
                     self._turn.append(event.text)
                     self.parts.append(event.text)

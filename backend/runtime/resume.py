@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import Any
@@ -12,6 +13,8 @@ from sqlmodel import col, select
 from backend.accounts.actor import Actor, NotFound
 from backend.db import session_scope
 from backend.models import BlueprintVersion, Message, Run
+from backend.models.common import utcnow
+from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.events import RunEvent, RunStarted
 from backend.runtime.loop import AgentLoop, Pending, RunOptions
 from backend.runtime.run import RunRejected, drive
@@ -29,7 +32,7 @@ def _claim(actor: Actor, run_id: str) -> tuple[RunStarted, BlueprintVersion, Run
         claimed = session.execute(
             update(Run)
             .where(col(Run.id) == run_id, col(Run.status) == "awaiting_approval")
-            .values(status="running", resume_state=None)
+            .values(status="running", heartbeat_at=utcnow())  # resume_state stays until the decisions ran
         )
         if claimed.rowcount != 1 or not state:  # type: ignore[attr-defined]
             raise RunRejected("This run is not waiting for approval.")
@@ -41,6 +44,17 @@ def _claim(actor: Actor, run_id: str) -> tuple[RunStarted, BlueprintVersion, Run
         session.expunge(run)
         started = RunStarted(run.id, run.conversation_id or "", str(state.get("user_message_id", "")))
         return started, blueprint, run, state, prefix or ""
+
+
+def _consume(run_id: str) -> None:
+    """Forget the paused state once the decided calls ran (until then a crash leaves the run
+    answerable again: the stale-run sweep puts it back to ``awaiting_approval``)."""
+    with session_scope() as session:
+        session.execute(
+            update(Run)
+            .where(col(Run.id) == run_id, col(Run.status) == "running")
+            .values(resume_state=None, heartbeat_at=utcnow())
+        )
 
 
 async def resume_run(
@@ -76,7 +90,10 @@ async def resume_run(
         log=StepLog(run.id, run.conversation_id),
         totals=Totals.from_run(run),
         options=options or RunOptions(),
+        checkpoint=Checkpoint(run.id),
     )
+    assert loop.checkpoint is not None  # noqa: S101
+    loop.checkpoint.text = lambda: prefix + "".join(loop.parts)
     loop.steps_used = int(state.get("steps_used", 0))
     loop.messages = list(state.get("messages") or [])
     pending = [Pending.from_dict(p) for p in state.get("pending") or []]
@@ -86,6 +103,7 @@ async def resume_run(
         async with aclosing(loop.resume(choices)) as stream:
             async for event in stream:
                 yield event
+        await asyncio.to_thread(_consume, run.id)  # decisions carried out: no longer answerable
         async with aclosing(loop.run(loop.messages)) as stream:
             async for event in stream:
                 yield event

@@ -24,6 +24,7 @@ from backend.memory.retrieval import Passage
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
 from backend.runtime import grounding
+from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.context import build_messages
 from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, UsageReport
 from backend.runtime.loop import AgentLoop, RunOptions
@@ -95,6 +96,7 @@ def finish_run(
                 conversation=conv, role="assistant", content=text, run_id=run.id, session=session
             ).id
         run.status, run.error, run.resume_state = status, error, resume_state
+        run.partial_text, run.inflight = "", None  # the checkpoint's copy is no longer needed
         run.finished_at = None if status == "awaiting_approval" else utcnow()
         if usage is not None:
             run.provider = usage.provider or run.provider
@@ -219,6 +221,7 @@ async def run_agent(
     started, blueprint, history = _start(actor, conversation_id, text)
     yield started
     opts = options or RunOptions()
+    checkpoint = Checkpoint(started.run_id)
     loop = AgentLoop(
         actor=actor,
         blueprint=blueprint,
@@ -227,7 +230,9 @@ async def run_agent(
         log=StepLog(started.run_id, started.conversation_id),
         totals=Totals(),
         options=opts,
+        checkpoint=checkpoint,
     )
+    checkpoint.text = lambda: "".join(loop.parts)
     passages: list[Passage] = []
 
     async def events() -> AsyncGenerator[RunEvent, None]:

@@ -192,6 +192,11 @@ class Vault:
     def __init__(self, keyring: KeyRing) -> None:
         self._ring = keyring
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """Ids of the ring's master keys, current first (never key material)."""
+        return self._ring.key_ids
+
     def __repr__(self) -> str:
         return f"Vault(current_key_id={self._ring.current_key_id!r}, key_ids={list(self._ring.key_ids)!r})"
 
