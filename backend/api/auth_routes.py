@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.accounts.service import redeem_login_ticket, sign_out
+from backend.accounts.service import redeem_login_ticket, sign_out, sign_out_everywhere, user_for_token
 from backend.config import get_settings
 from backend.db import session_scope
 from backend.security.sessions import SESSION_COOKIE, session_token_from_cookie_header
@@ -72,9 +72,13 @@ def _redeem(ticket: str) -> str | None:
         return redeem_login_ticket(ticket=ticket, session=session)
 
 
-def _revoke(token: str) -> None:
+def _revoke(token: str, everywhere: bool) -> None:
     with session_scope() as session:
-        sign_out(token=token, session=session)
+        user = user_for_token(token=token, session=session) if everywhere else None
+        if user is not None:
+            sign_out_everywhere(user_id=user.id, session=session)
+        else:
+            sign_out(token=token, session=session)
 
 
 async def start_session(request: Request) -> Response:
@@ -102,12 +106,16 @@ async def start_session(request: Request) -> Response:
 
 
 async def end_session(request: Request) -> Response:
-    """``POST /api/auth/signout``: end this browser's session, clear the cookie, 303 to ``/signin``."""
+    """``POST /api/auth/signout``: end the session, clear the cookie, 303 to ``/signin``.
+
+    Form field ``scope=everywhere`` ends every session of the user ("sign out everywhere").
+    """
     if not _same_site(request):
         return PlainTextResponse("Cross-site request refused.", status_code=403)
     token = session_token_from_cookie_header(request.headers.get("cookie", ""))
+    everywhere = (await _form(request)).get("scope") == "everywhere"
     if token:
-        await asyncio.to_thread(_revoke, token)
+        await asyncio.to_thread(_revoke, token, everywhere)
     response = _redirect(request, "/signin")
     response.delete_cookie(SESSION_COOKIE, path="/", secure=_secure(request), httponly=True, samesite="lax")
     return response

@@ -101,27 +101,25 @@ def _fold_exception(record: logging.LogRecord) -> str:
     return extra
 
 
-def _redact_arg(value: object) -> object:
-    return redact_secrets(value) if isinstance(value, str) else value
-
-
 def redact_record(record: logging.LogRecord) -> None:
-    """Redact ``record`` in place: message, string args, traceback and stack.
+    """Redact ``record`` in place: message (with its args), traceback and stack.
 
-    Args stay args (formatters such as uvicorn's access log read them); a traceback is
-    folded into the message, redacted.
+    When the formatted message holds nothing secret, ``msg`` and ``args`` are left as they
+    are (formatters such as uvicorn's access log read the args); otherwise the message is
+    formatted, redacted and stored with ``args = None``. A traceback is folded into the
+    message, redacted.
     """
-    if isinstance(record.msg, str):
-        record.msg = redact_secrets(record.msg)
-    elif record.msg is not None and not isinstance(record.msg, (int, float)):
-        record.msg = redact_secrets(str(record.msg))
-    if isinstance(record.args, tuple):
-        record.args = tuple(_redact_arg(a) for a in record.args)
-    elif isinstance(record.args, dict):
-        record.args = {k: _redact_arg(v) for k, v in record.args.items()}
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001  (malformed %-args: keep the raw template, still redacted)
+        message = str(record.msg)
+    if (clean := redact_secrets(message)) != message:
+        record.msg, record.args = clean, None
     if record.exc_info or record.exc_text or record.stack_info:
         extra = _fold_exception(record)
-        record.msg = str(record.msg) + (extra.replace("%", "%%") if record.args else extra)
+        if record.args:
+            extra = extra.replace("%", "%%")
+        record.msg = str(record.msg) + extra
 
 
 class RedactingFilter(logging.Filter):

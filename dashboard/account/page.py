@@ -1,8 +1,9 @@
 """Account page (``/account``): change password, sign out everywhere.
 
 Both actions end sessions: a password change ends every *other* session (a thief's cookie
-stops working, this browser stays signed in); "Sign out everywhere" ends all of them,
-this one included, and clears this browser's cookie through ``POST /api/auth/signout``.
+stops working, this browser stays signed in); "Sign out everywhere" posts to
+``/api/auth/signout`` with ``scope=everywhere``, which ends all of them, this one included,
+and clears this browser's cookie.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 import reflex as rx
 
-from backend.accounts.service import AuthError, change_password, sign_out_everywhere
+from backend.accounts.service import AuthError, change_password
 from backend.db import session_scope
-from dashboard.shell.auth import AuthState, cookie_token, post_to_backend, require_actor
+from dashboard.shell.auth import AuthState, cookie_token, require_actor, sign_out_form
 from dashboard.shell.forms import banner, text_field
 from dashboard.shell.layout import page
 
@@ -24,11 +25,6 @@ __all__ = ["AccountState", "account_page"]
 def _change(user_id: str, current: str, new: str, keep_token: str, ip: str | None) -> None:
     with session_scope() as session:
         change_password(user_id=user_id, current=current, new=new, keep_token=keep_token, ip=ip, session=session)
-
-
-def _sign_out_all(user_id: str) -> None:
-    with session_scope() as session:
-        sign_out_everywhere(user_id=user_id, session=session)
 
 
 class AccountState(rx.State):
@@ -79,17 +75,6 @@ class AccountState(rx.State):
         self.form_key += 1
         self.notice = "Password changed. Every other browser and device has been signed out."
         return None
-
-    @rx.event
-    async def sign_out_everywhere(self):  # type: ignore[no-untyped-def]
-        """End every session of this user, this browser's included."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
-        await asyncio.to_thread(_sign_out_all, actor.user_id)
-        auth = await self.get_state(AuthState)
-        auth.user_email = auth.workspace_name = ""
-        return post_to_backend("/api/auth/signout")
 
 
 def _password_card() -> rx.Component:
@@ -142,9 +127,7 @@ def _sessions_card() -> rx.Component:
                 size="2",
                 color="var(--gray-11)",
             ),
-            rx.button(
-                "Sign out everywhere", color_scheme="red", variant="soft", on_click=AccountState.sign_out_everywhere
-            ),
+            sign_out_form("Sign out everywhere", everywhere=True, color_scheme="red", variant="soft", width="auto"),
             spacing="3",
             width="100%",
             align="start",

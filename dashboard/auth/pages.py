@@ -10,7 +10,7 @@ import reflex as rx
 from backend.accounts.service import AuthError, issue_login_ticket, sign_in, sign_up
 from backend.db import session_scope
 from backend.security.throttle import get_signin_throttle
-from dashboard.shell.auth import post_to_backend
+from dashboard.shell.auth import session_handoff
 from dashboard.shell.forms import banner, text_field
 
 
@@ -40,6 +40,8 @@ class AuthFormState(rx.State):
     password_error: str = ""
     form_error: str = ""
     busy: bool = False
+    ticket: str = ""  # a single-use 60 s login ticket while the page hands it to the server
+    next_target: str = "/agents"
 
     def _clear(self) -> None:
         self.email_error = self.password_error = self.form_error = ""
@@ -70,7 +72,8 @@ class AuthFormState(rx.State):
         except AuthError as exc:
             self._show(exc)
             return None
-        return post_to_backend("/api/auth/session", {"ticket": ticket, "next": self._next_url()})
+        self.ticket, self.next_target = ticket, self._next_url()
+        return AuthFormState.forget_ticket
 
     @rx.event
     async def submit_sign_up(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -85,16 +88,26 @@ class AuthFormState(rx.State):
         except AuthError as exc:
             self._show(exc)
             return None
-        return post_to_backend("/api/auth/session", {"ticket": ticket, "next": "/connections"})
+        self.ticket, self.next_target = ticket, "/connections"
+        return AuthFormState.forget_ticket
+
+    @rx.event(background=True)
+    async def forget_ticket(self) -> None:
+        """Drop the ticket from state once the page has posted it (it is single-use anyway)."""
+        await asyncio.sleep(1.0)
+        async with self:
+            self.ticket = ""
 
     @rx.event
     def clear_errors(self) -> None:
-        """Clear errors when a form page opens."""
+        """Clear errors (and any stale ticket) when a form page opens."""
         self._clear()
+        self.ticket = ""
 
 
 def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     return rx.center(
+        session_handoff(AuthFormState.ticket, AuthFormState.next_target),
         rx.card(
             rx.vstack(
                 rx.hstack(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.vars import Var
 
 from backend.accounts.actor import Actor
 from backend.accounts.service import user_for_token
@@ -21,6 +22,7 @@ from backend.db import session_scope
 from backend.models import UserPublic
 from backend.security.sessions import session_token_from_cookie_header
 
+_HANDOFF_ID = "agenthub-session-handoff"
 _LOOPBACK_NAMES = ["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"]  # noqa: S104  (names, not a bind)
 
 
@@ -29,26 +31,58 @@ def cookie_token(state: rx.State) -> str:
     return session_token_from_cookie_header(state.router.headers.cookie)
 
 
-def post_to_backend(path: str, fields: dict[str, str] | None = None) -> EventSpec:
-    """Navigate the browser with a form POST to an HTTP route of the backend (``/api/...``).
+def backend_url(path: str) -> Var:
+    """A JS expression for the URL of a backend HTTP route (``/api/...``), evaluated in the page.
 
-    The backend URL follows Reflex's own rule (``getBackendURL`` in ``state.js``): a loopback
-    host in ``api_url`` means "the page's host", and https pages use the https port.
+    It follows Reflex's own rule (``getBackendURL`` in ``state.js``): a loopback host in
+    ``api_url`` means "the page's host", and https pages use the https port. Compiled into
+    the page, so no ``eval`` (the CSP need not allow it).
     """
-    script = f"""(() => {{
-  const u = new URL({json.dumps(path)}, {json.dumps(rx.config.get_config().api_url)});
-  if ({json.dumps(_LOOPBACK_NAMES)}.includes(u.hostname)) {{
+    api, names = json.dumps(rx.config.get_config().api_url), json.dumps(_LOOPBACK_NAMES)
+    return Var(
+        f"""(() => {{ const u = new URL({json.dumps(path)}, {api});
+  if (typeof window !== "undefined" && {names}.includes(u.hostname)) {{
     u.hostname = window.location.hostname;
     if (window.location.protocol === "https:") {{ u.protocol = "https:"; u.port = ""; }}
   }}
-  const f = document.createElement("form");
-  f.method = "post"; f.action = u.toString(); f.style.display = "none";
-  for (const [k, v] of Object.entries({json.dumps(fields or {})})) {{
-    const i = document.createElement("input"); i.type = "hidden"; i.name = k; i.value = v; f.appendChild(i);
-  }}
-  document.body.appendChild(f); f.submit();
-}})()"""
-    return rx.call_script(script)
+  return u.toString(); }})()""",
+        _var_type=str,
+    )
+
+
+def sign_out_form(label: str = "Sign out", *, everywhere: bool = False, **button_props: Any) -> rx.Component:
+    """A button that posts to ``/api/auth/signout`` (a full navigation, then ``/signin``).
+
+    The server revokes the session (``everywhere``: every session of the user) and clears
+    the HttpOnly cookie, which no script could do.
+    """
+    return rx.el.form(
+        rx.el.input(type="hidden", name="scope", value="everywhere" if everywhere else "this"),
+        rx.button(label, type="submit", **button_props),
+        method="post",
+        action=backend_url("/api/auth/signout"),
+        style={"width": "100%"},
+    )
+
+
+def session_handoff(ticket: Any, next_url: Any) -> rx.Component:
+    """A hidden form that posts a fresh login ticket to ``/api/auth/session`` once it renders.
+
+    The server answers with the HttpOnly session cookie and a 303 to ``next_url``.
+    """
+    return rx.cond(
+        ticket != "",
+        rx.el.form(
+            rx.el.input(type="hidden", name="ticket", value=ticket),
+            rx.el.input(type="hidden", name="next", value=next_url),
+            id=_HANDOFF_ID,
+            method="post",
+            action=backend_url("/api/auth/session"),
+            style={"display": "none"},
+            on_mount=rx.call_function(f"() => document.getElementById('{_HANDOFF_ID}').submit()"),
+        ),
+        rx.fragment(),
+    )
 
 
 def _lookup(token: str) -> UserPublic | None:
@@ -88,13 +122,6 @@ class AuthState(rx.State):
         if await self._load_actor() is not None:
             return rx.redirect("/agents")
         return None
-
-    @rx.event
-    def sign_out(self):  # type: ignore[no-untyped-def]
-        """End the session: ``POST /api/auth/signout`` revokes it and clears the cookie."""
-        self.user_email = self.workspace_name = ""
-        self._user_id = self._workspace_id = ""
-        return post_to_backend("/api/auth/signout")
 
 
 async def require_actor(state: rx.State) -> Actor | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dashboard.shell.auth import AuthState
+from dashboard.shell.auth import AuthState, sign_out_form
 
 NAV = [
     ("Agents", "/agents", "bot"),
@@ -47,7 +47,7 @@ def sidebar() -> rx.Component:
         rx.spacer(),
         rx.vstack(
             rx.text(AuthState.user_email, size="2", color="var(--gray-11)", trim="both"),
-            rx.button("Sign out", variant="soft", size="2", on_click=AuthState.sign_out, width="100%"),
+            sign_out_form("Sign out", variant="soft", size="2", width="100%"),
             width="100%",
             spacing="2",
         ),

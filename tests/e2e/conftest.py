@@ -60,6 +60,9 @@ def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "REFLEX_STATES_WORKDIR": str(tmp_path_factory.mktemp("states")),
         "AGENTHUB_DATA_DIR": str(data_dir),
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        # Every test signs up from 127.0.0.1: lift the per-IP sign-up throttle (20 an hour)
+        # that tests/unit/backend/accounts checks.
+        "AGENTHUB_SIGNUP_ATTEMPTS_PER_HOUR": "10000",
     }
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:

@@ -119,3 +119,44 @@ def test_record_ids_survive_redaction() -> None:
     ids = [uuid.uuid4().hex for _ in range(50)]
     text = " ".join(ids)
     assert redact_secrets(text) == text
+
+
+class _ExcInfoHandler(logging.Handler):
+    """Like Reflex's rich console handler: prints the message, then formats ``exc_info`` itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        if record.exc_info and record.exc_info[0] is not None:
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
+
+
+def test_reflex_loggers_with_their_own_handlers_are_redacted_too() -> None:
+    """Issue 9 finding 6: Reflex logs through ``reflex`` (own handlers, no propagation), and an
+    event naming an unknown handler is logged whole, the handshake ``Cookie`` header included."""
+    session_token = "Zq3" + "x7Yp" * 10  # 43 URL-safe characters, like a session token
+    event = {"name": "state.renamed", "router_data": {"headers": {"cookie": f"agenthub_session={session_token}"}}}
+    logger = logging.getLogger("reflex.tests_redact_own_handler")
+    reflex_root = logging.getLogger("reflex")
+    previous = reflex_root.propagate
+    install_log_redaction()
+    handler = _ExcInfoHandler()  # attached after installation, as Reflex's workers do
+    reflex_root.addHandler(handler)
+    reflex_root.propagate = False
+    try:
+        logger.error(f"Error processing event queue entry for {event}:")
+        logger.error("no handler for %s", event)
+        try:
+            raise KeyError(f"No registered handler found for event: {event}")
+        except KeyError:
+            logger.exception("Error in event processor")
+        logging.getLogger("uvicorn.access").info('%s - "%s %s"', "127.0.0.1", "POST", "/x?ticket=" + session_token)
+    finally:
+        reflex_root.removeHandler(handler)
+        reflex_root.propagate = previous
+    text = "\n".join(handler.lines)
+    assert "Error processing event queue entry" in text and "KeyError" in text
+    assert session_token not in text
