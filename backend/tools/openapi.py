@@ -18,9 +18,10 @@ from typing import Any
 import yaml
 
 from backend.tools.custom import PARAM_TYPES
-from backend.tools.openapi_refs import RefResolver
+from backend.tools.openapi_refs import ExpansionTooLarge, RefResolver, expanded_size
 
 MAX_DOCUMENT_CHARS = 2_000_000
+MAX_LOADED_NODES = 1_000_000  # a 2 MB JSON text holds at most ~1M values; YAML aliases can hold billions
 MAX_ERRORS = 50
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 _LOCATIONS = ("path", "query", "header", "cookie")
@@ -32,6 +33,10 @@ class OpenAPIInvalid(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors[:5]))
         self.errors = errors
+
+    def __reduce__(self) -> tuple[type[OpenAPIInvalid], tuple[list[str]]]:
+        """Pickle with the error list (the parse runs in a worker process)."""
+        return (OpenAPIInvalid, (self.errors,))
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,9 @@ def load_document(text: str) -> dict[str, Any]:
     """Parse JSON or YAML text into a mapping.
 
     Raises:
-        OpenAPIInvalid: too large, not JSON/YAML (with line and column), or not a mapping.
+        OpenAPIInvalid: too large, not JSON/YAML (with line and column), nested too deeply,
+            expanding to more than ``MAX_LOADED_NODES`` values through YAML aliases, or not a
+            mapping.
     """
     if len(text) > MAX_DOCUMENT_CHARS:
         raise OpenAPIInvalid([f"document: larger than {MAX_DOCUMENT_CHARS:,} characters"])
@@ -90,6 +97,19 @@ def load_document(text: str) -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise OpenAPIInvalid([f"document: invalid YAML{where}: {problem}"]) from None
+    except RecursionError:
+        raise OpenAPIInvalid(["document: nested too deeply"]) from None
+    try:
+        too_large = expanded_size(data, MAX_LOADED_NODES) > MAX_LOADED_NODES
+    except RecursionError:
+        raise OpenAPIInvalid(["document: nested too deeply"]) from None
+    if too_large:
+        raise OpenAPIInvalid(
+            [
+                f"This OpenAPI document expands to more than {MAX_LOADED_NODES:,} objects through YAML aliases, "
+                "so it was refused; write it without anchors and aliases (*name), or as JSON."
+            ]
+        )
     if not isinstance(data, dict):
         raise OpenAPIInvalid(["document: expected a JSON/YAML object at the top level"])
     return data
@@ -213,8 +233,16 @@ def parse_openapi(text: str) -> ApiDocument:
     """Parse an OpenAPI 3.0/3.1 document and list its operations.
 
     Raises:
-        OpenAPIInvalid: with every structural problem found (at most 50), each ``"place: problem"``.
+        OpenAPIInvalid: with every structural problem found (at most 50), each ``"place: problem"``;
+            or one sentence when the document expands beyond the budgets of ``openapi_refs``.
     """
+    try:
+        return _parse(text)
+    except ExpansionTooLarge as exc:
+        raise OpenAPIInvalid([str(exc)]) from None
+
+
+def _parse(text: str) -> ApiDocument:
     doc = load_document(text)
     errors: list[str] = []
     version = doc.get("openapi")

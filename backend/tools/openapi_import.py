@@ -15,7 +15,7 @@ from backend.accounts.actor import Actor
 from backend.models.tools import CustomToolCreate, CustomToolParameter, CustomToolPublic
 from backend.tools.base import InvalidInput
 from backend.tools.custom import create_custom_tool
-from backend.tools.openapi import ApiOperation, parse_openapi
+from backend.tools.openapi import ApiDocument, ApiOperation, parse_openapi
 
 
 def _to_create(op: ApiOperation, base_url: str, auth_header: str, auth_secret: str | None) -> CustomToolCreate:
@@ -49,6 +49,7 @@ def import_operations(
     base_url: str | None = None,
     auth_header: str = "",
     auth_secret: str | None = None,
+    parsed: ApiDocument | None = None,
     session: Session,
 ) -> list[CustomToolPublic]:
     """Create one custom tool per ticked operation (all or none: the caller's transaction).
@@ -58,6 +59,8 @@ def import_operations(
         operation_ids: Ticked operations' ``operation_id``.
         base_url: Overrides the document's server URL (needed when it has no absolute one).
         auth_header, auth_secret: Applied to every created tool (value encrypted per tool).
+        parsed: ``document`` already parsed (e.g. by ``openapi_worker.parse_openapi_in_worker``,
+            off the event loop); when None it is parsed here, in the calling thread.
 
     Raises:
         OpenAPIInvalid: the document is invalid.
@@ -65,7 +68,7 @@ def import_operations(
             ``<operation id>.<custom tool field>`` (e.g. ``listPets.name``).
         PermissionDenied: the actor is not a member of the workspace.
     """
-    doc = parse_openapi(document)
+    doc = parsed if parsed is not None else parse_openapi(document)
     by_id = {op.operation_id: op for op in doc.operations}
     errors: dict[str, str] = {}
     unknown = [i for i in operation_ids if i not in by_id]

@@ -3,6 +3,11 @@
 Only references inside the document (``#/components/...``) are followed; external files and
 URLs are reported as errors, never fetched. Problems are appended to the caller's error list as
 ``"place: problem"`` lines instead of being raised, so one pass reports them all.
+
+Inlining is bounded by depth and, over the whole document, by the number of objects produced
+and their approximate JSON size: a few kB of schemas that refer to each other several times
+per level expand exponentially (a 6.5 kB document reached 6.7 GB), so past the budget
+:class:`ExpansionTooLarge` is raised instead.
 """
 
 from __future__ import annotations
@@ -10,13 +15,39 @@ from __future__ import annotations
 from typing import Any
 
 MAX_DEPTH = 32
+MAX_NODES = 250_000
+MAX_BYTES = 8_000_000
+
+
+class ExpansionTooLarge(ValueError):
+    """Resolving the document's ``$ref``s would produce more than the node or byte budget."""
 
 
 class RefResolver:
     """Resolves ``{"$ref": "#/a/b"}`` nodes against one document."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], *, max_nodes: int = MAX_NODES, max_bytes: int = MAX_BYTES) -> None:
+        """Args: ``max_nodes`` objects and ``max_bytes`` (approximate JSON bytes) over every inline."""
         self._doc = document
+        self._max_nodes, self._max_bytes = max_nodes, max_bytes
+        self._nodes = self._bytes = 0
+
+    def _spend(self, node: Any) -> None:
+        self._nodes += 1
+        if isinstance(node, dict):
+            self._bytes += 2 + sum(len(str(k)) + 4 for k in node)
+        else:
+            self._bytes += len(node) + 2 if isinstance(node, str) else 8
+        if self._nodes > self._max_nodes:
+            raise ExpansionTooLarge(
+                f"This OpenAPI document expands to more than {self._max_nodes:,} objects when its $refs are "
+                "resolved, so it was refused; remove repeated references or import a smaller part of the API."
+            )
+        if self._bytes > self._max_bytes:
+            raise ExpansionTooLarge(
+                f"This OpenAPI document expands to more than {self._max_bytes / 1_000_000:g} MB when its $refs "
+                "are resolved, so it was refused; remove repeated references or import a smaller part of the API."
+            )
 
     def _lookup(self, ref: Any, where: str, errors: list[str]) -> tuple[bool, Any]:
         if not isinstance(ref, str) or not ref.startswith("#"):
@@ -57,6 +88,9 @@ class RefResolver:
         """A copy of ``schema`` with every ``$ref`` replaced by its target (recursively).
 
         Recursive schemas (a tree node containing nodes) cannot be inlined and are reported.
+
+        Raises:
+            ExpansionTooLarge: the inlined schemas of this resolver exceed its node/byte budget.
         """
         return self._inline(schema, where, errors, (), 0)
 
@@ -64,6 +98,8 @@ class RefResolver:
         if depth > MAX_DEPTH:
             errors.append(f"{where}: schema nested too deeply")
             return {}
+        if not (isinstance(node, dict) and "$ref" in node):
+            self._spend(node)
         if isinstance(node, list):
             return [self._inline(v, f"{where}[{i}]", errors, stack, depth + 1) for i, v in enumerate(node)]
         if not isinstance(node, dict):
@@ -78,3 +114,29 @@ class RefResolver:
                 return {}
             return self._inline(target, where, errors, (*stack, str(ref)), depth + 1)
         return {k: self._inline(v, f"{where}.{k}", errors, stack, depth + 1) for k, v in node.items()}
+
+
+def expanded_size(data: Any, limit: int) -> int:
+    """How many values ``data`` holds once shared (aliased) containers are counted at every use.
+
+    ``yaml.safe_load`` turns an alias into a second reference to the same object, so a "billion
+    laughs" document loads small but expands to ``width ** levels`` values when walked. Counted
+    once per distinct container (memoised by identity; a cycle counts as 0), so this is linear.
+
+    Returns:
+        The count, or ``limit + 1`` as soon as it passes ``limit``.
+    """
+    memo: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in memo:
+            return memo[id(node)]
+        memo[id(node)] = 0
+        children = list(node.values()) if isinstance(node, dict) else node
+        total = 1 + len(children) * isinstance(node, dict) + sum(size(v) for v in children)
+        memo[id(node)] = min(total, limit + 1)
+        return memo[id(node)]
+
+    return size(data)

@@ -55,7 +55,7 @@ def openapi_import() -> rx.Component:
                 rx.text_area(id="openapi_doc", name="openapi_doc", rows="8", width="100%", font_family="monospace"),
                 "openapi_doc",
             ),
-            rx.button("Parse document", type="submit", size="2", variant="soft"),
+            rx.button("Parse document", type="submit", size="2", variant="soft", loading=OA.parsing),
             rx.cond(
                 OA.parse_errors.length() > 0,
                 rx.box(
