@@ -26,6 +26,7 @@ from backend.gateway.llm import GatewayError
 from backend.memory.embedder import embedder_for
 from backend.memory.parse_worker import parse_and_chunk
 from backend.memory.parsing import ParseError, file_type_for, unsupported_message
+from backend.memory.quota import refusal, used_bytes
 from backend.memory.store import Row, Scope, get_store
 from backend.models import KnowledgeSource, KnowledgeUpload
 from backend.models.common import utcnow
@@ -102,6 +103,10 @@ async def _load(source: KnowledgeSource) -> tuple[bytes, str]:
     )
     if file_type is None:
         raise IngestError(unsupported_message(f"page.{page.content_type.rsplit('/', 1)[-1]}"))
+    with session_scope() as session:
+        refused = refusal(used_bytes(source.workspace_id, session, excluding=source.id), len(page.data), "this page")
+    if refused:
+        raise IngestError(refused)
     _update(source.id, size_bytes=len(page.data), file_type=file_type)
     return page.data, file_type
 

@@ -21,6 +21,7 @@ from backend.accounts.actor import Actor, NotFound
 from backend.config import get_settings
 from backend.memory.access import require_agent
 from backend.memory.parsing import file_type_for, unsupported_message
+from backend.memory.quota import quota_bytes, refusal, used_bytes
 from backend.memory.store import Scope, get_store
 from backend.models import EmbeddingSettings, KnowledgeSource, KnowledgeUpload
 from backend.models.memory import KnowledgeProgress, KnowledgeSourcePublic
@@ -109,8 +110,9 @@ def add_files(
 ) -> list[KnowledgeSourcePublic]:
     """Add uploaded files to an agent's knowledge; good ones are queued for ingestion.
 
-    A file over ``Settings.max_upload_mb``, an empty file or an unsupported type is recorded
-    as ``failed`` with the reason ("The file is 25.3 MB; the limit is 20.0 MB.").
+    A file over ``Settings.max_upload_mb``, an empty file, an unsupported type or a file that
+    would take the workspace past its storage quota (``backend.memory.quota``) is recorded as
+    ``failed`` with the reason ("The file is 25.3 MB; the limit is 20.0 MB.").
 
     Returns:
         One ``KnowledgeSourcePublic`` per file, in order.
@@ -120,6 +122,7 @@ def add_files(
     """
     require_agent(actor, agent_id, session)
     cap = get_settings().max_upload_bytes
+    used = used_bytes(actor.workspace_id, session)
     out = []
     for upload in files:
         name = (upload.name or "untitled").strip().replace("\\", "/").rsplit("/", 1)[-1] or "untitled"
@@ -132,6 +135,9 @@ def add_files(
             error = "The file is empty."
         elif size > cap:
             error = f"The file is {_megabytes(size)}; the limit is {_megabytes(cap)}."
+        else:
+            error = refusal(used, size, "this file") or ""
+        used += 0 if error else size
         row = _new_source(actor, agent_id, "file", name, size, file_type=file_type or "")
         if error:
             row.status, row.error = "failed", error
@@ -142,7 +148,12 @@ def add_files(
 
 
 def add_text(*, actor: Actor, agent_id: str, title: str, text: str, session: Session) -> KnowledgeSourcePublic:
-    """Add pasted text (Markdown allowed) as a source. Raises KnowledgeInputError, NotFound."""
+    """Add pasted text (Markdown allowed) as a source.
+
+    Raises:
+        KnowledgeInputError: empty, over the upload cap, or over the workspace's storage quota.
+        NotFound, PermissionDenied.
+    """
     require_agent(actor, agent_id, session)
     data = text.strip().encode("utf-8")
     if not data:
@@ -150,6 +161,9 @@ def add_text(*, actor: Actor, agent_id: str, title: str, text: str, session: Ses
     if len(data) > get_settings().max_upload_bytes:
         cap = _megabytes(get_settings().max_upload_bytes)
         raise KnowledgeInputError(f"The text is {_megabytes(len(data))}; the limit is {cap}.")
+    refused = refusal(used_bytes(actor.workspace_id, session), len(data), "this text")
+    if refused:
+        raise KnowledgeInputError(refused)
     name = title.strip()[:MAX_PASTE_TITLE] or text.strip().splitlines()[0][:60]
     row = _new_source(actor, agent_id, "text", name, len(data), file_type="md")
     _queue(session, row, data)
@@ -161,13 +175,17 @@ def add_url(*, actor: Actor, agent_id: str, url: str, session: Session) -> Knowl
     """Add a web page or document URL; the worker fetches it through the network guard.
 
     Raises:
-        KnowledgeInputError: not an http(s) URL. NotFound, PermissionDenied.
+        KnowledgeInputError: not an http(s) URL, or the workspace's storage quota is used up
+            (the fetched page is checked against it again by the worker). NotFound, PermissionDenied.
     """
     require_agent(actor, agent_id, session)
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise KnowledgeInputError("Enter a web address starting with http:// or https://.")
+    refused = refusal(used_bytes(actor.workspace_id, session), 0, "this page")
+    if refused:
+        raise KnowledgeInputError(refused)
     row = _new_source(actor, agent_id, "url", parts.hostname + parts.path[:200], 0, url=url)
     _queue(session, row, None)
     _notify(session)
@@ -190,7 +208,8 @@ def knowledge_progress(*, actor: Actor, agent_id: str, session: Session) -> Know
 
     ``progress`` averages the sources still in flight and those that finished after the oldest
     of them was added, so it only grows while a batch runs (1.0 when nothing is in flight).
-    ``mode`` is ``keyword`` or ``hybrid``.
+    ``mode`` is ``keyword`` or ``hybrid``; ``storage_used_bytes`` / ``storage_quota_bytes`` are
+    the workspace's knowledge storage and its quota.
     """
     require_agent(actor, agent_id, session)
     rows = session.exec(
@@ -206,7 +225,14 @@ def knowledge_progress(*, actor: Actor, agent_id: str, session: Session) -> Know
         progress = sum(source_progress(r) for r in batch) / len(batch)
     settings = session.get(EmbeddingSettings, actor.workspace_id)
     mode = "hybrid" if settings is not None and settings.active_key else "keyword"
-    return KnowledgeProgress(sources=[to_public(r) for r in rows], progress=progress, busy=bool(active), mode=mode)
+    return KnowledgeProgress(
+        sources=[to_public(r) for r in rows],
+        progress=progress,
+        busy=bool(active),
+        mode=mode,
+        storage_used_bytes=used_bytes(actor.workspace_id, session),
+        storage_quota_bytes=quota_bytes(),
+    )
 
 
 def remove_source(*, actor: Actor, agent_id: str, source_id: str, session: Session) -> None:

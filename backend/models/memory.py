@@ -137,12 +137,15 @@ class KnowledgeSourcePublic(SQLModel):
 
 
 class KnowledgeProgress(SQLModel):
-    """The knowledge panel's progress bar: ``progress`` 0.0-1.0 over sources still in flight."""
+    """The knowledge panel's progress bar: ``progress`` 0.0-1.0 over sources still in flight,
+    and the workspace's knowledge storage: ``storage_used_bytes`` of ``storage_quota_bytes``."""
 
     sources: list[KnowledgeSourcePublic]
     progress: float
     busy: bool
     mode: str
+    storage_used_bytes: int = 0
+    storage_quota_bytes: int = 0
 
 
 class MemorySettingsPublic(SQLModel):

@@ -297,6 +297,17 @@ def knowledge_panel(agent_id: Any) -> rx.Component:
                     size="2",
                     color=MUTED,
                 ),
+                rx.cond(
+                    K.storage != "",
+                    rx.text(
+                        "Workspace storage: ",
+                        K.storage,
+                        size="1",
+                        color=rx.cond(K.storage_full, "var(--red-11)", MUTED),
+                        id="knowledge-storage",
+                    ),
+                    rx.fragment(),
+                ),
                 banner(K.error),
                 banner(K.notice, kind="success"),
                 body,

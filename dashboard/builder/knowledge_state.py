@@ -27,6 +27,7 @@ from backend.memory.knowledge import (
     knowledge_progress,
     remove_source,
 )
+from backend.memory.quota import size_text
 from backend.models.memory import KnowledgeProgress
 from dashboard.builder.knowledge_rows import SourceRow, cap_label, drop_message, size_label, source_row
 from dashboard.builder.memory_state import MemoryState
@@ -67,6 +68,8 @@ class KnowledgeState(rx.State):
     url_error: str = ""
     text_form_key: int = 0
     url_form_key: int = 0
+    storage: str = ""
+    storage_full: bool = False
     _poll_gen: int = 0
 
     @rx.var
@@ -83,6 +86,9 @@ class KnowledgeState(rx.State):
         self.sources = [source_row(s) for s in progress.sources]
         self.percent = round(progress.progress * 100)
         self.busy, self.mode, self.embedding_model = progress.busy, progress.mode, model
+        used, quota = progress.storage_used_bytes, progress.storage_quota_bytes
+        self.storage = f"{size_text(used)} of {size_text(quota)} used" if quota else ""
+        self.storage_full = bool(quota) and used >= quota * 0.95
 
     def _refresh(self, actor: Actor) -> None:
         self._apply(*_snapshot(actor, self.agent_id))

@@ -25,6 +25,7 @@ from backend.connections.service import check_connection, create_connection
 from backend.db import session_scope
 from backend.memory.conversation import export_memories, get_memory_settings
 from backend.memory.knowledge import list_sources
+from backend.memory.quota import size_text
 from backend.memory.retrieval import knowledge_search_for
 from backend.models import BlueprintFields, EmbeddingSettings, Membership, User
 from backend.models.common import utcnow
@@ -141,6 +142,7 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     expect(knowledge.get_by_text("keyword mode")).to_be_visible()
     expect(knowledge.get_by_text("up to 20 MB each")).to_be_visible()
     expect(knowledge.get_by_text("No knowledge yet")).to_be_visible()
+    expect(knowledge.locator("#knowledge-storage")).to_have_text("Workspace storage: 0 B of 500 MB used")
 
     page.locator("#knowledge-dropzone input[type=file]").set_input_files(
         [str(FIXTURES / "handbook.pdf"), str(FIXTURES / "policy.docx"), str(FIXTURES / "encrypted.pdf")]
@@ -155,6 +157,8 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     expect(bad).to_contain_text("Failed")
     expect(bad).to_contain_text("The PDF is password-protected")
     expect(page.get_by_text("Done · 1 could not be read")).to_be_visible()
+    kept = sum((FIXTURES / n).stat().st_size for n in ("handbook.pdf", "policy.docx"))  # the refused one is not kept
+    expect(knowledge.locator("#knowledge-storage")).to_have_text(f"Workspace storage: {size_text(kept)} of 500 MB used")
     expect(page.locator("#memory-stats")).to_contain_text(re.compile(r"[1-9]\d* passages?"))
     page.screenshot(path="/tmp/memui_knowledge.png", full_page=True)
     with session_scope() as s:
