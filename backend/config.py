@@ -135,8 +135,23 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * 1_000_000)
 
     def ensure_data_dir(self) -> Path:
-        """Create ``data_dir`` if missing and return its absolute path."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create ``data_dir`` (and the embedded LanceDB directory) private to the app's user.
+
+        Both are made (or narrowed to) mode ``0700``: other local users cannot list or read the
+        database, vectors or the development master key inside.
+
+        Returns:
+            The absolute path of ``data_dir``.
+
+        Raises:
+            OSError: when the directory cannot be created or its mode changed.
+        """
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        if not self.lancedb_uri:
+            lance = self.data_dir / "lancedb"
+            lance.mkdir(mode=0o700, exist_ok=True)
+            lance.chmod(0o700)
         return self.data_dir.resolve()
 
 

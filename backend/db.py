@@ -6,6 +6,7 @@ the project must run on both.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from backend.config import get_settings
@@ -29,6 +30,21 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _private_sqlite_files(url: str) -> None:
+    """Create the SQLite file with mode ``0600`` (or narrow it) before SQLite opens it.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode, so they follow.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -47,6 +63,7 @@ def get_engine(url: str | None = None) -> Engine:
         if engine is None:
             if url.startswith("sqlite"):
                 settings.ensure_data_dir()
+                _private_sqlite_files(url)
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
