@@ -11,6 +11,7 @@ from dashboard.chat.format import ChatMessage
 from dashboard.chat.state import ChatState
 from dashboard.chat.steps_view import live_steps, message_steps
 from dashboard.shell.forms import labelled
+from dashboard.shell.markdown import safe_markdown
 
 S: Any = ChatState  # class attributes are Vars at render time
 
@@ -32,7 +33,7 @@ def _avatar(avatar: rx.Var | str) -> rx.Component:
 
 def _reply_box(content: rx.Var | str) -> rx.Component:
     return rx.box(
-        rx.markdown(content),
+        safe_markdown(content),
         padding="2px 14px",
         border_radius="12px",
         background="var(--gray-2)",
