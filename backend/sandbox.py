@@ -32,7 +32,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 MAX_CONCURRENT = 4
-PRELOAD = ["backend.memory.parse_worker", "backend.tools.openapi"]
+# "__main__" first: the fork server imports the app's entry script once (without running its
+# ``if __name__ == "__main__"`` block), so each worker does not import it again.
+PRELOAD = ["__main__", "backend.memory.parse_worker", "backend.tools.openapi"]
 _EXIT_MEMORY = 86
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME")
 _lock = threading.Lock()

@@ -108,6 +108,7 @@ def test_health_stays_fast_while_bombs_are_refused(server_url: str, make_actor: 
         for w in workers:
             w.join(60)
     p95 = statistics.quantiles(samples, n=20)[-1]
+    print(f"health: {len(samples)} samples, median {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms")
     assert p95 < 100, f"health p95 {p95:.0f} ms over {len(samples)} samples (max {max(samples):.0f} ms)"
     for name in ("2.5kB", "6.5kB"):
         errors = outcomes[name]["errors"]  # type: ignore[index]

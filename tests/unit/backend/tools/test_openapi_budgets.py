@@ -17,7 +17,7 @@ def test_a_ref_bomb_is_refused_quickly_with_a_clear_message(text: str) -> None:
     started = time.monotonic()
     with pytest.raises(OpenAPIInvalid) as caught:
         parse_openapi(text)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # ~1-2 s on a busy 2-core machine; minutes before the budget
     assert caught.value.errors[0].startswith("This OpenAPI document expands to more than 250,000 objects")
 
 
@@ -25,7 +25,7 @@ def test_a_yaml_alias_bomb_is_refused_quickly() -> None:
     started = time.monotonic()
     with pytest.raises(OpenAPIInvalid) as caught:
         parse_openapi(bombs.yaml_alias_bomb())
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # ~1-2 s on a busy 2-core machine; minutes before the budget
     assert "expands to more than" in caught.value.errors[0] and "YAML aliases" in caught.value.errors[0]
 
 
