@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+import httpx
 from sqlmodel import Session, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
@@ -17,7 +18,10 @@ from backend.gateway.providers import PROVIDERS, get_provider
 from backend.models import Connection, ConnectionPublic
 from backend.models.common import utcnow
 from backend.security.keys import get_vault
+from backend.security.outbound import BadURL, validate_url
 from backend.security.vault import mask_secret
+
+REENTER_KEY = "Enter the API key again: the address changed"
 
 
 class ConnectionInputError(ValueError):
@@ -81,10 +85,27 @@ def _validate(name: str, provider_id: str, base_url: str | None, api_key: str | 
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors["base_url"] = "The base URL must start with http:// or https://."
+        else:
+            try:
+                validate_url(base_url)
+            except BadURL as exc:
+                errors["base_url"] = str(exc)
     if api_key and (len(api_key) > 500 or any(c.isspace() for c in api_key)):
         errors["api_key"] = "That does not look like an API key (no spaces, at most 500 characters)."
     if errors:
         raise ConnectionInputError(errors)
+
+
+def _origin(provider_id: str, base_url: str | None) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` the connection's key is sent to (its base URL or the provider's)."""
+    url = base_url or get_provider(provider_id).default_base_url
+    if not url:
+        return None
+    try:
+        parsed = httpx.URL(url)
+        return parsed.scheme, parsed.host.lower(), parsed.port
+    except (httpx.InvalidURL, ValueError):
+        return ("", url, None)  # an unreadable stored URL never matches a new one
 
 
 def _get(actor: Actor, connection_id: str, session: Session) -> Connection:
@@ -137,13 +158,23 @@ def update_connection(
 ) -> ConnectionPublic:
     """Rename or re-point a connection. An empty ``api_key`` keeps the stored key.
 
+    Re-pointing to another origin (scheme, host or port of the base URL, or a custom URL instead
+    of the provider's) with a stored key needs the key typed again, so a stored key never
+    follows the connection to a new host unasked (security review, issue 9, finding 10).
+
     Raises:
-        ConnectionInputError, NotFound, PermissionDenied.
+        ConnectionInputError: bad input, or ``{"api_key": REENTER_KEY}`` when the origin changed
+            and no key was typed. NotFound, PermissionDenied.
     """
     row = _get(actor, connection_id, session)
     api_key = (api_key or "").strip() or None
     base_url = (base_url or "").strip().rstrip("/") or None
     _validate(name, row.provider, base_url, api_key, has_key=row.secret is not None)
+    if api_key is None and row.secret is not None and _origin(row.provider, base_url) != _origin(
+        row.provider, row.base_url
+    ):
+        # The stored key was issued for the old address; never send it somewhere new unasked.
+        raise ConnectionInputError({"api_key": REENTER_KEY})
     changed_target = api_key is not None or base_url != row.base_url
     row.name, row.base_url, row.updated_at = name.strip(), base_url, utcnow()
     if api_key:

@@ -5,6 +5,8 @@ separate layer. Cost comes from LiteLLM's bundled price map (``litellm.cost_per_
 model the map does not know (most custom-endpoint models) costs ``0.0`` with a ``cost_note``.
 A custom endpoint serving a name the map knows (a proxy's ``gpt-4o-mini``) gets that list price.
 Errors are raised as ``GatewayError`` with plain-words messages that never contain the key.
+A custom base URL is called through the model-endpoint outbound policy
+(:mod:`backend.gateway.endpoints`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
+from backend.gateway import endpoints
 from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
 from backend.gateway.providers import get_provider, litellm_model_name
 from backend.gateway.toolcalls import ToolCallAccumulator, ToolCallProgress, ToolCalls, message_tool_calls, tool_text
@@ -143,6 +146,7 @@ def _call_kwargs(
         "drop_params": True,  # e.g. temperature on models that only accept the default
     }
     if base_url:
+        endpoints.check_base_url(base_url)
         kwargs["api_base"] = base_url.rstrip("/")
     if temperature is not None:
         kwargs["temperature"] = temperature
@@ -169,6 +173,15 @@ def _usage(kwargs: dict[str, Any], model: str, reported: Any, text: str, ttft_ms
     if cost_note:
         notes.insert(0, cost_note)
     return Usage(prompt, output, cost, "; ".join(notes) or None, ttft_ms, latency_ms, model, cached)
+
+
+async def _guard(provider_id: str, kwargs: dict[str, Any], host: str) -> dict[str, Any]:
+    """``kwargs`` plus the guarded ``client`` for a custom base URL (or its addresses checked first)."""
+    base = kwargs.get("api_base")
+    if base and endpoints.needs_precheck(provider_id, base, embedding=False):
+        await endpoints.precheck(base, host)
+    client = endpoints.chat_client(provider_id, kwargs["api_key"], base)
+    return {**kwargs, "client": client} if client is not None else kwargs
 
 
 def _host(provider_id: str, base_url: str | None) -> str:
@@ -222,7 +235,8 @@ async def stream_completion(
     reported: Any = None
     response: Any = None
     try:
-        response = await litellm.acompletion(stream=True, stream_options={"include_usage": True}, **kwargs)
+        call = await _guard(provider_id, kwargs, host)
+        response = await litellm.acompletion(stream=True, stream_options={"include_usage": True}, **call)
         async for chunk in response:
             usage = getattr(chunk, "usage", None)
             if usage is not None and (getattr(usage, "total_tokens", None) or 0) > 0:
@@ -280,7 +294,7 @@ async def complete(
     host = _host(provider_id, base_url)
     started = time.perf_counter()
     try:
-        response = await litellm.acompletion(**kwargs)
+        response = await litellm.acompletion(**await _guard(provider_id, kwargs, host))
     except Exception as exc:
         raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
     choices = getattr(response, "choices", None) or []

@@ -5,6 +5,8 @@ no retries here, the user's key only (never this server's environment keys), err
 ``GatewayError`` with plain messages that never contain the key. Vectors are returned
 L2-normalised so cosine similarity is a dot product. ``encoding_format="float"`` is sent
 explicitly: the OpenAI SDK otherwise asks for base64, which many local servers do not speak.
+A custom base URL is called through the model-endpoint outbound policy
+(:mod:`backend.gateway.endpoints`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from backend.gateway import endpoints
 from backend.gateway.completion import NO_KEY
 from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
 from backend.gateway.providers import get_provider, litellm_model_name
@@ -88,8 +91,11 @@ async def embed_texts(
         raise GatewayError("bad_request", f"{provider.label} needs a base URL.", None)
     if not api_key and provider.needs_api_key:
         raise GatewayError("auth", f"No API key is set for {provider.label}.", None)
+    if base_url:
+        endpoints.check_base_url(base_url)
     name = litellm_model_name(provider_id, model)
     host = host_of(base_url, host_of(provider.default_base_url, provider_id))
+    api_base = base_url.rstrip("/") if base_url else None
     inputs = [(t[:MAX_INPUT_CHARS] or " ") for t in texts]
     batch_size = max(1, min(batch_size, MAX_BATCH))
     vectors: list[list[float]] = []
@@ -107,9 +113,14 @@ async def embed_texts(
             "max_retries": 0,
             "encoding_format": "float",
         }
-        if base_url:
-            kwargs["api_base"] = base_url.rstrip("/")
         try:
+            if api_base:
+                kwargs["api_base"] = api_base
+                if endpoints.needs_precheck(provider_id, api_base, embedding=True):
+                    await endpoints.precheck(api_base, host)
+                client = endpoints.embedding_client(provider_id, kwargs["api_key"], api_base)
+                if client is not None:
+                    kwargs["client"] = client
             response = await litellm.aembedding(**kwargs)
         except Exception as exc:
             raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None

@@ -10,37 +10,55 @@ transport a refused connection or a DNS failure surfaces as ``InternalServerErro
 (``ConnectionRefusedError``, ``socket.gaierror``, ``TimeoutError``, ``httpx.TimeoutException``)
 is kept in the ``__cause__``/``__context__``/``original_exception`` chain, which
 ``to_gateway_error`` walks.
+
+No foreign body is echoed: an error message quotes only the provider's own JSON error field
+(``{"error": {"message": ...}}``, ``{"error": "..."}`` or ``{"message": ...}``, one line, at
+most 200 characters), else the HTTP status and its standard phrase; LiteLLM's own texts, which
+may embed the raw response, are never shown. A refused, closed, unresolvable or policy-blocked
+address all read "Could not reach <host>: the address is not allowed or not answering." (no
+port-scan oracle; see ``backend.gateway.endpoints``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 from collections.abc import Iterator
+from http import HTTPStatus
 from typing import Literal
 from urllib.parse import urlparse
 
+import httpcore
 import httpx
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import litellm  # noqa: E402
 
+from backend.security.outbound import BlockedAddress  # noqa: E402
 from backend.security.redact import redact_secrets  # noqa: E402
 
 litellm.suppress_debug_info = True
 
+UNREACHABLE = "Could not reach {host}: the address is not allowed or not answering."
+"""The one message for a refused-by-policy, closed, unresolvable or unanswering address."""
+
 ErrorKind = Literal["auth", "rate_limit", "timeout", "unreachable", "bad_request", "provider", "budget"]
 
 __all__ = [
+    "UNREACHABLE",
     "ErrorKind",
     "GatewayError",
+    "error_field",
     "error_for_status",
     "host_of",
     "litellm",
+    "provider_detail",
     "provider_message",
     "scrub",
+    "status_phrase",
     "to_gateway_error",
 ]
 
@@ -110,10 +128,69 @@ _PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)*(?:\w+Error:\s*)?(?:\w+Exception\s*
 
 
 def provider_message(exc: BaseException) -> str:
-    """The provider's own words from a LiteLLM exception, without LiteLLM's class prefixes."""
+    """LiteLLM's text of an exception without its class prefixes (may embed a raw response: logs only)."""
     text = str(getattr(exc, "message", None) or exc)
     text = _PREFIX.sub("", text).strip()
     return text.split("\n", 1)[0][:300] or type(exc).__name__
+
+
+def error_field(body: object) -> str | None:
+    """The provider's error message from a JSON error body (bytes, text or decoded), if it has one.
+
+    Accepted shapes: ``{"error": {"message": str}}`` (OpenAI, Anthropic, Gemini),
+    ``{"error": str}`` (Ollama), ``{"message": str}`` (Mistral, vLLM). One line, <= 200 characters.
+    """
+    if isinstance(body, (bytes, str)):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return None
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict):
+        err = err.get("message")
+    message = err if isinstance(err, str) else body.get("message")
+    if not isinstance(message, str) or not message.strip():
+        return None
+    line = " ".join(message.split())
+    return line[:200] + ("…" if len(line) > 200 else "")
+
+
+def provider_detail(chain: list[BaseException], status: int) -> str:
+    """The provider's own error message (its JSON error field), else ``HTTP <status> <phrase>``.
+
+    Never the raw body: a host that is not a provider (a misconfigured or hostile base URL)
+    must not get its page echoed back to the user.
+    """
+    for e in chain:
+        body = getattr(e, "body", None)  # the OpenAI SDK keeps the decoded error body here
+        found = error_field(body) if isinstance(body, dict) else None
+        response = getattr(e, "response", None)
+        if found is None and isinstance(response, httpx.Response):
+            try:
+                found = error_field(response.content)
+            except httpx.ResponseNotRead:
+                found = None
+        if found:
+            return found
+    for e in chain:  # LiteLLM's streaming errors carry the body as their whole message
+        text = provider_message(e).strip()
+        if text.startswith(("b'", 'b"')):
+            text = text[2:-1]
+        found = error_field(text.removesuffix(". Handle with `litellm.InternalServerError`."))
+        if found:
+            return found
+    return status_phrase(status)
+
+
+def status_phrase(status: int) -> str:
+    """``"HTTP 502 Bad Gateway"`` (``"HTTP 599"`` for a status without a standard phrase)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def host_of(base_url: str | None, fallback: str) -> str:
@@ -200,17 +277,25 @@ def to_gateway_error(exc: BaseException, *, host: str, timeout_s: float, secret:
     chain = list(_chain(exc))
     if any(isinstance(e, TimeoutError | httpx.TimeoutException | litellm.Timeout) for e in chain):
         return GatewayError("timeout", f"The provider did not answer within {timeout_s:g} s.", None)
-    if any(isinstance(e, socket.gaierror) for e in chain):
-        return GatewayError("unreachable", f"Could not reach {host}: host name not found", None)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return GatewayError("unreachable", f"Could not reach {host}: connection refused", None)
+    if any(isinstance(e, _NOT_REACHED) for e in chain):
+        return GatewayError("unreachable", UNREACHABLE.format(host=host), None)
     if any(isinstance(e, httpx.TransportError | litellm.APIConnectionError | OSError) for e in chain):
-        detail = scrub(provider_message(exc), secret)
-        return GatewayError("unreachable", f"Could not reach {host}: connection failed ({detail})", None)
+        message = f"The connection to {host} failed before a complete answer arrived."
+        return GatewayError("unreachable", message, None)
     status = _status(chain)
     if status is not None:
         return error_for_status(
-            status, provider_message(exc), secret=secret, retry_after_s=_retry_after(chain)
+            status, provider_detail(chain, status), secret=secret, retry_after_s=_retry_after(chain)
         )
-    summary = scrub(f"{type(exc).__name__}: {provider_message(exc)}", secret)[:300]
-    return GatewayError("provider", summary, status)
+    return GatewayError("provider", f"The provider's answer could not be read ({type(exc).__name__}).", None)
+
+
+# Failures before any byte reached the host: refused by the outbound policy, name not found,
+# connection refused or failed. They share one message so an address cannot be probed.
+_NOT_REACHED = (
+    BlockedAddress,
+    socket.gaierror,
+    ConnectionRefusedError,
+    httpx.ConnectError,
+    httpcore.ConnectError,
+)

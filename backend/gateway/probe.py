@@ -9,6 +9,10 @@ LiteLLM's own helpers do not fit: ``get_valid_models`` swallows errors (a wrong 
 like "no models") and ``check_valid_key`` only returns a bool. When listing is unsupported
 (404/405, or an Anthropic/Gemini connection with a custom base URL) or lists nothing, the
 probe makes a 1-token ``litellm.acompletion`` instead.
+
+Both steps go through the model-endpoint outbound policy (:mod:`backend.gateway.endpoints`):
+a base URL on a refused address gets the same answer as a closed port, and no request (so no
+key) reaches it. Error bodies are never echoed, only the provider's JSON error message.
 """
 
 from __future__ import annotations
@@ -19,8 +23,17 @@ from typing import Any
 
 import httpx
 
+from backend.gateway import endpoints
 from backend.gateway.completion import complete
-from backend.gateway.llm import GatewayError, error_for_status, host_of, scrub, to_gateway_error
+from backend.gateway.llm import (
+    GatewayError,
+    error_field,
+    error_for_status,
+    host_of,
+    scrub,
+    status_phrase,
+    to_gateway_error,
+)
 from backend.gateway.providers import Provider, get_provider
 
 # How each provider lists models; None = no listing (use a 1-token completion).
@@ -70,16 +83,8 @@ def _headers(style: str, api_key: str | None) -> dict[str, str]:
 
 
 def _error_text(response: httpx.Response) -> str:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return response.text[:300]
-    err = body.get("error") if isinstance(body, dict) else None
-    if isinstance(err, dict) and err.get("message"):
-        return str(err["message"])
-    if isinstance(err, str):
-        return err
-    return response.reason_phrase or f"HTTP {response.status_code}"
+    """The provider's JSON error message, else ``HTTP <status> <phrase>`` (never the raw body)."""
+    return error_field(response.content) or status_phrase(response.status_code)
 
 
 def _model_ids(style: str, body: Any) -> list[str]:
@@ -106,7 +111,7 @@ async def _list_models(provider: Provider, api_key: str | None, base: str, timeo
         {"pageSize": "1000"} if style == "gemini" else {"limit": "1000"} if style == "anthropic" else None
     )
     # No redirects: custom auth headers (x-api-key, x-goog-api-key) would follow to any host.
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), follow_redirects=False) as client:
+    async with endpoints.probe_client(timeout_s) as client:
         for path in (_KEY_CHECK_PATH.get(provider.id), "/models"):
             if path is None:
                 continue
@@ -147,7 +152,8 @@ async def test_connection(
     Returns:
         ``ProbeResult``. Failures are returned (``ok=False``) with plain messages, e.g.
         "The provider rejected the API key (401 Unauthorized): ...", "Could not reach
-        host:port: connection refused", "The provider did not answer within 10 s.".
+        host:port: the address is not allowed or not answering.", "The provider did not answer
+        within 10 s.", "Enter a valid web address ..." (a malformed base URL).
 
     Raises:
         ValueError: If ``provider_id`` is unknown.
@@ -163,6 +169,11 @@ async def test_connection(
         return result(False, [], f"{provider.label} needs a base URL, e.g. http://localhost:11434/v1.")
     if provider.needs_api_key and not api_key:
         return result(False, [], f"Enter your {provider.label} API key.")
+    if base_url:
+        try:
+            endpoints.check_base_url(base_url)
+        except GatewayError as exc:
+            return result(False, [], exc.message)
     base = base_url or provider.default_base_url or ""
     host = host_of(base, provider.id)
     listed: list[str] = []

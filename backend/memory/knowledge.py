@@ -25,6 +25,7 @@ from backend.memory.quota import quota_bytes, refusal, used_bytes
 from backend.memory.store import Scope, get_store
 from backend.models import EmbeddingSettings, KnowledgeSource, KnowledgeUpload
 from backend.models.memory import KnowledgeProgress, KnowledgeSourcePublic
+from backend.security.outbound import BadURL, validate_url
 
 ACTIVE = ("queued", "parsed", "chunked")
 _STAGE = {"queued": 0.0, "parsed": 0.1, "chunked": 0.2}
@@ -183,6 +184,10 @@ def add_url(*, actor: Actor, agent_id: str, url: str, session: Session) -> Knowl
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise KnowledgeInputError("Enter a web address starting with http:// or https://.")
+    try:
+        validate_url(url)  # odd host spellings (0177.0.0.1) are refused here, not at fetch time
+    except BadURL as exc:
+        raise KnowledgeInputError(str(exc)) from None
     refused = refusal(used_bytes(actor.workspace_id, session), 0, "this page")
     if refused:
         raise KnowledgeInputError(refused)

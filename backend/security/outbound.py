@@ -1,20 +1,30 @@
-"""Network guard for server-side fetches of user-supplied URLs (SSRF protection).
+"""The outbound-HTTP policy: every server-side request to a user-supplied URL (SSRF protection).
 
-Every connection is checked where it is made: the guarded transport resolves the host name
-itself, refuses the connection if ANY resolved address is not a public unicast address, and
-connects to the address it checked (so DNS rebinding between check and connect cannot switch
-it). Redirects go through the same transport, so a public page redirecting to
-``http://169.254.169.254/`` is refused too. Blocked: loopback, RFC 1918 private ranges,
-link-local (cloud metadata ``169.254.169.254``), CGNAT ``100.64.0.0/10`` (RFC 6598),
-unspecified, multicast, reserved and documentation ranges, IPv6 unique-local and link-local,
-and IPv4 addresses embedded in IPv6 (mapped ``::ffff:0:0/96``, 6to4, Teredo, NAT64
-``64:ff9b::/96``). The rule is Python's ``ipaddress.is_global`` (IANA special-purpose
-registries, RFC 6890) applied to the address and to any IPv4 address it embeds.
+One guard for every URL a user can hand the server: fetches by tools (``fetch_webpage``,
+``http_request``, custom HTTP tools), knowledge URLs, OpenAPI imports, and connection base URLs
+(model endpoints, used by ``backend.gateway``). Every connection is checked where it is made: the
+guarded transport resolves the host name itself, refuses the connection if ANY resolved address
+is not allowed, and connects to the address it checked (so DNS rebinding between check and
+connect cannot switch it). Redirects go through the same transport. Blocked unless an operator
+rule covers them: loopback, RFC 1918 private ranges, link-local (cloud metadata
+``169.254.169.254``), CGNAT ``100.64.0.0/10`` (RFC 6598), unspecified, multicast, reserved and
+documentation ranges, IPv6 unique-local and link-local, and IPv4 addresses embedded in IPv6
+(mapped ``::ffff:0:0/96``, 6to4, Teredo, NAT64 ``64:ff9b::/96``). The rule is Python's
+``ipaddress.is_global`` (IANA special-purpose registries, RFC 6890) applied to the address and
+to any IPv4 address it embeds.
 
-Operators can allow specific ranges (an intranet wiki) with ``AGENTHUB_FETCH_ALLOW``:
-comma-separated ``CIDR`` (any port) or ``address:port`` entries, e.g.
+Two named policies, each with its own operator allow-list, so allowing a local model server
+never opens tools and knowledge URLs to the same range:
+
+- **fetch** (:func:`fetch_policy`): ``AGENTHUB_FETCH_ALLOW``;
+- **model endpoint** (:func:`model_endpoint_policy`): ``AGENTHUB_MODEL_ENDPOINT_ALLOW``, plus
+  loopback (``127.0.0.0/8``, ``::1``) when ``AGENTHUB_ENV=development`` so a local Ollama works.
+
+Allow-list syntax: comma-separated ``CIDR`` (any port) or ``address:port`` entries, e.g.
 ``"10.1.0.0/16,127.0.0.1:8080,[::1]:8443"``. Environment proxies are never used
-(``trust_env=False``): a proxy would make the connection on our behalf, unchecked.
+(``trust_env=False``): a proxy would make the connection on our behalf, unchecked. URLs are
+shape-checked first (:func:`validate_url`): odd host spellings such as ``0177.0.0.1`` or
+``2130706433`` are refused as invalid rather than left to a resolver's interpretation.
 """
 
 from __future__ import annotations
@@ -24,97 +34,98 @@ import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+from backend.security.addresses import (
+    INVALID_URL,
+    AllowRule,
+    BadURL,
+    BlockedAddress,
+    IPAddress,
+    check_address,
+    is_public_address,
+    parse_allow_rules,
+    validate_url,
+)
 
+if TYPE_CHECKING:
+    from backend.config import Settings
 
-class BlockedAddress(Exception):
-    """The URL's host is, resolves to, or redirects to an address that may not be fetched."""
+__all__ = [
+    "INVALID_URL",
+    "LOOPBACK_RULES",
+    "AllowRule",
+    "BadURL",
+    "BlockedAddress",
+    "FetchTooLarge",
+    "FetchedPage",
+    "GuardedTransport",
+    "OutboundPolicy",
+    "check_address",
+    "checked_addresses",
+    "fetch",
+    "fetch_policy",
+    "guarded_client",
+    "is_public_address",
+    "model_endpoint_policy",
+    "parse_allow_rules",
+    "resolve",
+    "validate_url",
+]
 
 
 @dataclass(frozen=True)
-class AllowRule:
-    """An operator exception: addresses in ``network`` (on ``port`` only, if set) may be fetched."""
+class OutboundPolicy:
+    """A named set of operator exceptions to "public addresses only".
 
-    network: IPNetwork
-    port: int | None = None
+    Attributes:
+        name: ``"fetch"`` (tools, knowledge URLs, OpenAPI URLs) or ``"model endpoint"``
+            (connection base URLs).
+        rules: The allow rules; an empty tuple means public addresses only.
+    """
 
-    def allows(self, address: IPAddress, port: int) -> bool:
-        """True if ``address``:``port`` falls under this rule."""
-        return address.version == self.network.version and address in self.network and self.port in (None, port)
+    name: str
+    rules: tuple[AllowRule, ...]
 
 
-def parse_allow_rules(text: str) -> list[AllowRule]:
-    """Parse ``AGENTHUB_FETCH_ALLOW``.
+LOOPBACK_RULES = (AllowRule(ipaddress.ip_network("127.0.0.0/8")), AllowRule(ipaddress.ip_network("::1/128")))
 
-    Args:
-        text: Comma-separated entries: ``"10.0.0.0/8"``, ``"127.0.0.1:8080"``, ``"[::1]:8443"``,
-            ``"fd00::/8"``, ``"192.168.1.5"``.
 
-    Returns:
-        The rules, in order.
+def _settings(settings: Settings | None) -> Settings:
+    if settings is not None:
+        return settings
+    from backend.config import get_settings
+
+    return get_settings()
+
+
+def fetch_policy(settings: Settings | None = None) -> OutboundPolicy:
+    """The policy of tools, knowledge URLs and OpenAPI URLs: ``AGENTHUB_FETCH_ALLOW`` only.
 
     Raises:
-        ValueError: an entry is not an address, network or ``address:port``.
+        ValueError: the allow-list has an entry that is not an address or network.
     """
-    rules: list[AllowRule] = []
-    for raw in (part.strip() for part in text.split(",")):
-        if not raw:
-            continue
-        port: int | None = None
-        host = raw
-        if raw.startswith("["):
-            host, _, rest = raw[1:].partition("]")
-            if rest:
-                port = int(rest.removeprefix(":"))
-        elif raw.count(":") == 1:
-            host, port_text = raw.split(":")
-            port = int(port_text)
-        try:
-            rules.append(AllowRule(ipaddress.ip_network(host, strict=False), port))
-        except ValueError:
-            raise ValueError(f"Not an address or network in the fetch allow-list: {raw!r}") from None
-    return rules
+    return OutboundPolicy("fetch", tuple(parse_allow_rules(_settings(settings).fetch_allow)))
 
 
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+def model_endpoint_policy(settings: Settings | None = None) -> OutboundPolicy:
+    """The policy of connection base URLs: ``AGENTHUB_MODEL_ENDPOINT_ALLOW``, plus loopback in development.
 
+    Development (``AGENTHUB_ENV=development``, what ``make run`` uses) allows ``127.0.0.0/8`` and
+    ``::1`` so a local Ollama or llama.cpp works out of the box; production allows nothing private
+    unless listed. These rules never apply to fetches (:func:`fetch_policy`).
 
-def is_public_address(address: IPAddress) -> bool:
-    """True for a global unicast address (also checking an IPv4 address embedded in IPv6).
-
-    ``is_global`` follows the IANA special-purpose registries, so it is False for loopback,
-    private, link-local, CGNAT (``100.64.0.0/10``), documentation, benchmarking and reserved
-    ranges; multicast is excluded separately.
+    Raises:
+        ValueError: the allow-list has an entry that is not an address or network.
     """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and not is_public_address(embedded):
-            return False
-    return address.is_global and not address.is_multicast
-
-
-def check_address(address: IPAddress, port: int, allow: Sequence[AllowRule] = ()) -> None:
-    """Raise ``BlockedAddress`` unless ``address`` is public or allowed by an operator rule."""
-    if is_public_address(address) or any(rule.allows(address, port) for rule in allow):
-        return
-    raise BlockedAddress(f"Fetching from {address} is not allowed (private, local or reserved address).")
+    current = _settings(settings)
+    rules = tuple(parse_allow_rules(current.model_endpoint_allow))
+    if not current.is_production:
+        rules = LOOPBACK_RULES + rules
+    return OutboundPolicy("model endpoint", rules)
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
@@ -198,27 +209,27 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
-    """``httpx.AsyncHTTPTransport`` whose connections go through the guard (no proxies)."""
+    """``httpx.AsyncHTTPTransport`` whose connections go through the guard (no proxies).
 
-    def __init__(self, allow: Sequence[AllowRule] = ()) -> None:
+    Args:
+        allow: Operator rules (``OutboundPolicy.rules``); empty: public addresses only.
+        max_connections: Open connections at most (a stream holds one for its whole length).
+        max_keepalive_connections: Idle connections kept for reuse (5 s each).
+    """
+
+    def __init__(
+        self, allow: Sequence[AllowRule] = (), *, max_connections: int = 10, max_keepalive_connections: int = 5
+    ) -> None:
         super().__init__(trust_env=False)
         # httpx (pinned <0.29) builds its httpcore pool in __init__ without a network_backend
         # option; swap in an identical pool that uses the guarded backend.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=10,
-            max_keepalive_connections=5,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=5.0,
             network_backend=_GuardedBackend(allow),
         )
-
-
-def _check_url_shape(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BlockedAddress("Only http:// and https:// URLs can be fetched.")
-    if parts.username or parts.password:
-        raise BlockedAddress("URLs with a user name or password are not fetched.")
 
 
 def guarded_client(
@@ -227,7 +238,7 @@ def guarded_client(
     """An ``httpx.AsyncClient`` that can only reach allowed addresses, following redirects.
 
     Args:
-        allow: Operator rules; default: parsed from ``Settings.fetch_allow``.
+        allow: Operator rules; default: :func:`fetch_policy` (``AGENTHUB_FETCH_ALLOW``).
         timeout_s: Connect/read/write timeout, seconds.
         max_redirects: Redirects followed; each target is checked when it is connected to.
 
@@ -236,12 +247,10 @@ def guarded_client(
         ``BlockedAddress``; redirects to non-HTTP schemes raise ``httpx.UnsupportedProtocol``.
     """
     if allow is None:
-        from backend.config import get_settings
-
-        allow = parse_allow_rules(get_settings().fetch_allow)
+        allow = fetch_policy().rules
 
     async def check_request(request: httpx.Request) -> None:
-        _check_url_shape(str(request.url))
+        validate_url(str(request.url))
 
     return httpx.AsyncClient(
         transport=GuardedTransport(allow),
@@ -278,7 +287,7 @@ async def fetch(
         httpx.HTTPError: network errors, too many redirects, HTTP status >= 400
             (``httpx.HTTPStatusError``).
     """
-    _check_url_shape(url)
+    validate_url(url)
     async with guarded_client(allow=allow, timeout_s=timeout_s) as client:
         async with client.stream("GET", url) as response:
             response.raise_for_status()

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from backend.accounts.actor import Actor
-from backend.security.outbound import AllowRule, parse_allow_rules
+from backend.security.outbound import AllowRule, fetch_policy
 
 Risk = Literal["read", "write", "external"]
 """``read``: looks things up; ``write``: changes workspace data; ``external``: talks to the internet."""
@@ -56,8 +56,9 @@ class RunContext:
         allowed_domains: Hosts ``http_request`` may call (``example.com``; ``*.example.com``
             for its subdomains; IP literals allowed).
         approval_tools: Tool names the builder marked "needs approval" for this agent.
-        net_allow: Operator network rules (see ``backend.security.outbound``); None reads
-            ``Settings.fetch_allow``. Tests inject ``parse_allow_rules("127.0.0.1/32")`` here.
+        net_allow: Operator network rules (see ``backend.security.outbound``); None reads the
+            fetch policy (``Settings.fetch_allow``; never the model-endpoint allow-list). Tests
+            inject ``parse_allow_rules("127.0.0.1/32")`` here.
         allowed_risks: Risk levels this run may use; a delegated executor run gets ``("read",)``.
     """
 
@@ -85,9 +86,7 @@ class ToolContext:
         """Operator network exceptions for this call (``run.net_allow`` or the settings)."""
         if self.run.net_allow is not None:
             return list(self.run.net_allow)
-        from backend.config import get_settings
-
-        return parse_allow_rules(get_settings().fetch_allow)
+        return list(fetch_policy().rules)
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[Any] | Any]

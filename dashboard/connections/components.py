@@ -185,7 +185,9 @@ def edit_form(row: ConnectionRow) -> rx.Component:
             hint(
                 rx.cond(
                     row.key_hint != "",
-                    "Leave blank to keep the current key (" + row.key_hint + ").",
+                    "Leave blank to keep the current key ("
+                    + row.key_hint
+                    + "). Changing the address needs the key again.",
                     "Leave blank to keep the current key (none stored).",
                 )
             ),

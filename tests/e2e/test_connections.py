@@ -176,3 +176,28 @@ def test_test_runs_in_background_with_spinner_and_reports_timeout(page, llm_serv
     expect(row).to_contain_text("did not answer within", timeout=25_000)
     expect(button).to_be_enabled()
     expect(row).to_contain_text("Error")
+
+
+def test_repointing_to_another_address_asks_for_the_key_again(page, llm_server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9, finding 10: a blank key field must not carry the stored key to a new host."""
+    from tests.support.llm_server import LLMTestServer
+
+    email = sign_up(page)
+    key = llm_server.api_key
+    row = _add_endpoint(page, "Moving box", llm_server.base_url, key)
+    with LLMTestServer(api_key=None) as elsewhere:
+        row.get_by_role("button", name="Edit Moving box").click()
+        form = page.get_by_role("form", name="Edit Moving box")
+        expect(form.get_by_text("Changing the address needs the key again.")).to_be_visible()
+        form.get_by_label("Base URL").fill(elsewhere.base_url)
+        form.get_by_role("button", name="Save changes").click()
+        expect(form.get_by_text("Enter the API key again: the address changed")).to_be_visible()
+        page.screenshot(path="/tmp/connections-repoint.png", full_page=True)
+        (stored,) = _stored(email)
+        assert stored.base_url == llm_server.base_url
+        form.get_by_label("API key").fill("sk-for-the-new-host-0000")
+        form.get_by_role("button", name="Save changes").click()
+        expect(form).to_be_hidden()
+        (stored,) = _stored(email)
+        assert stored.base_url == elsewhere.base_url and stored.key_hint.endswith("0000")
+        assert all(key not in str(r.headers) for r in elsewhere.requests)

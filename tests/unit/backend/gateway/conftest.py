@@ -13,6 +13,7 @@ from backend.gateway.candidates import Target
 from backend.gateway.ratelimit import RateLimiter
 from tests.support.gateway import FAST, MESSAGES
 from tests.support.llm_server import LLMTestServer
+from tests.support.settings_env import app_env  # noqa: F401  (fixture for the tests here)
 
 
 @pytest.fixture

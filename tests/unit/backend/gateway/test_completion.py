@@ -196,7 +196,7 @@ async def test_closed_port_is_unreachable() -> None:
     with pytest.raises(GatewayError) as info:
         await _run(LLMTestServer(), base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-x")
     assert info.value.kind == "unreachable"
-    assert info.value.message == f"Could not reach 127.0.0.1:{port}: connection refused"
+    assert info.value.message == f"Could not reach 127.0.0.1:{port}: the address is not allowed or not answering."
 
 
 @pytest.mark.asyncio

@@ -51,7 +51,7 @@ async def test_probe_closed_port_is_unreachable() -> None:
         provider_id="openai_compatible", api_key=None, base_url=f"http://127.0.0.1:{port}/v1", timeout_s=3
     )
     assert not result.ok
-    assert result.message == f"Could not reach 127.0.0.1:{port}: connection refused"
+    assert result.message == f"Could not reach 127.0.0.1:{port}: the address is not allowed or not answering."
 
 
 @pytest.mark.asyncio

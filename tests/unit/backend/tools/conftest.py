@@ -12,6 +12,7 @@ from backend.security.outbound import parse_allow_rules
 from backend.tools.base import RunContext
 from backend.tools.executor import ToolResult, execute_tool_call
 from backend.tools.registry import ToolRegistry
+from tests.support.settings_env import app_env  # noqa: F401  (fixture for the tests here)
 
 
 def local_context(port: int | None = None, *, domains: tuple[str, ...] = ("127.0.0.1",), **extra: Any) -> RunContext:

@@ -1,0 +1,152 @@
+"""Connection base URLs under the model-endpoint outbound policy (``backend.security.outbound``).
+
+A base URL a user typed is an address the server will connect to, with the user's key. Every
+call to one goes through the policy (public addresses only, plus ``AGENTHUB_MODEL_ENDPOINT_ALLOW``,
+plus loopback in development), enforced where the connection is made whenever LiteLLM lets us
+hand it the HTTP client:
+
+- chat and embeddings on the OpenAI SDK path (``openai/`` models: OpenAI, OpenAI-compatible
+  endpoints; Mistral embeddings): ``client=openai.AsyncOpenAI(http_client=<guarded httpx>)``;
+- chat through LiteLLM's own HTTP handler (Anthropic, Gemini, DeepSeek, Mistral, Groq,
+  OpenRouter): ``client=AsyncHTTPHandler(transport=<guarded transport>)``;
+- Gemini embeddings, whose LiteLLM path builds its own client: the host's addresses are
+  resolved and checked right before the call. Residual: a DNS answer that changes between
+  this check and LiteLLM's own lookup (rebinding) is not caught there.
+
+The guarded HTTP client is shared per event loop (connection reuse, ~0.06 ms to wrap it in an
+``AsyncOpenAI`` per call); it follows no redirects, so a key never travels to a second host.
+Calls without a custom base URL go to the provider's fixed public API and are not wrapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import openai
+from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+from backend.gateway.llm import UNREACHABLE, GatewayError
+from backend.security.outbound import (
+    INVALID_URL,
+    AllowRule,
+    BadURL,
+    BlockedAddress,
+    GuardedTransport,
+    checked_addresses,
+    model_endpoint_policy,
+    validate_url,
+)
+
+_OPENAI_SDK_CHAT = frozenset({"openai", "openai_compatible"})
+_OPENAI_SDK_EMBED = frozenset({"openai", "openai_compatible", "mistral"})
+_HANDLER_CHAT = frozenset({"anthropic", "gemini", "deepseek", "mistral", "groq", "openrouter"})
+_MAX_CONNECTIONS = 1000  # a stream holds one for its whole length; the OpenAI SDK's own default
+_MAX_IDLE = 100
+
+
+@dataclass
+class _Shared:
+    http: httpx.AsyncClient
+    handler: AsyncHTTPHandler
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[AllowRule, ...], _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shared(rules: tuple[AllowRule, ...]) -> _Shared:
+    """The guarded clients of this event loop for these rules (httpx pools are loop-bound)."""
+    per_loop = _by_loop.setdefault(asyncio.get_running_loop(), {})
+    shared = per_loop.get(rules)
+    if shared is None or shared.http.is_closed:
+        transport = GuardedTransport(
+            rules, max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_IDLE
+        )
+        http = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
+        handler = AsyncHTTPHandler(transport=transport, follow_redirects=False)
+        shared = per_loop[rules] = _Shared(http, handler)
+    return shared
+
+
+def check_base_url(base_url: str) -> httpx.URL:
+    """Shape-check a base URL before any call (``0177.0.0.1`` and the like are refused).
+
+    Raises:
+        GatewayError: kind ``bad_request`` with the plain "Enter a valid web address ..." message.
+    """
+    try:
+        return validate_url(base_url)
+    except BadURL as exc:
+        raise GatewayError("bad_request", str(exc) or INVALID_URL, None) from None
+
+
+def unreachable(host: str) -> GatewayError:
+    """The one error for refused-by-policy, closed, unresolvable and silent addresses."""
+    return GatewayError("unreachable", UNREACHABLE.format(host=host), None)
+
+
+async def precheck(base_url: str, host: str) -> None:
+    """Resolve the base URL's host and check every address against the policy (no connection).
+
+    For LiteLLM paths that cannot take our client (see the module notes).
+
+    Raises:
+        GatewayError: ``bad_request`` for a malformed URL, ``unreachable`` when refused.
+    """
+    url = check_base_url(base_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        await checked_addresses(url.host, port, model_endpoint_policy().rules)
+    except BlockedAddress:
+        raise unreachable(host) from None
+
+
+def _openai_client(api_key: str, base_url: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        api_key=api_key, base_url=base_url, http_client=_shared(model_endpoint_policy().rules).http, max_retries=0
+    )
+
+
+def chat_client(provider_id: str, api_key: str, base_url: str | None) -> Any | None:
+    """The ``client=`` for ``litellm.acompletion`` to a custom base URL, or None (provider default).
+
+    Must be called inside the event loop that makes the call. ``api_key`` is what LiteLLM would
+    send anyway (the OpenAI SDK client carries it itself).
+    """
+    if not base_url:
+        return None
+    if provider_id in _OPENAI_SDK_CHAT:
+        return _openai_client(api_key, base_url)
+    if provider_id in _HANDLER_CHAT:
+        return _shared(model_endpoint_policy().rules).handler
+    return None
+
+
+def embedding_client(provider_id: str, api_key: str, base_url: str | None) -> Any | None:
+    """The ``client=`` for ``litellm.aembedding`` to a custom base URL, or None (then :func:`precheck`)."""
+    if base_url and provider_id in _OPENAI_SDK_EMBED:
+        return _openai_client(api_key, base_url)
+    return None
+
+
+def needs_precheck(provider_id: str, base_url: str | None, *, embedding: bool) -> bool:
+    """True when a custom base URL's call cannot carry our client (checked before the call instead)."""
+    if not base_url:
+        return False
+    guarded = _OPENAI_SDK_EMBED if embedding else _OPENAI_SDK_CHAT | _HANDLER_CHAT
+    return provider_id not in guarded
+
+
+def probe_client(timeout_s: float) -> httpx.AsyncClient:
+    """A guarded client for Test connection's model listing (no redirects, no environment proxies)."""
+    return httpx.AsyncClient(
+        transport=GuardedTransport(model_endpoint_policy().rules),
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        trust_env=False,
+    )
