@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from backend.accounts.actor import Actor
@@ -67,5 +69,7 @@ def test_rotation_is_idempotent(actor: Actor) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _back_to_dev_ring() -> None:
+def _back_to_dev_ring() -> Iterator[None]:
     use_ring(None)
+    yield
+    use_ring(None)  # later tests of the session use the development key file again

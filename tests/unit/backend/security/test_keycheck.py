@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from backend.accounts.actor import Actor
@@ -17,8 +19,10 @@ from tests.support.keyrings import dev_ring_text, restored_ring, use_ring
 
 
 @pytest.fixture(autouse=True)
-def _back_to_dev_ring() -> None:
+def _back_to_dev_ring() -> Iterator[None]:
     use_ring(None)
+    yield
+    use_ring(None)  # later tests of the session use the development key file again
 
 
 def _secrets(actor: Actor) -> None:
