@@ -21,7 +21,6 @@ Calls without a custom base URL go to the provider's fixed public API and are no
 from __future__ import annotations
 
 import asyncio
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +53,17 @@ class _Shared:
     handler: AsyncHTTPHandler
 
 
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[AllowRule, ...], _Shared]] = (
-    weakref.WeakKeyDictionary()
-)
+_by_loop: dict[asyncio.AbstractEventLoop, dict[tuple[AllowRule, ...], _Shared]] = {}
 
 
 def _shared(rules: tuple[AllowRule, ...]) -> _Shared:
-    """The guarded clients of this event loop for these rules (httpx pools are loop-bound)."""
+    """The guarded clients of this event loop for these rules (httpx pools are loop-bound).
+
+    Entries of closed loops (``asyncio.run`` in the memory worker's thread, tests) are dropped
+    here, so their pools do not pile up.
+    """
+    for gone in [loop for loop in list(_by_loop) if loop.is_closed()]:  # list(): other threads add loops
+        _by_loop.pop(gone, None)
     per_loop = _by_loop.setdefault(asyncio.get_running_loop(), {})
     shared = per_loop.get(rules)
     if shared is None or shared.http.is_closed:
