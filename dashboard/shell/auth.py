@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 import reflex as rx
-from reflex.vars import Var
 
 from backend.accounts.actor import Actor
 from backend.accounts.service import user_for_token
@@ -31,22 +30,30 @@ def cookie_token(state: rx.State) -> str:
     return session_token_from_cookie_header(state.router.headers.cookie)
 
 
-def backend_url(path: str) -> Var:
-    """A JS expression for the URL of a backend HTTP route (``/api/...``), evaluated in the page.
+def _backend_url_js(path: str) -> str:
+    """JS for the URL of a backend HTTP route (``/api/...``), to evaluate in the browser at use.
 
     It follows Reflex's own rule (``getBackendURL`` in ``state.js``): a loopback host in
-    ``api_url`` means "the page's host", and https pages use the https port. Compiled into
-    the page, so no ``eval`` (the CSP need not allow it).
+    ``api_url`` means "the page's host", and https pages use the https port. Not usable as a
+    rendered attribute: pages are prerendered without ``window`` and hydration keeps the
+    server's value.
     """
     api, names = json.dumps(rx.config.get_config().api_url), json.dumps(_LOOPBACK_NAMES)
-    return Var(
-        f"""(() => {{ const u = new URL({json.dumps(path)}, {api});
-  if (typeof window !== "undefined" && {names}.includes(u.hostname)) {{
+    return f"""(() => {{ const u = new URL({json.dumps(path)}, {api});
+  if ({names}.includes(u.hostname)) {{
     u.hostname = window.location.hostname;
     if (window.location.protocol === "https:") {{ u.protocol = "https:"; u.port = ""; }}
   }}
-  return u.toString(); }})()""",
-        _var_type=str,
+  return u.toString(); }})()"""
+
+
+def _submit_js(form_id: str, path: str) -> Any:
+    """A compiled (no ``eval``) ``call_function`` that posts form ``form_id`` to ``path`` natively.
+
+    ``form.submit()`` skips the ``onSubmit`` Reflex gives every form (it prevents navigation).
+    """
+    return rx.call_function(
+        f"() => {{ const f = document.getElementById('{form_id}'); f.action = {_backend_url_js(path)}; f.submit(); }}"
     )
 
 
@@ -54,13 +61,23 @@ def sign_out_form(label: str = "Sign out", *, everywhere: bool = False, **button
     """A button that posts to ``/api/auth/signout`` (a full navigation, then ``/signin``).
 
     The server revokes the session (``everywhere``: every session of the user) and clears
-    the HttpOnly cookie, which no script could do.
+    the HttpOnly cookie, which no script could do. The button submits the form natively
+    (``form.submit()``, compiled into the page): Reflex's own form ``onSubmit`` would
+    prevent the navigation.
     """
+    scope = "everywhere" if everywhere else "this"
+    form_id = f"agenthub-signout-{scope}"
     return rx.el.form(
-        rx.el.input(type="hidden", name="scope", value="everywhere" if everywhere else "this"),
-        rx.button(label, type="submit", **button_props),
+        rx.el.input(type="hidden", name="scope", value=scope),
+        rx.button(
+            label,
+            type="button",
+            on_click=_submit_js(form_id, "/api/auth/signout"),
+            **button_props,
+        ),
+        id=form_id,
         method="post",
-        action=backend_url("/api/auth/signout"),
+        action="/api/auth/signout",
         style={"width": "100%"},
     )
 
@@ -77,9 +94,9 @@ def session_handoff(ticket: Any, next_url: Any) -> rx.Component:
             rx.el.input(type="hidden", name="next", value=next_url),
             id=_HANDOFF_ID,
             method="post",
-            action=backend_url("/api/auth/session"),
+            action="/api/auth/session",
             style={"display": "none"},
-            on_mount=rx.call_function(f"() => document.getElementById('{_HANDOFF_ID}').submit()"),
+            on_mount=_submit_js(_HANDOFF_ID, "/api/auth/session"),
         ),
         rx.fragment(),
     )
