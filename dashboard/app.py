@@ -18,6 +18,7 @@ from dashboard.account.page import AccountState, account_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
+from dashboard.http_security import SecureApp
 from dashboard.notifications.page import InboxState, notifications_page
 from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
@@ -44,7 +45,7 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), min_height="100vh")
 
 
-app = rx.App(api_transformer=api)
+app = SecureApp(api_transformer=api)  # security headers, CSP, Origin/CORS checks, upload cap
 app.register_lifespan_task(_startup)
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])

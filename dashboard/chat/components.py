@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from backend.runtime.run import MAX_USER_MESSAGE_CHARS
 from dashboard.chat.citations import sources_list
 from dashboard.chat.format import ChatMessage
 from dashboard.chat.state import ChatState
@@ -242,12 +243,18 @@ def composer() -> rx.Component:
         rows="3",
         resize="vertical",
         width="100%",
+        # one past the limit: a longer paste is cut here, and sending it shows the limit's message
+        max_length=MAX_USER_MESSAGE_CHARS + 1,
     )
     return rx.form(
         rx.vstack(
             labelled("Message", box, "message"),
             rx.hstack(
-                rx.text("Enter sends · Shift+Enter adds a line", size="1", color=MUTED),
+                rx.text(
+                    f"Enter sends · Shift+Enter adds a line · up to {MAX_USER_MESSAGE_CHARS:,} characters",
+                    size="1",
+                    color=MUTED,
+                ),
                 rx.spacer(),
                 rx.cond(
                     S.streaming,
