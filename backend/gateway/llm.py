@@ -275,10 +275,10 @@ def to_gateway_error(exc: BaseException, *, host: str, timeout_s: float, secret:
     if isinstance(exc, GatewayError):
         return exc
     chain = list(_chain(exc))
-    if any(isinstance(e, TimeoutError | httpx.TimeoutException | litellm.Timeout) for e in chain):
-        return GatewayError("timeout", f"The provider did not answer within {timeout_s:g} s.", None)
     if any(isinstance(e, _NOT_REACHED) for e in chain):
         return GatewayError("unreachable", UNREACHABLE.format(host=host), None)
+    if any(isinstance(e, TimeoutError | httpx.TimeoutException | litellm.Timeout) for e in chain):
+        return GatewayError("timeout", f"The provider did not answer within {timeout_s:g} s.", None)
     if any(isinstance(e, httpx.TransportError | litellm.APIConnectionError | OSError) for e in chain):
         message = f"The connection to {host} failed before a complete answer arrived."
         return GatewayError("unreachable", message, None)
@@ -291,11 +291,13 @@ def to_gateway_error(exc: BaseException, *, host: str, timeout_s: float, secret:
 
 
 # Failures before any byte reached the host: refused by the outbound policy, name not found,
-# connection refused or failed. They share one message so an address cannot be probed.
+# connection refused, failed or timed out. They share one message so an address cannot be probed.
 _NOT_REACHED = (
     BlockedAddress,
     socket.gaierror,
     ConnectionRefusedError,
     httpx.ConnectError,
+    httpx.ConnectTimeout,
     httpcore.ConnectError,
+    httpcore.ConnectTimeout,
 )
