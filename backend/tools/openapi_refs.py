@@ -17,6 +17,7 @@ from typing import Any
 MAX_DEPTH = 32
 MAX_NODES = 250_000
 MAX_BYTES = 8_000_000
+MAX_ERRORS = 100  # problems recorded while inlining; the document reports at most 50
 
 
 class ExpansionTooLarge(ValueError):
@@ -31,6 +32,7 @@ class RefResolver:
         self._doc = document
         self._max_nodes, self._max_bytes = max_nodes, max_bytes
         self._nodes = self._bytes = 0
+        self._found: dict[Any, Any] = {}  # reference -> target, for references found before
 
     def _spend(self, node: Any) -> None:
         self._nodes += 1
@@ -92,28 +94,49 @@ class RefResolver:
         Raises:
             ExpansionTooLarge: the inlined schemas of this resolver exceed its node/byte budget.
         """
-        return self._inline(schema, where, errors, (), 0)
+        return self._inline(schema, (where,), errors, (), 0)
 
-    def _inline(self, node: Any, where: str, errors: list[str], stack: tuple[str, ...], depth: int) -> Any:
+    def _inline(self, node: Any, where: _Place, errors: list[str], stack: tuple[str, ...], depth: int) -> Any:
+        # ``where`` is built lazily ((parent, suffix) pairs): formatting a place string per node
+        # cost more than the inlining itself.
         if depth > MAX_DEPTH:
-            errors.append(f"{where}: schema nested too deeply")
+            self._spend({})  # the {} put in its place
+            if len(errors) < MAX_ERRORS:
+                errors.append(f"{_place(where)}: schema nested too deeply")
             return {}
         if not (isinstance(node, dict) and "$ref" in node):
             self._spend(node)
         if isinstance(node, list):
-            return [self._inline(v, f"{where}[{i}]", errors, stack, depth + 1) for i, v in enumerate(node)]
+            return [self._inline(v, (where, f"[{i}]"), errors, stack, depth + 1) for i, v in enumerate(node)]
         if not isinstance(node, dict):
             return node
         if "$ref" in node:
             ref = node["$ref"]
             if ref in stack:
-                errors.append(f"{where}: recursive schema {ref!r} is not supported")
+                errors.append(f"{_place(where)}: recursive schema {ref!r} is not supported")
                 return {}
-            found, target = self._lookup(ref, where, errors)
+            found, target = (
+                self._lookup(ref, _place(where), errors) if ref not in self._found else (True, self._found[ref])
+            )
             if not found:
                 return {}
+            self._found[ref] = target
             return self._inline(target, where, errors, (*stack, str(ref)), depth + 1)
-        return {k: self._inline(v, f"{where}.{k}", errors, stack, depth + 1) for k, v in node.items()}
+        return {k: self._inline(v, (where, f".{k}"), errors, stack, depth + 1) for k, v in node.items()}
+
+
+_Place = tuple[Any, ...]
+
+
+def _place(where: _Place) -> str:
+    """``(("paths./a", ".b"), "[0]")`` -> ``"paths./a.b[0]"``."""
+    parts: list[str] = []
+    node: Any = where
+    while len(node) == 2:
+        node, suffix = node
+        parts.append(suffix)
+    parts.append(node[0])
+    return "".join(reversed(parts))
 
 
 def expanded_size(data: Any, limit: int) -> int:
