@@ -13,7 +13,7 @@ from .test_migrations import fresh_url  # noqa: F401  (fixture)
 
 def test_run_steps_merges_the_heads_and_rolls_back(fresh_url: str) -> None:  # noqa: F811
     cfg = alembic_config(fresh_url)
-    assert ScriptDirectory.from_config(cfg).get_heads() == ["0007_citation_labels"]
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1, "one line of migrations"
     command.upgrade(cfg, "heads")
     engine = get_engine(fresh_url)
     inspector = sa.inspect(engine)

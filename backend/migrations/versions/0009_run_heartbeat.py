@@ -2,7 +2,7 @@
 run a budget hold belongs to (so the stale-run sweep can finish a crashed run and release its holds).
 
 Revision ID: 0009_run_heartbeat
-Revises: 0007_citation_labels
+Revises: 0008_session_activity
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0009_run_heartbeat"
-down_revision = "0007_citation_labels"
+down_revision = "0008_session_activity"
 branch_labels = None
 depends_on = None
 
