@@ -8,14 +8,13 @@ and clears this browser's cookie.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
 from backend.accounts.service import AuthError, change_password
 from backend.db import session_scope
-from dashboard.shell.auth import AuthState, cookie_token, require_actor, sign_out_form
+from dashboard.shell.auth import AuthState, cookie_token, require_actor, run_password_work, sign_out_form
 from dashboard.shell.forms import banner, text_field
 from dashboard.shell.layout import page
 
@@ -56,7 +55,7 @@ class AccountState(rx.State):
             self.new_error = "The new passwords do not match."
             return None
         try:
-            await asyncio.to_thread(
+            await run_password_work(
                 _change,
                 actor.user_id,
                 str(form.get("current_password", "")),

@@ -10,7 +10,7 @@ import reflex as rx
 from backend.accounts.service import AuthError, issue_login_ticket, sign_in, sign_up
 from backend.db import session_scope
 from backend.security.throttle import get_signin_throttle
-from dashboard.shell.auth import session_handoff
+from dashboard.shell.auth import run_password_work, session_handoff
 from dashboard.shell.forms import banner, text_field
 
 
@@ -31,7 +31,7 @@ def _sign_up_ticket(email: str, password: str, ip: str | None) -> str:
 class AuthFormState(rx.State):
     """Errors and progress of the sign-in/sign-up forms (passwords are never kept in state).
 
-    Hashing runs in a worker thread (``asyncio.to_thread``) so the event loop keeps serving
+    Hashing runs in a small dedicated thread pool (``run_password_work``) so the event loop keeps serving
     every other user; the session reaches the browser only as an HttpOnly cookie, through a
     single-use login ticket posted to ``/api/auth/session``.
     """
@@ -68,7 +68,7 @@ class AuthFormState(rx.State):
         throttle = get_signin_throttle()
         await asyncio.sleep(await asyncio.to_thread(throttle.email_delay_s, email))
         try:
-            ticket = await asyncio.to_thread(_sign_in_ticket, email, password, self.router.session.client_ip or None)
+            ticket = await run_password_work(_sign_in_ticket, email, password, self.router.session.client_ip or None)
         except AuthError as exc:
             self._show(exc)
             return None
@@ -84,7 +84,7 @@ class AuthFormState(rx.State):
             return None
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         try:
-            ticket = await asyncio.to_thread(_sign_up_ticket, email, password, self.router.session.client_ip or None)
+            ticket = await run_password_work(_sign_up_ticket, email, password, self.router.session.client_ip or None)
         except AuthError as exc:
             self._show(exc)
             return None

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -20,6 +23,13 @@ from backend.accounts.service import user_for_token
 from backend.db import session_scope
 from backend.models import UserPublic
 from backend.security.sessions import session_token_from_cookie_header
+
+T = TypeVar("T")
+
+# Argon2 (t=3, 64 MiB) is CPU-bound: its own small pool keeps a burst of sign-ups from taking
+# every core from the event loop, and from filling the default pool every other handler's
+# database work (``asyncio.to_thread``) waits on.
+_PASSWORD_POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="argon2")
 
 _HANDOFF_ID = "agenthub-session-handoff"
 _LOOPBACK_NAMES = ["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"]  # noqa: S104  (names, not a bind)
@@ -61,23 +71,19 @@ def sign_out_form(label: str = "Sign out", *, everywhere: bool = False, **button
     """A button that posts to ``/api/auth/signout`` (a full navigation, then ``/signin``).
 
     The server revokes the session (``everywhere``: every session of the user) and clears
-    the HttpOnly cookie, which no script could do. The button submits the form natively
-    (``form.submit()``, compiled into the page): Reflex's own form ``onSubmit`` would
-    prevent the navigation.
+    the HttpOnly cookie, which no script could do. Before hydration the browser posts the
+    form itself; after it, Reflex's form ``onSubmit`` prevents that, so the handler posts it
+    natively (``form.submit()``, compiled into the page, to the backend's URL).
     """
     scope = "everywhere" if everywhere else "this"
     form_id = f"agenthub-signout-{scope}"
     return rx.el.form(
         rx.el.input(type="hidden", name="scope", value=scope),
-        rx.button(
-            label,
-            type="button",
-            on_click=_submit_js(form_id, "/api/auth/signout"),
-            **button_props,
-        ),
+        rx.button(label, type="submit", **button_props),
         id=form_id,
         method="post",
-        action="/api/auth/signout",
+        action="/api/auth/signout",  # used as is before the page hydrates (a native post)
+        on_submit=_submit_js(form_id, "/api/auth/signout"),
         style={"width": "100%"},
     )
 
@@ -87,8 +93,10 @@ def session_handoff(ticket: Any, next_url: Any) -> rx.Component:
 
     The server answers with the HttpOnly session cookie and a 303 to ``next_url``.
     """
+    # Only once the page's on_load ran (``is_hydrated``): the auth pages' on_load clears a
+    # ticket left in state, which would otherwise be posted again on the next visit.
     return rx.cond(
-        ticket != "",
+        (ticket != "") & rx.State.is_hydrated,
         rx.el.form(
             rx.el.input(type="hidden", name="ticket", value=ticket),
             rx.el.input(type="hidden", name="next", value=next_url),
@@ -100,6 +108,14 @@ def session_handoff(ticket: Any, next_url: Any) -> rx.Component:
         ),
         rx.fragment(),
     )
+
+
+async def run_password_work(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` (hashing or verifying a password, plus its DB work) off the event loop.
+
+    Uses a dedicated pool of ``cpu_count // 2`` threads (at least 1).
+    """
+    return await asyncio.get_running_loop().run_in_executor(_PASSWORD_POOL, fn, *args)
 
 
 def _lookup(token: str) -> UserPublic | None:

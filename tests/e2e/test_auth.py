@@ -43,6 +43,7 @@ def test_sign_up_errors_are_inline(page) -> None:  # type: ignore[no-untyped-def
     expect(page.get_by_text("at least 10 characters", exact=False).last).to_be_visible()
     taken = sign_up(page)
     page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin"))  # sign-out is a form post, then a redirect
     page.goto("/signup")
     page.get_by_label("Email").fill(taken)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
