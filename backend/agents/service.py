@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
+from backend.errors import FieldErrors
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.agent import MAX_FALLBACKS
 from backend.models.common import utcnow
@@ -19,12 +20,8 @@ MAX_OUTPUT_TOKENS = 32768
 MAX_STARTERS = 6
 
 
-class BlueprintInvalid(ValueError):
+class BlueprintInvalid(FieldErrors):
     """The blueprint has errors; ``errors`` maps a form field to its message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 def validate_blueprint(

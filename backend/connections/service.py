@@ -13,6 +13,7 @@ import httpx
 from sqlmodel import Session, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
+from backend.errors import FieldErrors
 from backend.gateway.probe import test_connection as probe_provider
 from backend.gateway.providers import PROVIDERS, get_provider
 from backend.models import Connection, ConnectionPublic
@@ -24,12 +25,8 @@ from backend.security.vault import mask_secret
 REENTER_KEY = "Enter the API key again: the address changed"
 
 
-class ConnectionInputError(ValueError):
+class ConnectionInputError(FieldErrors):
     """Invalid connection input; ``errors`` maps a form field to its message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
 from backend.accounts.roles import is_manager, require_manager
 from backend.db import session_scope
+from backend.errors import FieldErrors
 from backend.gateway.budgets import counter_id, period_bounds
 from backend.gateway.catalog import catalog_entry, get_catalog
 from backend.models import Agent, Connection, Membership, User
@@ -50,12 +51,8 @@ __all__ = [
 
 
 
-class LimitInputError(ValueError):
+class LimitInputError(FieldErrors):
     """Invalid input; ``errors`` maps a form field to its message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 def apply_change(change: Callable[[Session], object]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from backend.accounts.actor import Actor
+from backend.errors import FieldErrors
 from backend.security.outbound import AllowRule, fetch_policy
 
 Risk = Literal["read", "write", "external"]
@@ -39,12 +40,10 @@ class ToolDenied(ToolError):
     """The call was refused (not allowed, blocked address, domain not on the agent's list)."""
 
 
-class InvalidInput(ValueError):
+class InvalidInput(FieldErrors):
     """Invalid service input; ``errors`` maps a form field (``"parameters[1].name"``) to its message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+    name_fields = True  # tool arguments: the model needs to know which one was wrong
 
 
 @dataclass(frozen=True)
