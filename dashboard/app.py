@@ -13,8 +13,8 @@ from backend.memory.worker import start_worker
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
-from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.account.page import AccountState, account_page
+from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
@@ -22,6 +22,7 @@ from dashboard.http_security import SecureApp
 from dashboard.notifications.page import InboxState, notifications_page
 from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
+from dashboard.shell.errors import on_backend_exception
 from dashboard.tasks.page import TasksState, tasks_page
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), min_height="100vh")
 
 
-app = SecureApp(api_transformer=api)  # security headers, CSP, Origin/CORS checks, upload cap
+# SecureApp: security headers, CSP, Origin/CORS checks, upload cap; one handler maps SignedOut to /signin.
+app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception)
 app.register_lifespan_task(_startup)
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])

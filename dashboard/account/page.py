@@ -14,7 +14,7 @@ import reflex as rx
 
 from backend.accounts.service import AuthError, change_password
 from backend.db import session_scope
-from dashboard.shell.auth import AuthState, cookie_token, require_actor, run_password_work, sign_out_form
+from dashboard.shell.auth import AuthState, cookie_token, run_password_work, sign_out_form, signed_in
 from dashboard.shell.forms import banner, text_field
 from dashboard.shell.layout import page
 
@@ -47,9 +47,7 @@ class AccountState(rx.State):
     async def submit_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Check the current password, store the new one and end every other session."""
         self._clear()
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         new = str(form.get("new_password", ""))
         if new != form.get("confirm_password"):
             self.new_error = "The new passwords do not match."

@@ -19,7 +19,7 @@ from backend.models.tools import CustomToolCreate, CustomToolParameter
 from backend.tools.base import InvalidInput
 from backend.tools.custom import create_custom_tool, delete_custom_tool, list_custom_tools, update_custom_tool
 from dashboard.builder.tools_state import ToolsState
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 PARAM_TYPES = ("string", "integer", "number", "boolean")
 FORM_FIELDS = ("name", "description", "method", "url_template", "auth_header", "auth_secret", "parameters")
@@ -98,9 +98,7 @@ class CustomToolsState(rx.State):
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_mount``: the workspace's custom tools."""
         self.message = self.form_error = ""
-        actor = await require_actor(self)
-        if actor is None:
-            return None
+        actor = await signed_in(self)
         try:
             self._refresh(actor)
         except PermissionDenied:
@@ -138,9 +136,7 @@ class CustomToolsState(rx.State):
     @rx.event
     async def load_params(self, tool_id: str):  # type: ignore[no-untyped-def]
         """Fill the parameter rows of the tool being edited."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         with session_scope() as session:
             tool = next((t for t in list_custom_tools(actor=actor, session=session) if t.id == tool_id), None)
         if tool is not None:
@@ -219,10 +215,7 @@ class CustomToolsState(rx.State):
     @rx.event
     async def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create or update the custom tool from the form."""
-        actor = await require_actor(self)
-        if actor is None:
-            yield rx.redirect("/signin")
-            return
+        actor = await signed_in(self)
         self.message, self.saving = "", True
         yield
         data = self._read(form)
@@ -252,9 +245,7 @@ class CustomToolsState(rx.State):
     @rx.event
     async def delete(self, tool_id: str):  # type: ignore[no-untyped-def]
         """Delete a custom tool (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         try:
             with session_scope() as session:
                 delete_custom_tool(actor=actor, tool_id=tool_id, session=session)
@@ -267,9 +258,7 @@ class CustomToolsState(rx.State):
     @rx.event
     async def after_import(self, message: str):  # type: ignore[no-untyped-def]
         """Show the imported tools (called by the OpenAPI import)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.message = message
         self._refresh(actor)
         return ToolsState.reload_options

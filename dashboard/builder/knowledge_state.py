@@ -31,7 +31,7 @@ from backend.memory.quota import size_text
 from backend.models.memory import KnowledgeProgress
 from dashboard.builder.knowledge_rows import SourceRow, cap_label, drop_message, size_label, source_row
 from dashboard.builder.memory_state import MemoryState
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 
 UPLOAD_ID = "knowledge-files"
 POLL_S = 1.0
@@ -99,9 +99,7 @@ class KnowledgeState(rx.State):
     @rx.event
     async def load(self, agent_id: str):  # type: ignore[no-untyped-def]
         """On mount: the agent's sources; starts polling if some are still being processed."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         self.rejected, self.sources, self.loaded = [], [], False
         self.agent_id = agent_id
@@ -152,9 +150,7 @@ class KnowledgeState(rx.State):
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         """Files were chosen or dropped: add them (each gets its own status) and start polling."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.uploading = False
         if not files:  # every dropped file was refused by the browser (see files_rejected)
             return None
@@ -199,9 +195,7 @@ class KnowledgeState(rx.State):
     @rx.event
     async def add_text(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """ "Add text": a pasted text (Markdown allowed) with a title."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         title, text = str(form.get("knowledge_title", "") or ""), str(form.get("knowledge_text", "") or "")
         if len(title.strip()) > 200:
@@ -224,9 +218,7 @@ class KnowledgeState(rx.State):
     @rx.event
     async def add_url(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """ "Add URL": a web page or document, fetched in the background."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         try:
             with session_scope() as session:
@@ -245,9 +237,7 @@ class KnowledgeState(rx.State):
     @rx.event
     async def remove(self, source_id: str):  # type: ignore[no-untyped-def]
         """Remove a source and its passages (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         name = next((s.name for s in self.sources if s.id == source_id), "The source")
         try:

@@ -10,7 +10,7 @@ import reflex as rx
 
 from backend.accounts.actor import PermissionDenied
 from dashboard.limits.state import LimitsMixin
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 
 class AgentLimitsState(LimitsMixin, rx.State):
@@ -30,9 +30,7 @@ class AgentLimitsState(LimitsMixin, rx.State):
     @rx.event
     async def load(self, agent_id: str):  # type: ignore[no-untyped-def]
         """On mount: the budgets and rate limits of the agent ``agent_id``."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_limit_errors()
         self.agent_id = agent_id
         self.budgets, self.rate_limits, self.limits_loaded = [], [], False

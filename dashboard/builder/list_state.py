@@ -11,7 +11,7 @@ from backend.accounts.actor import NotFound, PermissionDenied
 from backend.agents.service import delete_agent, list_agents, list_templates
 from backend.connections.service import list_connections
 from backend.db import session_scope
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 
 @dataclasses.dataclass
@@ -61,9 +61,7 @@ class AgentsState(rx.State):
     async def load(self) -> None:
         """``on_load``: fetch the agents, templates and connection count."""
         self.error = self.notice = ""
-        actor = await require_actor(self)
-        if actor is None:
-            return
+        actor = await signed_in(self)
         try:
             self._refresh(actor)
         except PermissionDenied:
@@ -73,9 +71,7 @@ class AgentsState(rx.State):
     @rx.event
     async def delete(self, agent_id: str, name: str):  # type: ignore[no-untyped-def]
         """Delete an agent (after the confirmation dialog) and refresh the list."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.error = self.notice = ""
         try:
             with session_scope() as session:

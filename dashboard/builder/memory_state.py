@@ -23,7 +23,7 @@ from backend.memory.conversation import (
     update_memory_settings,
 )
 from backend.models.common import utcnow
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 
 GONE = "This agent no longer exists."
 
@@ -99,9 +99,7 @@ class MemoryState(rx.State):
     @rx.event
     async def load(self, agent_id: str):  # type: ignore[no-untyped-def]
         """On mount: the agent's memory switch, pruning rules and storage figures."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         self.agent_id, self.loaded = agent_id, False
         if not agent_id or agent_id == "new":
@@ -152,9 +150,7 @@ class MemoryState(rx.State):
     @rx.event
     async def toggle(self, enabled: bool):  # type: ignore[no-untyped-def]
         """The memory switch: applies at once (from the next finished reply)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         if self._save(actor, bool(enabled), *self._current_rules()):
             self.notice = (
@@ -167,9 +163,7 @@ class MemoryState(rx.State):
     @rx.event
     async def save_rules(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Pruning rules: forget memories older than N days, keep at most N per user (empty: no rule)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         max_age, self.max_age_error = parse_limit(
             form.get("memory_max_age"), 1, MAX_AGE_DAYS_LIMIT, f"Enter whole days from 1 to {MAX_AGE_DAYS_LIMIT}."
@@ -187,9 +181,7 @@ class MemoryState(rx.State):
     @rx.event
     async def export(self):  # type: ignore[no-untyped-def]
         """Download the signed-in user's memories with this agent as JSON."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         try:
             with session_scope() as session:
@@ -208,9 +200,7 @@ class MemoryState(rx.State):
     @rx.event
     async def delete_all(self):  # type: ignore[no-untyped-def]
         """Delete every memory the signed-in user has with this agent (after confirmation)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         try:
             with session_scope() as session:

@@ -23,7 +23,7 @@ from backend.tools.openapi import ApiDocument, OpenAPIInvalid
 from backend.tools.openapi_import import import_operations
 from backend.tools.openapi_worker import parse_openapi_in_worker
 from dashboard.builder.custom_state import CustomToolsState
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 
 @dataclasses.dataclass
@@ -87,9 +87,7 @@ class OpenAPIState(rx.State):
         """Parse the pasted OpenAPI document (in a worker process) and list its operations."""
         text = str(form.get("openapi_doc", "") or "")
         async with self:
-            actor = await require_actor(self)
-            if actor is None:
-                return rx.redirect("/signin")
+            await signed_in(self)
             self.parse_errors, self.operations, self.import_error, self.doc_title = [], [], "", ""
             self.parsing, self._parse_gen = True, self._parse_gen + 1
             gen = self._parse_gen
@@ -126,10 +124,7 @@ class OpenAPIState(rx.State):
     async def import_selected(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create a custom tool from each ticked operation (parse in a worker, DB work in a thread)."""
         async with self:
-            actor = await require_actor(self)
-            if actor is None:
-                yield rx.redirect("/signin")
-                return
+            actor = await signed_in(self)
             if self.importing:
                 return
             self.import_error, self.importing = "", True

@@ -29,7 +29,7 @@ from backend.db import session_scope
 from backend.models import BlueprintFields
 from dashboard.builder.catalog import CatalogOption, FallbackRow, fallback_row, find, load_catalog
 from dashboard.builder.tools_state import keep_tool_fields
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 ERROR_FIELDS = (
     "name",
@@ -171,9 +171,7 @@ class BuilderState(rx.State):
         self.not_found, self.loaded, self.saving = False, False, False
         self.message, self._flash = self._flash, ""
         self.versions, self.current_version = [], 0
-        actor = await require_actor(self)
-        if actor is None:
-            return
+        actor = await signed_in(self)
         raw_id = str(self.router.page.params.get("agent_id", "") or "")
         with session_scope() as session:
             self.connections = [
@@ -291,10 +289,7 @@ class BuilderState(rx.State):
     @rx.event
     async def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Validate the form and save it: v1 for a new agent, otherwise a new version."""
-        actor = await require_actor(self)
-        if actor is None:
-            yield rx.redirect("/signin")
-            return
+        actor = await signed_in(self)
         self._set_errors({})
         self.message, self.saving = "", True
         yield
@@ -330,9 +325,7 @@ class BuilderState(rx.State):
     @rx.event
     async def restore(self, version: int):  # type: ignore[no-untyped-def]
         """Make a new version that copies ``version`` and show it in the form."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._set_errors({})
         self.message = ""
         try:

@@ -21,7 +21,7 @@ from backend.models import BlueprintFields
 from backend.tools.agent_settings import validate_tool_settings
 from backend.tools.audit import list_audit
 from backend.tools.registry import available_tools
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 
 TOOL_FIELDS = ("tools", "approval_tools", "allowed_domains")
 
@@ -151,9 +151,7 @@ class ToolsState(rx.State):
     @rx.event
     async def reload_options(self):  # type: ignore[no-untyped-def]
         """Refresh the checkbox list (after a custom tool was added or deleted), keeping the ticks."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         ticks = {o.name: (o.checked, o.approval) for o in self.options}
         with session_scope() as session:
             infos = available_tools(actor=actor, session=session)
@@ -195,10 +193,7 @@ class ToolsState(rx.State):
     async def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Save the tool settings (and the submitted domain list) as a new blueprint version."""
         self.domains = str(form.get("allowed_domains", self.domains) or "")
-        actor = await require_actor(self)
-        if actor is None:
-            yield rx.redirect("/signin")
-            return
+        actor = await signed_in(self)
         self.error = self.message = self.domains_error = self.tools_error = ""
         self.saving = True
         yield
@@ -240,9 +235,7 @@ class ToolsState(rx.State):
         """Show the new version in the page heading and history (without touching the form)."""
         from dashboard.builder.state import BuilderState, VersionRow
 
-        actor = await require_actor(self)
-        if actor is None:
-            return
+        actor = await signed_in(self)
         builder = await self.get_state(BuilderState)
         if builder.editing_id != self.agent_id:
             return
@@ -261,9 +254,7 @@ class ToolsState(rx.State):
     @rx.event
     async def refresh_audit(self):  # type: ignore[no-untyped-def]
         """Reload the audit log."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         try:
             self._load_audit(actor)
         except (NotFound, PermissionDenied):

@@ -12,7 +12,7 @@ import reflex as rx
 
 from dashboard.connections.catalog import reset_price, save_price
 from dashboard.connections.state import ConnectionsState
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 
 class PriceState(rx.State):
@@ -55,9 +55,7 @@ class PriceState(rx.State):
     @rx.event
     async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Save the model's context window and prices on the connection."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_errors()
         conns = await self.get_state(ConnectionsState)
         conns.notice = conns.page_error = ""
@@ -78,9 +76,7 @@ class PriceState(rx.State):
     @rx.event
     async def reset_override(self, key: str):  # type: ignore[no-untyped-def]
         """Drop a model's override: LiteLLM's list price (or "unknown") applies again."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         connection_id, _, model = key.partition("|")
         conns = await self.get_state(ConnectionsState)
         conns.notice = ""

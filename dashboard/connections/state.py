@@ -26,7 +26,7 @@ from backend.gateway.providers import PROVIDERS, get_provider
 from backend.security.vault import VaultError
 from dashboard.connections.catalog import CatalogRow, load_catalog
 from dashboard.connections.rows import ConnectionRow, to_row
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,7 @@ class ConnectionsState(rx.State):
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: list the workspace's connections and reset the forms."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.notice = self.page_error = ""
         self.adding, self.edit_id = False, ""
         self._clear_add_errors()
@@ -130,9 +128,7 @@ class ConnectionsState(rx.State):
     @rx.event
     async def save_new(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create a connection from the add form; inline errors on bad input."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_add_errors()
         self.notice = self.page_error = ""
         name = _text(form, "conn_name")
@@ -177,9 +173,7 @@ class ConnectionsState(rx.State):
     @rx.event
     async def save_edit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Rename or re-point the connection being edited; a blank key keeps the stored one."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_edit_errors()
         self.notice = self.page_error = ""
         row = next((r for r in self.rows if r.id == self.edit_id), None)
@@ -218,9 +212,7 @@ class ConnectionsState(rx.State):
     @rx.event
     async def delete(self, connection_id: str):  # type: ignore[no-untyped-def]
         """Delete a connection (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         name = self._name_of(connection_id)
         self.notice = self.page_error = ""
         try:
@@ -240,9 +232,7 @@ class ConnectionsState(rx.State):
     async def test(self, connection_id: str):  # type: ignore[no-untyped-def]
         """Ask the provider whether the connection works; the page stays usable meanwhile."""
         async with self:
-            actor = await require_actor(self)
-            if actor is None:
-                return rx.redirect("/signin")
+            actor = await signed_in(self)
             if connection_id in self.testing_ids:
                 return None
             self.testing_ids = [*self.testing_ids, connection_id]

@@ -25,7 +25,7 @@ from dashboard.limits.rows import (
     save_budget,
     save_rate_limit,
 )
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 _BUDGET_FIELDS = ("limit_usd", "token_limit", "period")
 _RATE_FIELDS = ("requests_per_min", "tokens_per_min")
@@ -92,9 +92,7 @@ class LimitsMixin(rx.State, mixin=True):
     @rx.event
     async def add_budget(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create or replace the budget of the chosen scope and period from the submitted form."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_limit_errors()
         target = self._budget_target()
         errors = await asyncio.to_thread(save_budget, actor, target, self.budget_period, form)
@@ -110,9 +108,7 @@ class LimitsMixin(rx.State, mixin=True):
     @rx.event
     async def add_rate_limit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create or replace the rate limit of the chosen scope from the submitted form."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_limit_errors()
         target = self._rate_target()
         errors = await asyncio.to_thread(save_rate_limit, actor, target, form)
@@ -128,9 +124,7 @@ class LimitsMixin(rx.State, mixin=True):
     @rx.event
     async def delete_budget(self, budget_id: str):  # type: ignore[no-untyped-def]
         """Delete a budget (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_limit_errors()
         self.limits_error = await asyncio.to_thread(remove_budget, actor, budget_id)
         self.limits_notice = "" if self.limits_error else "Budget deleted."
@@ -140,9 +134,7 @@ class LimitsMixin(rx.State, mixin=True):
     @rx.event
     async def delete_rate_limit(self, rule_id: str):  # type: ignore[no-untyped-def]
         """Delete a rate limit (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear_limit_errors()
         self.limits_error = await asyncio.to_thread(remove_rate_limit, actor, rule_id)
         self.limits_notice = "" if self.limits_error else "Rate limit deleted."

@@ -22,7 +22,7 @@ from backend.db import session_scope
 from backend.gateway.llm import GatewayError
 from backend.memory.embedder import clear_embedding_model, embedding_status, set_embedding_model
 from backend.models.memory import EmbeddingStatusPublic
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 
 POLL_S = 1.0
 MAX_POLL_S = 3600.0
@@ -84,9 +84,7 @@ class EmbeddingsState(rx.State):
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
         """On mount: the current mode and model, the connections, and polling if re-embedding."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         self._poll_gen += 1
         try:
@@ -177,9 +175,7 @@ class EmbeddingsState(rx.State):
     @rx.event
     async def use_keywords(self):  # type: ignore[no-untyped-def]
         """Back to keyword mode: vectors are deleted, search matches words only."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self._clear()
         self._poll_gen += 1
         try:

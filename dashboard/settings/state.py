@@ -14,7 +14,7 @@ from backend.accounts.actor import PermissionDenied
 from dashboard.limits.rows import WORKSPACE_SCOPE, LimitsSnapshot, ScopeOption, scope_options
 from dashboard.limits.state import LimitsMixin
 from dashboard.settings.usage_rows import GROUPS, RANGES, UsageRow, load_usage
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 
 
 class SettingsState(LimitsMixin, rx.State):
@@ -69,9 +69,7 @@ class SettingsState(LimitsMixin, rx.State):
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: limits, budgets and the last 7 days of usage by agent."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.notice = self.page_error = ""
         self._clear_limit_errors()
         try:
@@ -107,9 +105,7 @@ class SettingsState(LimitsMixin, rx.State):
         return await self._reload_usage()
 
     async def _reload_usage(self):  # type: ignore[no-untyped-def]
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         try:
             await self._refresh_usage(actor)
         except PermissionDenied as exc:

@@ -165,3 +165,23 @@ async def require_actor(state: rx.State) -> Actor | None:
     """
     auth = await state.get_state(AuthState)
     return await auth._load_actor()
+
+
+class SignedOut(Exception):
+    """The session ended (signed out elsewhere, expired, revoked) while a page was open.
+
+    Raised by :func:`signed_in`; :func:`dashboard.shell.errors.on_backend_exception` (the app's
+    backend exception handler) turns it into a redirect to the sign-in page, in one place.
+    """
+
+
+async def signed_in(state: rx.State) -> Actor:
+    """The acting user for an event handler of any page state, re-validated now (off the loop).
+
+    Raises:
+        SignedOut: the session is gone; the handler stops and the browser goes to ``/signin``.
+    """
+    actor = await require_actor(state)
+    if actor is None:
+        raise SignedOut
+    return actor
