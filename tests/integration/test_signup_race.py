@@ -10,12 +10,15 @@ from sqlmodel import func, select
 from backend.accounts.service import AuthError, sign_up
 from backend.db import session_scope
 from backend.models import User
+from backend.security.throttle import SignInThrottle
+
+_THROTTLE = SignInThrottle(per_minute=100)  # eight attempts for one email within a second
 
 
 def _attempt(email: str) -> str:
     try:
         with session_scope() as session:
-            sign_up(email=email, password="a long password", session=session)
+            sign_up(email=email, password="a long password", session=session, throttle=_THROTTLE)
         return "ok"
     except AuthError as exc:
         return exc.message

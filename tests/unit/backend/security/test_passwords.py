@@ -42,24 +42,27 @@ def test_needs_rehash() -> None:
     assert needs_rehash(weak) is True
 
 
+_MORE = "Add another word or two. Uncommon words are better."
+
+
 @pytest.mark.parametrize(
     ("password", "expected"),
     [
         ("", "Password must be at least 10 characters."),
         ("123456789", "Password must be at least 10 characters."),
-        ("1234567890", None),
-        ("x" * 256, None),
+        ("violet tractor", None),
+        (("violet tractor harmonica " * 11)[:256], None),
         ("x" * 257, "Password must be at most 256 characters."),
         ("pässwörd-ünïcode", None),
+        ("1234567890", "This password is too easy to guess. This is a top-100 common password. " + _MORE),
+        ("x" * 256, 'This password is too easy to guess. Repeats like "aaa" are easy to guess. ' + _MORE),
     ],
 )
 def test_validate_password(password: str, expected: str | None) -> None:
     assert validate_password(password) == expected
 
 
-@pytest.mark.parametrize(
-    "email", ["ada@example.com", "a.b+tag@sub.example.co.uk", "x@y.io", "o'neil@example.org"]
-)
+@pytest.mark.parametrize("email", ["ada@example.com", "a.b+tag@sub.example.co.uk", "x@y.io", "o'neil@example.org"])
 def test_validate_email_accepts(email: str) -> None:
     assert validate_email(email) is None
 
