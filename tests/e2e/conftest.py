@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "e2e-password-123"
 
 
 def _free_port() -> int:
@@ -125,22 +123,3 @@ def page(browser, app_url: str) -> Iterator[object]:  # type: ignore[no-untyped-
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def new_email() -> str:
-    """A unique email address for a test user."""
-    return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def sign_up(page, email: str | None = None, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
-    """Create an account through the sign-up form and wait for the app; returns the email."""
-    from playwright.sync_api import expect
-
-    email = email or new_email()
-    page.goto("/signup")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_label("Confirm password").fill(password)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return email

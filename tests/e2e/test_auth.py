@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, new_email, sign_up
+from tests.support.e2e import PASSWORD, new_email, sign_up
 
 pytestmark = pytest.mark.e2e
 

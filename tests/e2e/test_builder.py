@@ -15,7 +15,7 @@ from backend.agents.service import create_agent, get_blueprint, list_agents
 from backend.connections.service import check_connection, create_connection
 from backend.db import session_scope
 from backend.models import BlueprintFields, Membership, User
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from sqlmodel import select
 from backend.db import session_scope
 from backend.models import Connection
 from backend.models.account import Membership, User
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ from backend.connections.service import check_connection, create_connection, del
 from backend.db import session_scope
 from backend.gateway import admin
 from backend.models import BlueprintFields, Membership, Run, User
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 from tests.support.llm_server import LLMTestServer
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-import tests.e2e.test_chat as chat
-from tests.e2e.conftest import sign_up
+import tests.support.e2e as chat
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,7 @@ from backend.memory.quota import size_text
 from backend.memory.retrieval import knowledge_search_for
 from backend.models import BlueprintFields, EmbeddingSettings, Membership, User
 from backend.models.common import utcnow
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

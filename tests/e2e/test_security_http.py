@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from tests.e2e.conftest import sign_up
 from tests.support.agents import agent, connection
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ from backend.db import session_scope
 from backend.models import AuthSession
 from backend.models.common import utcnow
 from backend.security.sessions import SESSION_COOKIE, hash_token
-from tests.e2e.conftest import PASSWORD, new_email, sign_up
+from tests.support.e2e import PASSWORD, new_email, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -25,7 +25,7 @@ from backend.tools.custom import list_custom_tools
 from backend.tools.executor import execute_tool_call
 from backend.tools.notifications import notify
 from backend.tools.tasks import create_task, list_tasks
-from tests.e2e.conftest import sign_up
+from tests.support.e2e import sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -7,10 +7,8 @@ from alembic import command
 
 from backend.db import alembic_config, get_engine
 
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
 
-
-def test_citation_labels_upgrade_and_downgrade(fresh_url: str) -> None:  # noqa: F811
+def test_citation_labels_upgrade_and_downgrade(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "heads")
     engine = get_engine(fresh_url)

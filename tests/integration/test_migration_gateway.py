@@ -9,8 +9,6 @@ from alembic import command
 
 from backend.db import alembic_config, get_engine
 
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
-
 ROWS = [
     "INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'a@b.c', 'x', '2026-01-01 00:00:00')",
     "INSERT INTO workspaces (id, name, owner_id, personal, created_at) "
@@ -32,7 +30,7 @@ def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def test_gateway_migration_keeps_existing_rows_both_ways(fresh_url: str) -> None:  # noqa: F811
+def test_gateway_migration_keeps_existing_rows_both_ways(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "0002")
     engine = get_engine(fresh_url)

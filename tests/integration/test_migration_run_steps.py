@@ -8,10 +8,8 @@ from alembic.script import ScriptDirectory
 
 from backend.db import alembic_config, get_engine
 
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
 
-
-def test_run_steps_merges_the_heads_and_rolls_back(fresh_url: str) -> None:  # noqa: F811
+def test_run_steps_merges_the_heads_and_rolls_back(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1, "one line of migrations"
     command.upgrade(cfg, "heads")

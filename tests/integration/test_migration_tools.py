@@ -9,8 +9,6 @@ from alembic import command
 
 from backend.db import alembic_config, get_engine
 
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
-
 TOOL_TABLES = {"tool_audit", "tasks", "notes", "notifications", "custom_tools"}
 COLUMNS = {"tools", "allowed_domains", "approval_tools"}
 ROWS = [
@@ -31,7 +29,7 @@ def _json(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def test_tools_migration_keeps_existing_rows_both_ways(fresh_url: str) -> None:  # noqa: F811
+def test_tools_migration_keeps_existing_rows_both_ways(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "0002")
     engine = get_engine(fresh_url)

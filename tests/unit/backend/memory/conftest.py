@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "memory"
-
-
-def fixture_bytes(name: str) -> bytes:
-    """The bytes of a document under tests/fixtures/memory/."""
-    return (FIXTURES / name).read_bytes()
 
 
 @pytest.fixture

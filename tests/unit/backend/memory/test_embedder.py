@@ -16,7 +16,7 @@ from backend.memory.retrieval import knowledge_search_for
 from backend.memory.store import Scope, get_store
 from backend.memory.worker import run_pending
 from backend.models import Connection, Membership
-from tests.unit.backend.memory.conftest import fixture_bytes
+from tests.support.documents import fixture_bytes
 
 
 def _connection_id(actor: Actor) -> str:

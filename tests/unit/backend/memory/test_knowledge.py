@@ -23,7 +23,7 @@ from backend.memory.retrieval import knowledge_search_for
 from backend.memory.store import Scope, get_store
 from backend.memory.worker import run_pending
 from backend.models import KnowledgeUpload
-from tests.unit.backend.memory.conftest import fixture_bytes
+from tests.support.documents import fixture_bytes
 
 GOOD = [
     "handbook.pdf",

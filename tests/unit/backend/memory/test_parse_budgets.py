@@ -16,7 +16,7 @@ from backend.memory.parse_worker import ParseLimits, parse_and_chunk
 from backend.memory.parsing import ParseError
 from backend.memory.worker import run_pending
 from tests.support import bombs
-from tests.unit.backend.memory.conftest import fixture_bytes
+from tests.support.documents import fixture_bytes
 
 
 def _upload(actor: Actor, agent_id: str, files: list[tuple[str, bytes]]) -> None:

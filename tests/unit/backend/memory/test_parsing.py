@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.memory.parsing import ParseError, decode_text, file_type_for, parse_document
-from tests.unit.backend.memory.conftest import fixture_bytes
+from tests.support.documents import fixture_bytes
 
 
 def test_pdf_pages_become_sections_with_locations() -> None:

@@ -15,7 +15,7 @@ from backend.memory.retrieval import Passage, cited_passages, format_context, kn
 from backend.memory.store import Hit
 from backend.memory.worker import run_pending
 from backend.models import Connection
-from tests.unit.backend.memory.conftest import FIXTURES
+from tests.support.documents import FIXTURES
 
 HIT_AT_5_FLOOR = 0.8
 

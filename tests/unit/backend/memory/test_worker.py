@@ -13,7 +13,7 @@ from backend.accounts.actor import Actor
 from backend.db import session_scope
 from backend.memory.knowledge import UploadedFile, add_files, knowledge_progress
 from backend.memory.worker import MemoryWorker
-from tests.unit.backend.memory.conftest import fixture_bytes
+from tests.support.documents import fixture_bytes
 
 
 async def test_worker_thread_indexes_and_progress_reaches_one(actor: Actor, make_agent: Callable[..., str]) -> None:
