@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
+from backend.blueprints import get_blueprint, require_agent, validate_delegates
 from backend.errors import FieldErrors
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.agent import MAX_FALLBACKS
 from backend.models.common import utcnow
-from backend.runtime.delegation import validate_delegates
 from backend.tools.agent_settings import validate_tool_settings
 
 MAX_OUTPUT_TOKENS = 32768
@@ -100,14 +100,6 @@ def _clean(fields: BlueprintFields) -> BlueprintFields:
     return BlueprintFields.model_validate(data)
 
 
-def _agent(actor: Actor, agent_id: str, session: Session) -> Agent:
-    require_member(actor, session)
-    agent = session.get(Agent, agent_id)
-    if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
-        raise NotFound("Agent not found.")
-    return agent
-
-
 def _write_version(agent: Agent, fields: BlueprintFields, actor: Actor, note: str, session: Session) -> int:
     version = BlueprintVersion(
         **fields.model_dump(), agent_id=agent.id, version=agent.current_version, note=note, created_by=actor.user_id
@@ -148,7 +140,7 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
     Raises:
         BlueprintInvalid, NotFound, PermissionDenied.
     """
-    agent = _agent(actor, agent_id, session)
+    agent = require_agent(actor, agent_id, session)
     if errors := validate_blueprint(fields, actor=actor, session=session, agent_id=agent.id):
         raise BlueprintInvalid(errors)
     fields = _clean(fields)
@@ -164,30 +156,16 @@ def restore_version(*, actor: Actor, agent_id: str, version: int, session: Sessi
         The new version number. Raises NotFound, PermissionDenied.
     """
     old = get_blueprint(actor=actor, agent_id=agent_id, version=version, session=session)
-    agent = _agent(actor, agent_id, session)
+    agent = require_agent(actor, agent_id, session)
     agent.current_version += 1
     agent.updated_at = utcnow()
     fields = BlueprintFields.model_validate(old.model_dump(include=set(BlueprintFields.model_fields)))
     return _write_version(agent, fields, actor, f"Restored from v{version}", session)
 
 
-def get_blueprint(*, actor: Actor, agent_id: str, version: int | None = None, session: Session) -> BlueprintVersion:
-    """A blueprint version (the current one by default). Raises NotFound, PermissionDenied."""
-    agent = _agent(actor, agent_id, session)
-    row = session.exec(
-        select(BlueprintVersion).where(
-            BlueprintVersion.agent_id == agent.id,
-            BlueprintVersion.version == (version or agent.current_version),
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"Version {version} not found.")
-    return row
-
-
 def list_versions(*, actor: Actor, agent_id: str, session: Session) -> list[BlueprintVersion]:
     """Every version of an agent, newest first."""
-    agent = _agent(actor, agent_id, session)
+    agent = require_agent(actor, agent_id, session)
     return list(
         session.exec(
             select(BlueprintVersion)
@@ -226,7 +204,7 @@ def list_agents(*, actor: Actor, session: Session) -> list[AgentSummary]:
 
 def delete_agent(*, actor: Actor, agent_id: str, session: Session) -> None:
     """Hide an agent (soft delete keeps its runs for analytics). Raises NotFound, PermissionDenied."""
-    agent = _agent(actor, agent_id, session)
+    agent = require_agent(actor, agent_id, session)
     agent.deleted_at = utcnow()
     session.add(agent)
     session.flush()

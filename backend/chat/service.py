@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, func, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
-from backend.agents.service import get_blueprint
+from backend.blueprints import get_blueprint
 from backend.models import BlueprintVersion, Connection, Conversation, Message, Run
 
 

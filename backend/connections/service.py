@@ -13,14 +13,13 @@ import httpx
 from sqlmodel import Session, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
+from backend.connections.providers import PROVIDERS, get_provider
 from backend.errors import FieldErrors
-from backend.gateway.probe import test_connection as probe_provider
-from backend.gateway.providers import PROVIDERS, get_provider
 from backend.models import Connection, ConnectionPublic
 from backend.models.common import utcnow
 from backend.security.keys import get_vault
 from backend.security.outbound import BadURL, validate_url
-from backend.security.vault import mask_secret
+from backend.security.vault import mask_secret, record_ad
 
 REENTER_KEY = "Enter the API key again: the address changed"
 
@@ -39,12 +38,7 @@ class Credentials:
     connection_id: str = ""
 
 
-def secret_ad(workspace_id: str, connection_id: str) -> str:
-    """The vault associated data of a connection's key."""
-    return f"{workspace_id}:{connection_id}"
-
-
-_ad = secret_ad
+_ad = record_ad  # the vault associated data of a connection's key
 
 
 def to_public(row: Connection) -> ConnectionPublic:
@@ -190,6 +184,25 @@ def delete_connection(*, actor: Actor, connection_id: str, session: Session) -> 
     session.flush()
 
 
+def record_check(
+    *, actor: Actor, connection_id: str, ok: bool, message: str, models: list[str], session: Session
+) -> ConnectionPublic:
+    """Store the outcome of a connection test: status ``ok``/``error``, its message and, if ok, the models.
+
+    Raises:
+        NotFound, PermissionDenied.
+    """
+    row = _get(actor, connection_id, session)
+    row.status = "ok" if ok else "error"
+    row.status_message = message
+    if ok:
+        row.models = sorted(set(models))
+    row.last_checked_at = utcnow()
+    session.add(row)
+    session.flush()
+    return to_public(row)
+
+
 def resolve_credentials(*, actor: Actor, connection_id: str, session: Session) -> Credentials:
     """Decrypt a connection's key for one call (memory only).
 
@@ -199,22 +212,3 @@ def resolve_credentials(*, actor: Actor, connection_id: str, session: Session) -
     row = _get(actor, connection_id, session)
     key = get_vault().decrypt(row.secret, associated_data=_ad(row.workspace_id, row.id)) if row.secret else None
     return Credentials(provider=row.provider, base_url=row.base_url, api_key=key, connection_id=row.id)
-
-
-async def check_connection(*, actor: Actor, connection_id: str, session: Session) -> ConnectionPublic:
-    """Ask the provider (model list or a 1-token completion) and store status and models.
-
-    Returns:
-        The updated connection; ``status`` is ``ok`` or ``error`` with the provider's message.
-    """
-    creds = resolve_credentials(actor=actor, connection_id=connection_id, session=session)
-    result = await probe_provider(provider_id=creds.provider, api_key=creds.api_key, base_url=creds.base_url)
-    row = _get(actor, connection_id, session)
-    row.status = "ok" if result.ok else "error"
-    row.status_message = result.message
-    if result.ok:
-        row.models = sorted(set(result.models))
-    row.last_checked_at = utcnow()
-    session.add(row)
-    session.flush()
-    return to_public(row)

@@ -17,9 +17,9 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, require_member
+from backend.connections.providers import PROVIDERS, get_provider, litellm_model_name
 from backend.gateway.completion import estimate_cost
 from backend.gateway.llm import litellm
-from backend.gateway.providers import PROVIDERS, get_provider, litellm_model_name
 from backend.models import Connection
 from backend.models.gateway import CatalogEntry, ModelOverride
 

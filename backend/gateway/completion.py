@@ -16,9 +16,9 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
+from backend.connections.providers import get_provider, litellm_model_name
 from backend.gateway import endpoints
 from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
-from backend.gateway.providers import get_provider, litellm_model_name
 from backend.gateway.toolcalls import ToolCallAccumulator, ToolCallProgress, ToolCalls, message_tool_calls, tool_text
 
 # Sent as the key to OpenAI-compatible endpoints that need none: without an explicit key the

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from backend.connections.providers import get_provider, litellm_model_name
 from backend.gateway import endpoints
 from backend.gateway.completion import NO_KEY
 from backend.gateway.llm import GatewayError, host_of, litellm, to_gateway_error
-from backend.gateway.providers import get_provider, litellm_model_name
 
 MAX_BATCH = 64
 MAX_INPUT_CHARS = 8000

@@ -22,7 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlmodel import Session
 
+from backend.accounts.actor import Actor
+from backend.connections.providers import Provider, get_provider
+from backend.connections.service import record_check, resolve_credentials
 from backend.gateway import endpoints
 from backend.gateway.completion import complete
 from backend.gateway.llm import (
@@ -34,7 +38,7 @@ from backend.gateway.llm import (
     status_phrase,
     to_gateway_error,
 )
-from backend.gateway.providers import Provider, get_provider
+from backend.models.connection import ConnectionPublic
 
 # How each provider lists models; None = no listing (use a 1-token completion).
 _LIST_STYLE: dict[str, str] = {
@@ -218,3 +222,20 @@ async def test_connection(
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+async def check_connection(*, actor: Actor, connection_id: str, session: Session) -> ConnectionPublic:
+    """Ask the provider of a stored connection (model list or a 1-token completion); store the outcome.
+
+    Returns:
+        The updated connection; ``status`` is ``ok`` or ``error`` with the provider's message.
+
+    Raises:
+        NotFound, PermissionDenied; ``VaultError`` if the stored key cannot be decrypted.
+    """
+    creds = resolve_credentials(actor=actor, connection_id=connection_id, session=session)
+    result = await test_connection(provider_id=creds.provider, api_key=creds.api_key, base_url=creds.base_url)
+    return record_check(
+        actor=actor, connection_id=connection_id, ok=result.ok, message=result.message, models=result.models,
+        session=session,
+    )

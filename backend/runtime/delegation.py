@@ -11,15 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
-
-from backend.accounts.actor import Actor
+from backend.blueprints import MAX_DELEGATES, current_blueprints
 from backend.db import session_scope
-from backend.models import Agent, BlueprintVersion
+from backend.models import BlueprintVersion
 
 MAX_DEPTH = 3
 """Delegated runs nest at most 3 deep: a run at depth 3 is offered no "ask" tools."""
-MAX_DELEGATES = 10
 ASK_PREFIX = "ask_agent_"
 ASK_PARAMETERS: dict[str, Any] = {
     "type": "object",
@@ -61,27 +58,13 @@ def ask_tool_name(agent_id: str) -> str:
     return ASK_PREFIX + agent_id[:12].lower()
 
 
-def _current(session: Session, agent_ids: Sequence[str], workspace_id: str) -> dict[str, BlueprintVersion]:
-    rows = session.exec(
-        select(BlueprintVersion)
-        .join(Agent, col(Agent.id) == col(BlueprintVersion.agent_id))
-        .where(
-            col(Agent.id).in_(list(agent_ids)),
-            Agent.workspace_id == workspace_id,
-            col(Agent.deleted_at).is_(None),
-            BlueprintVersion.version == Agent.current_version,
-        )
-    ).all()
-    return {row.agent_id: row for row in rows}
-
-
 def load_delegates(agent_ids: Sequence[str], *, workspace_id: str, self_id: str) -> dict[str, Delegate]:
     """The delegates that still exist in the workspace (not the agent itself), by tool name."""
     ids = [a for a in dict.fromkeys(agent_ids) if a != self_id][:MAX_DELEGATES]
     if not ids:
         return {}
     with session_scope() as session:
-        found = _current(session, ids, workspace_id)
+        found = current_blueprints(session, ids, workspace_id)
     out: dict[str, Delegate] = {}
     for agent_id in ids:
         bp = found.get(agent_id)
@@ -93,21 +76,4 @@ def load_delegates(agent_ids: Sequence[str], *, workspace_id: str, self_id: str)
 def delegate_blueprint(agent_id: str, *, workspace_id: str) -> BlueprintVersion | None:
     """The current blueprint of a delegate of the workspace, or None if it is gone."""
     with session_scope() as session:
-        return _current(session, [agent_id], workspace_id).get(agent_id)
-
-
-def validate_delegates(delegates: Sequence[str], *, actor: Actor, agent_id: str | None, session: Session) -> str | None:
-    """Why the delegate list is invalid, or None: at most 10, each another (not deleted) agent
-    of the actor's workspace, never the agent itself."""
-    ids = list(dict.fromkeys(delegates))
-    if len(ids) > MAX_DELEGATES:
-        return f"At most {MAX_DELEGATES} agents to ask."
-    if agent_id is not None and agent_id in ids:
-        return "An agent cannot ask itself."
-    if not ids:
-        return None
-    found = _current(session, ids, actor.workspace_id)
-    missing = [a for a in ids if a not in found]
-    if missing:
-        return "Only other agents of this workspace can be asked."
-    return None
+        return current_blueprints(session, [agent_id], workspace_id).get(agent_id)

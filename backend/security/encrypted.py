@@ -15,9 +15,8 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from backend.connections.service import secret_ad as connection_ad
 from backend.models import Connection, CustomTool
-from backend.tools.custom import secret_ad as custom_tool_ad
+from backend.security.vault import record_ad
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,6 @@ class EncryptedColumn:
 
 
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
-    EncryptedColumn(Connection, "secret", lambda row: connection_ad(row.workspace_id, row.id)),
-    EncryptedColumn(CustomTool, "secret", lambda row: custom_tool_ad(row.workspace_id, row.id)),
+    EncryptedColumn(Connection, "secret", lambda row: record_ad(row.workspace_id, row.id)),
+    EncryptedColumn(CustomTool, "secret", lambda row: record_ad(row.workspace_id, row.id)),
 )

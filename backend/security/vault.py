@@ -281,6 +281,15 @@ class Vault:
         return self._seal(data_key, nonce, ciphertext, associated_data)
 
 
+def record_ad(workspace_id: str, record_id: str) -> str:
+    """The associated data a record's secret is encrypted with: ``"<workspace id>:<record id>"``.
+
+    Binding the token to its workspace and row means a token copied into another row or
+    workspace does not decrypt.
+    """
+    return f"{workspace_id}:{record_id}"
+
+
 def mask_secret(secret: str) -> str:
     """Show a secret as a hint: known prefix + ``…`` + last 4 chars (``"sk-…a1b2"``).
 

@@ -19,7 +19,7 @@ from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models.common import utcnow
 from backend.models.tools import CustomTool, CustomToolCreate, CustomToolPublic
 from backend.security.keys import get_vault
-from backend.security.vault import mask_secret
+from backend.security.vault import mask_secret, record_ad
 from backend.tools.base import TOOL_NAME_RE, InvalidInput, schema_problem
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -30,11 +30,6 @@ PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 _RESERVED_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "connection", "cookie"}
-
-
-def secret_ad(workspace_id: str, tool_id: str) -> str:
-    """The vault associated data of a custom tool's auth value."""
-    return f"{workspace_id}:{tool_id}"
 
 
 def to_public(row: CustomTool) -> CustomToolPublic:
@@ -191,7 +186,7 @@ def _apply(row: CustomTool, data: CustomToolCreate, parameters: list[dict[str, o
     if not row.auth_header:
         row.secret, row.secret_hint = None, ""
     elif data.auth_secret is not None:
-        row.secret = get_vault().encrypt(data.auth_secret.strip(), associated_data=secret_ad(row.workspace_id, row.id))
+        row.secret = get_vault().encrypt(data.auth_secret.strip(), associated_data=record_ad(row.workspace_id, row.id))
         row.secret_hint = mask_secret(data.auth_secret)
 
 

@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 from backend.db import session_scope
 from backend.models.tools import CustomTool
 from backend.security.keys import get_vault
+from backend.security.vault import record_ad
 from backend.tools import http_common
 from backend.tools.base import Tool, ToolContext, ToolDenied, object_schema
-from backend.tools.custom import PLACEHOLDER_RE, secret_ad
+from backend.tools.custom import PLACEHOLDER_RE
 
 TIMEOUT_S = 8.0
 
@@ -75,7 +76,7 @@ def build_request(row: CustomTool, arguments: dict[str, Any]) -> tuple[str, dict
 def _auth_value(row: CustomTool) -> str | None:
     if not row.auth_header or not row.secret:
         return None
-    return get_vault().decrypt(row.secret, associated_data=secret_ad(row.workspace_id, row.id))
+    return get_vault().decrypt(row.secret, associated_data=record_ad(row.workspace_id, row.id))
 
 
 def as_tool(row: CustomTool) -> Tool:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
+from backend.connections.providers import PROVIDERS
 from backend.db import session_scope
 from backend.gateway.admin import apply_change, delete_model_override, get_catalog, set_model_override
-from backend.gateway.providers import PROVIDERS
 from backend.models.gateway import CatalogEntry
 from dashboard.shell.forms import parse_number
 

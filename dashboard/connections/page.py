@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from backend.gateway.providers import PROVIDERS
+from backend.connections.providers import PROVIDERS
 from dashboard.connections.components import MUTED, connection_row, hint
 from dashboard.connections.price_state import PriceState
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from backend.gateway.providers import PROVIDERS
+from backend.connections.providers import PROVIDERS
 from backend.models import ConnectionPublic
 
 MODELS_SHOWN = 4

@@ -12,9 +12,9 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
+from backend.connections.providers import PROVIDERS, get_provider
 from backend.connections.service import (
     ConnectionInputError,
-    check_connection,
     create_connection,
     delete_connection,
     list_connections,
@@ -22,7 +22,7 @@ from backend.connections.service import (
 )
 from backend.db import session_scope
 from backend.gateway.admin import can_manage_limits
-from backend.gateway.providers import PROVIDERS, get_provider
+from backend.gateway.probe import check_connection
 from backend.security.vault import VaultError
 from dashboard.connections.catalog import CatalogRow, load_catalog
 from dashboard.connections.rows import ConnectionRow, to_row

@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from backend.accounts.actor import Actor
 from backend.agents.service import create_agent, get_blueprint, list_agents
-from backend.connections.service import check_connection, create_connection
+from backend.connections.service import create_connection
 from backend.db import session_scope
+from backend.gateway.probe import check_connection
 from backend.models import BlueprintFields, Membership, User
 from tests.support.e2e import sign_up
 

@@ -17,9 +17,10 @@ from sqlmodel import select
 
 from backend.accounts.actor import Actor
 from backend.agents.service import create_agent, get_blueprint
-from backend.connections.service import check_connection, create_connection, delete_connection
+from backend.connections.service import create_connection, delete_connection
 from backend.db import session_scope
 from backend.gateway import admin
+from backend.gateway.probe import check_connection
 from backend.models import BlueprintFields, Membership, Run, User
 from tests.support.e2e import sign_up
 from tests.support.llm_server import LLMTestServer

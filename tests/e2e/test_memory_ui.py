@@ -21,8 +21,9 @@ from sqlmodel import select
 
 from backend.accounts.actor import Actor
 from backend.agents.service import create_agent
-from backend.connections.service import check_connection, create_connection
+from backend.connections.service import create_connection
 from backend.db import session_scope
+from backend.gateway.probe import check_connection
 from backend.memory.conversation import export_memories, get_memory_settings
 from backend.memory.knowledge import list_sources
 from backend.memory.quota import size_text

@@ -60,8 +60,9 @@ def actor_for(email: str):  # type: ignore[no-untyped-def]
 
 def add_connection(actor, llm_server, *, api_key: str | None = None, check: bool = False) -> str:  # type: ignore[no-untyped-def]
     """An "OpenAI-compatible endpoint" connection to the test server; optionally tested."""
-    from backend.connections.service import check_connection, create_connection
+    from backend.connections.service import create_connection
     from backend.db import session_scope
+    from backend.gateway.probe import check_connection
 
     with session_scope() as s:
         conn = create_connection(

@@ -7,12 +7,12 @@ import pytest
 from backend.accounts.actor import Actor
 from backend.connections.service import (
     ConnectionInputError,
-    check_connection,
     create_connection,
     resolve_credentials,
     update_connection,
 )
 from backend.db import session_scope
+from backend.gateway.probe import check_connection
 from tests.support.llm_server import LLMTestServer
 
 STORED = "sk-stored-key-ABCDEFGHIJKLMNOP0123"

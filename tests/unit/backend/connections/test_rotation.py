@@ -13,8 +13,8 @@ from backend.db import session_scope
 from backend.models import Connection, CustomTool
 from backend.models.tools import CustomToolCreate
 from backend.security.keys import get_vault
-from backend.security.vault import KeyRing
-from backend.tools.custom import create_custom_tool, secret_ad
+from backend.security.vault import KeyRing, record_ad
+from backend.tools.custom import create_custom_tool
 from tests.support.keyrings import dev_ring_text, restored_ring, use_ring
 
 CONN_KEY = "sk-rotate-me-0123456789abcdefgh"
@@ -51,7 +51,7 @@ def test_rotate_then_retire_the_old_key_every_secret_still_decrypts(actor: Actor
             assert conn.secret is not None and conn.secret.split(".")[1] == "k2"
             assert tool.secret.split(".")[1] == "k2"
             assert resolve_credentials(actor=actor, connection_id=conn_id, session=s).api_key == CONN_KEY
-            assert get_vault().decrypt(tool.secret, associated_data=secret_ad(tool.workspace_id, tool.id)) == TOOL_KEY
+            assert get_vault().decrypt(tool.secret, associated_data=record_ad(tool.workspace_id, tool.id)) == TOOL_KEY
 
 
 def test_rotation_is_idempotent(actor: Actor) -> None:

@@ -8,7 +8,6 @@ from sqlmodel import select
 from backend.accounts.actor import Actor, NotFound
 from backend.connections.service import (
     ConnectionInputError,
-    check_connection,
     create_connection,
     delete_connection,
     list_connections,
@@ -16,6 +15,7 @@ from backend.connections.service import (
     update_connection,
 )
 from backend.db import session_scope
+from backend.gateway.probe import check_connection
 from backend.models import Connection
 from backend.security.vault import VaultError
 

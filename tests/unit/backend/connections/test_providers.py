@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from backend.gateway.providers import PROVIDERS, Provider, get_provider, litellm_model_name
+from backend.connections.providers import PROVIDERS, Provider, get_provider, litellm_model_name
 
 
 def test_catalogue_has_the_supported_providers() -> None:
