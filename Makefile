@@ -55,6 +55,7 @@ test-e2e: install-test chromium
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy backend dashboard
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf .web .web-* .states

@@ -10,6 +10,7 @@ from backend.api.routes import api
 from backend.config import get_settings
 from backend.db import migrate
 from backend.memory.worker import start_worker
+from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
@@ -37,7 +38,7 @@ def _startup() -> None:
     migrate()
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
-        start_worker()
+        start_worker(maintenance=run_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
     log.info("Agent Hub is ready")
 
 

@@ -175,7 +175,7 @@ async def set_embedding_model(*, actor: Actor, connection_id: str, model: str) -
         session.add(row)
         session.flush()
         status = _public(row)
-    from backend.memory.worker import notify
+    from backend.memory.wakeup import notify
 
     notify()
     return status

@@ -101,7 +101,7 @@ def _queue(session: Session, row: KnowledgeSource, data: bytes | None) -> None:
 
 def _notify(session: Session) -> None:
     """Wake the worker once the queued rows are committed (before that it could not see them)."""
-    from backend.memory.worker import notify
+    from backend.memory.wakeup import notify
 
     event.listen(session, "after_commit", lambda _session: notify(), once=True)
 

@@ -13,7 +13,9 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 
+from backend.memory import wakeup
 from backend.memory.conversation import prune_due
 from backend.memory.embedder import reembed_next
 from backend.memory.ingest import claim_next, ingest_source
@@ -45,8 +47,9 @@ async def run_pending(*, max_jobs: int = 1000) -> int:
 
 class MemoryWorker:
     """A daemon thread running :func:`run_pending` whenever woken, and every 30 s otherwise; at
-    its first pass and then every minute it also finishes stale runs and releases expired budget
-    holds (``backend.runtime.sweep.run_maintenance``).
+    its first pass and then every ``maintenance_every_s`` it also runs ``maintenance`` (the app
+    passes ``backend.runtime.sweep.run_maintenance``: stale runs finished, expired budget holds
+    released), so this layer does not import the runtime.
 
     Index upkeep (:meth:`Store.optimize`: compaction, folding new rows into the indexes, training
     a vector index, ~20-60 s at 100k rows) runs in a second thread, at most one at a time and at
@@ -54,7 +57,10 @@ class MemoryWorker:
     that race it are retried (:func:`backend.memory.store.retrying`).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0
+    ) -> None:
+        self._maintenance, self._maintenance_every_s = maintenance, maintenance_every_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,11 +79,13 @@ class MemoryWorker:
         if self.running:
             return
         self._stop.clear()
+        wakeup.listen(self.notify)
         self._thread = threading.Thread(target=self._run, name="agenthub-memory-worker", daemon=True)
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Ask the thread to stop after its current job and wait up to ``timeout_s`` seconds."""
+        wakeup.unlisten(self.notify)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -103,15 +111,15 @@ class MemoryWorker:
         self._wake.set()
 
     def _maintain(self) -> None:
-        """The stale-run sweep and expired budget holds: at the first pass, then every minute."""
-        from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
-
+        """Run ``maintenance`` at the first pass, then every ``maintenance_every_s``."""
         now = time.monotonic()
-        if self._last_maintenance is not None and now - self._last_maintenance < MAINTENANCE_EVERY_S:
+        if self._maintenance is None or (
+            self._last_maintenance is not None and now - self._last_maintenance < self._maintenance_every_s
+        ):
             return
         self._last_maintenance = now
         try:
-            run_maintenance()
+            self._maintenance()
         except Exception:  # the next pass tries again
             log.exception("stale-run sweep failed")
 
@@ -136,20 +144,19 @@ def _optimize() -> None:
         log.exception("memory index upkeep failed")
 
 
-_worker = MemoryWorker()
+_worker: MemoryWorker | None = None
 
 
-def start_worker() -> MemoryWorker:
-    """Start the process-wide worker (call once when the app starts)."""
+def start_worker(maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0) -> MemoryWorker:
+    """Start the process-wide worker (call once when the app starts) with the periodic ``maintenance``."""
+    global _worker
+    if _worker is None:
+        _worker = MemoryWorker(maintenance, maintenance_every_s)
     _worker.start()
     return _worker
 
 
 def stop_worker() -> None:
     """Stop the process-wide worker."""
-    _worker.stop()
-
-
-def notify() -> None:
-    """Wake the process-wide worker if it runs (services call this after queueing work)."""
-    _worker.notify()
+    if _worker is not None:
+        _worker.stop()

@@ -21,13 +21,13 @@ from backend.models.tools import CustomTool, CustomToolCreate, CustomToolPublic
 from backend.security.keys import get_vault
 from backend.security.vault import mask_secret, record_ad
 from backend.tools.base import TOOL_NAME_RE, InvalidInput, schema_problem
+from backend.tools.http_common import PLACEHOLDER_RE
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PARAM_TYPES = ("string", "integer", "number", "boolean")
 LOCATIONS = ("path", "query", "header", "body")
 MAX_PARAMETERS = 30
 PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
-PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _HEADER_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 _RESERVED_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "connection", "cookie"}
 

@@ -21,7 +21,7 @@ from backend.security.keys import get_vault
 from backend.security.vault import record_ad
 from backend.tools import http_common
 from backend.tools.base import Tool, ToolContext, ToolDenied, object_schema
-from backend.tools.custom import PLACEHOLDER_RE
+from backend.tools.http_common import PLACEHOLDER_RE
 
 TIMEOUT_S = 8.0
 

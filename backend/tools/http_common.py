@@ -21,6 +21,10 @@ import httpx
 from backend.security.outbound import AllowRule, BlockedAddress, guarded_client
 from backend.tools.base import ToolDenied, ToolError
 
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+"""A ``{name}`` placeholder in a custom HTTP tool's URL template."""
+
+
 MAX_RESPONSE_BYTES = 1_000_000
 DEFAULT_TEXT_CHARS = 8000
 MAX_TEXT_CHARS = 20000

@@ -222,11 +222,11 @@ async def test_url_sources_are_fetched_through_the_guard(
 def test_the_worker_is_woken_only_after_the_queued_source_is_committed(
     actor: Actor, make_agent: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backend.memory import worker
+    from backend.memory import wakeup
 
     agent = make_agent(actor)
     woken: list[int] = []
-    monkeypatch.setattr(worker, "notify", lambda: woken.append(1))
+    monkeypatch.setattr(wakeup, "notify", lambda: woken.append(1))
     with session_scope() as s:
         add_files(actor=actor, agent_id=agent, files=[UploadedFile("readme.txt", b"Some text.")], session=s)
         add_text(actor=actor, agent_id=agent, title="Note", text="More text.", session=s)

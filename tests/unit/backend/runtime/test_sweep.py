@@ -147,7 +147,7 @@ def test_the_worker_command_sweeps_at_start(actor: Actor, llm_server: LLMTestSer
 
 def test_the_in_process_worker_sweeps_at_start(actor: Actor, llm_server: LLMTestServer) -> None:
     run_id, _, _ = _crashed_run(actor, llm_server)
-    worker = MemoryWorker()
+    worker = MemoryWorker(maintenance=run_maintenance)
     worker.start()
     try:
         deadline = time.monotonic() + 20

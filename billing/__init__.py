@@ -1,0 +1,1 @@
+"""Billing: ledger, Stripe, metering and payouts (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Marketplace: listings, search, reviews and their pages (see docs/architecture.md)."""
