@@ -33,7 +33,9 @@ def sign_up(page, email: str | None = None, password: str = PASSWORD) -> str:  #
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Confirm password").fill(password)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # argon2 hashing, the cookie hand-over (a form post and a redirect) and the first page load:
+    # allow for a machine busy with other tests.
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=20_000)
     return email
 
 
