@@ -30,7 +30,7 @@ class ConversationPublic(SQLModel):
 class MessagePublic(SQLModel):
     """A chat message with the figures of the run that produced it (assistant messages).
 
-    Units: tokens; ``cost_usd`` in USD; ``latency_ms``/``ttft_ms`` in milliseconds.
+    Units: tokens; ``cost_nano_usd`` in nano-USD (the UI formats dollars); ``latency_ms``/``ttft_ms`` in milliseconds.
     ``fallback_note`` says which model answered when the agent's main model did not (see
     :func:`fallback_note`), else ``""``.
     """
@@ -42,7 +42,7 @@ class MessagePublic(SQLModel):
     model: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_nano_usd: int = 0
     cost_note: str = ""
     latency_ms: int | None = None
     ttft_ms: int | None = None
@@ -155,7 +155,7 @@ def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> lis
         if run is not None:
             item.run_status, item.model, item.error = run.status, run.model, run.error
             item.prompt_tokens, item.completion_tokens = run.prompt_tokens, run.completion_tokens
-            item.cost_usd, item.cost_note = run.cost_usd, run.cost_note
+            item.cost_nano_usd, item.cost_note = run.cost_nano_usd, run.cost_note
             item.latency_ms, item.ttft_ms = run.latency_ms, run.ttft_ms
             item.fallback_note = fallback_note(run.fallback_path or [], names)
         out.append(item)

@@ -21,7 +21,7 @@ from backend.gateway.llm import GatewayError, litellm
 from backend.gateway.toolcalls import ToolCalls
 from backend.gateway.usage import record_usage
 from backend.models.common import new_id
-from backend.models.gateway import UsageRecord
+from backend.models.gateway import UsageRecord, usd_to_nano
 
 __all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "finish"]
 
@@ -30,8 +30,8 @@ __all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "fini
 class ChatUsage:
     """The last event of a successful call: who answered, tokens, cost and timing.
 
-    Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms from the start of the call
-    (retries and fallbacks included). ``fallback_path`` holds one dict per target tried
+    Units: tokens; ``cost_nano_usd`` nano-USD (the usage record's); ``latency_ms``/``ttft_ms`` ms
+    from the start of the call (retries and fallbacks included). ``fallback_path`` holds one dict per target tried
     (:class:`~backend.gateway.candidates.Attempt`); the last one answered.
     """
 
@@ -41,7 +41,7 @@ class ChatUsage:
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int
-    cost_usd: float
+    cost_nano_usd: int
     cost_note: str
     latency_ms: int
     ttft_ms: int | None
@@ -150,7 +150,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         prompt_tokens=prompt,
         completion_tokens=completion_tokens,
         cached_tokens=cached,
-        cost_usd=cost,
+        cost_nano_usd=usd_to_nano(cost),  # LiteLLM prices in float USD: converted once, here
         cost_note=note,
         latency_ms=call.ms(),
         ttft_ms=call.ttft_ms,
@@ -161,7 +161,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         streamed=call.streamed,
     )
     with session_scope() as session:
-        budgets.settle(session, call.hold, usd=cost, tokens=prompt + completion_tokens)
+        budgets.settle(session, call.hold, nano_usd=record.cost_nano_usd, tokens=prompt + completion_tokens)
         record_usage(session, record, secret=cand.api_key if cand else None)
     call.hold = None
     return record

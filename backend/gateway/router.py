@@ -60,7 +60,7 @@ async def _release(hold: budgets.Hold | None) -> None:
 
     def run() -> None:
         with session_scope() as session:
-            budgets.settle(session, hold, usd=0.0, tokens=0)
+            budgets.settle(session, hold, nano_usd=0, tokens=0)
 
     await asyncio.to_thread(run)
 
@@ -247,7 +247,7 @@ async def stream_chat(
                     prompt_tokens=record.prompt_tokens,
                     completion_tokens=record.completion_tokens,
                     cached_tokens=record.cached_tokens,
-                    cost_usd=record.cost_usd,
+                    cost_nano_usd=record.cost_nano_usd,
                     cost_note=record.cost_note,
                     latency_ms=record.latency_ms,
                     ttft_ms=record.ttft_ms,

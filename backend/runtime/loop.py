@@ -30,7 +30,7 @@ from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.delegation import MAX_DEPTH, Delegate, load_delegates
 from backend.runtime.events import ApprovalRequired, RunEvent, TextDelta, ToolCallFinished, ToolCallStarted
 from backend.runtime.steps import NewStep, StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace
 from backend.security.outbound import AllowRule
 from backend.security.redact import redact_secrets
 from backend.tools.agent_settings import run_context_for
@@ -96,7 +96,7 @@ class AgentLoop:
         run_id: str,
         root_agent_id: str,
         log: StepLog,
-        totals: Totals,
+        trace: RunTrace,
         options: RunOptions,
         depth: int = 0,
         parent_step_id: str | None = None,
@@ -104,7 +104,7 @@ class AgentLoop:
     ) -> None:
         self.actor, self.blueprint, self.run_id, self.root_agent_id = actor, blueprint, run_id, root_agent_id
         self.checkpoint = checkpoint  # heartbeat + partial answer at intervals (crash safety)
-        self.log, self.totals, self.options = log, totals, options
+        self.log, self.trace, self.options = log, trace, options
         self.depth, self.parent_step_id = depth, parent_step_id
         self.context: RunContext = replace(
             run_context_for(blueprint, conversation_id=log.conversation_id),
@@ -206,7 +206,7 @@ class AgentLoop:
                 elif isinstance(event, router.ToolCalls):
                     self._calls = event.calls
                 else:
-                    self.totals.add(event, main=self.depth == 0)
+                    self.trace.add(event, main=self.depth == 0)
 
     # ------------------------------------------------------------- tool turns
     def _needs_approval(self, names: Sequence[str]) -> set[str]:

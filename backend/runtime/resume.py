@@ -19,7 +19,7 @@ from backend.runtime.events import RunEvent, RunStarted
 from backend.runtime.loop import AgentLoop, Pending, RunOptions
 from backend.runtime.run import RunRejected, drive
 from backend.runtime.steps import StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace
 
 
 def _claim(actor: Actor, run_id: str) -> tuple[RunStarted, BlueprintVersion, Run, dict[str, Any], str]:
@@ -88,7 +88,7 @@ async def resume_run(
         run_id=run.id,
         root_agent_id=blueprint.agent_id,
         log=StepLog(run.id, run.conversation_id),
-        totals=Totals.from_run(run),
+        trace=RunTrace.from_run(run),
         options=options or RunOptions(),
         checkpoint=Checkpoint(run.id),
     )

@@ -29,7 +29,7 @@ from backend.runtime.context import build_messages
 from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, UsageReport
 from backend.runtime.loop import AgentLoop, RunOptions
 from backend.runtime.steps import StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace, apply_totals
 from backend.security.redact import redact_secrets
 
 log = logging.getLogger(__name__)
@@ -76,12 +76,17 @@ def finish_run(
     *,
     status: str,
     text: str,
-    usage: UsageReport | None,
+    trace: RunTrace,
     error: str = "",
     resume_state: dict[str, Any] | None = None,
-) -> str | None:
+) -> tuple[str | None, UsageReport | None]:
     """Store the run's outcome and its assistant message (the same message across a pause and
-    its resume); returns the assistant message id (None only for a successful empty answer)."""
+    its resume), with its tokens and cost summed from its usage records in this transaction.
+
+    Returns:
+        ``(assistant message id, usage)``: the id is None only for a successful empty answer;
+        usage is None when the run made no model call and charged nothing.
+    """
     with session_scope() as session:
         run = session.get(Run, started.run_id)
         assert run is not None  # noqa: S101
@@ -98,23 +103,23 @@ def finish_run(
         run.status, run.error, run.resume_state = status, error, resume_state
         run.partial_text, run.inflight = "", None  # the checkpoint's copy is no longer needed
         run.finished_at = None if status == "awaiting_approval" else utcnow()
-        if usage is not None:
-            run.provider = usage.provider or run.provider
-            run.model = usage.model or run.model
-            run.connection_id = usage.connection_id or run.connection_id
-            run.fallback_path = list(usage.fallback_path)
-            run.prompt_tokens, run.completion_tokens = usage.prompt_tokens, usage.completion_tokens
-            run.cost_usd, run.cost_note = usage.cost_usd, usage.cost_note
-            run.latency_ms, run.ttft_ms = usage.latency_ms, usage.ttft_ms
+        if trace.calls:
+            run.provider = trace.provider or run.provider
+            run.model = trace.model or run.model
+            run.connection_id = trace.connection_id or run.connection_id
+            run.fallback_path = list(trace.fallback_path)
+            run.latency_ms, run.ttft_ms = trace.latency_ms, trace.ttft_ms
         elif run.created_at is not None:
             run.latency_ms = int((utcnow() - run.created_at).total_seconds() * 1000)
+        apply_totals(session, run)
+        charged = trace.calls or run.prompt_tokens + run.completion_tokens + run.cost_nano_usd > 0
         if message_id is None and status != "succeeded":
             # Keep the failure (or the pause) visible in the conversation, tied to its run.
             message_id = append_message(
                 conversation=conv, role="assistant", content="", run_id=run.id, session=session
             ).id
         session.add(run)
-        return message_id
+        return message_id, (trace.report(run) if charged else None)
 
 
 def resume_state(loop: AgentLoop, started: RunStarted, user_text: str) -> dict[str, Any]:
@@ -145,30 +150,27 @@ async def drive(
     finished = False
     began = time.perf_counter()
 
-    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> str | None:
+    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> tuple[str | None, UsageReport | None]:
         nonlocal finished
         finished = True
         text = prefix + "".join(loop.parts)
-        return finish_run(
-            actor, started, status=status, text=text, usage=loop.totals.report(), error=error, resume_state=state
-        )
+        return finish_run(actor, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state)
 
     try:
         async with aclosing(events):
             async for event in events:
                 yield event
         if loop.pending:
-            message_id = end("awaiting_approval", state=resume_state(loop, started, user_text))
+            message_id, _ = end("awaiting_approval", state=resume_state(loop, started, user_text))
             yield RunDone(started.run_id, "awaiting_approval", message_id)
             return
         answer = prefix + "".join(loop.parts)
         cited = grounding.citations(answer, passages or [])
+        message_id, usage = end("succeeded")
         for citation in cited:
             yield citation
-        usage = loop.totals.report()
         if usage is not None:
             yield usage
-        message_id = end("succeeded")
         await grounding.record(
             actor=actor, agent_id=loop.blueprint.agent_id, conversation_id=started.conversation_id,
             run_id=started.run_id, message_id=message_id, user_text=user_text, answer=answer, cited=cited,
@@ -176,13 +178,13 @@ async def drive(
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
-        message_id = end("failed", reason)
+        message_id, _ = end("failed", reason)
         yield RunFailed(exc.kind, reason)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)
         reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id = end("failed", reason)
+        message_id, _ = end("failed", reason)
         yield RunFailed("internal", reason)
         yield RunDone(started.run_id, "failed", message_id)
     finally:
@@ -228,7 +230,7 @@ async def run_agent(
         run_id=started.run_id,
         root_agent_id=blueprint.agent_id,
         log=StepLog(started.run_id, started.conversation_id),
-        totals=Totals(),
+        trace=RunTrace(),
         options=opts,
         checkpoint=checkpoint,
     )

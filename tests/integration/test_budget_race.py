@@ -72,7 +72,7 @@ async def test_fifty_concurrent_calls_never_overshoot_a_budget_that_fits_ten(
     with session_scope() as s:
         rows = s.exec(select(UsageRecord).where(UsageRecord.agent_id == agent)).all()
         [budget] = admin.list_budgets(actor=actor, scope="agent", scope_id=agent, session=s)
-    spent = sum(r.cost_usd for r in rows if r.status == "ok")
+    spent = sum(r.cost_nano_usd for r in rows if r.status == "ok") / 1e9
     assert spent <= cap
     assert budget.spent_usd <= cap and budget.reserved_usd == 0
     assert budget.spent_usd == round(spent, 9) or abs(budget.spent_usd - spent) < 1e-9

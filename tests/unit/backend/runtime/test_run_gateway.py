@@ -92,5 +92,5 @@ async def test_stop_settles_the_budget_hold(actor: Actor, llm_server: LLMTestSer
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
         record = s.exec(select(UsageRecord).where(UsageRecord.agent_id == agent)).one()
-    assert record.status == "cancelled" and record.cost_usd > 0
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(record.cost_usd, abs=1e-9)
+    assert record.status == "cancelled" and record.cost_nano_usd > 0
+    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(record.cost_nano_usd / 1e9, abs=1e-9)
