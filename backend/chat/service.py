@@ -95,7 +95,8 @@ def get_conversation(*, actor: Actor, conversation_id: str, session: Session) ->
     return conv
 
 
-def _public(conv: Conversation, session: Session) -> ConversationPublic:
+def to_public(conv: Conversation, session: Session) -> ConversationPublic:
+    """The list row of a conversation."""
     version = session.get(BlueprintVersion, conv.blueprint_version_id)
     return ConversationPublic(
         id=conv.id,
@@ -119,7 +120,7 @@ def create_conversation(*, actor: Actor, agent_id: str, session: Session) -> Con
     )
     session.add(conv)
     session.flush()
-    return _public(conv, session)
+    return to_public(conv, session)
 
 
 def list_conversations(*, actor: Actor, agent_id: str | None = None, session: Session) -> list[ConversationPublic]:
@@ -131,12 +132,16 @@ def list_conversations(*, actor: Actor, agent_id: str | None = None, session: Se
     if agent_id:
         query = query.where(Conversation.agent_id == agent_id)
     rows = session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(100)).all()
-    return [_public(c, session) for c in rows]
+    return [to_public(c, session) for c in rows]
 
 
 def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> list[MessagePublic]:
     """The conversation's messages in order, each assistant message with its run's figures."""
-    conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
+    return messages_of(get_conversation(actor=actor, conversation_id=conversation_id, session=session), session)
+
+
+def messages_of(conv: Conversation, session: Session) -> list[MessagePublic]:
+    """Messages of a conversation already checked to be the asker's (see :func:`get_messages`)."""
     rows = session.exec(
         select(Message, Run)
         .join(Run, col(Run.id) == col(Message.run_id), isouter=True)

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.accounts.actor import Actor
+from backend.accounts.principal import RunPrincipal
 from backend.db import session_scope
 from backend.gateway import budgets, completion
 from backend.gateway.candidates import Attempt, Candidate, Target
@@ -61,9 +61,7 @@ ChatEvent = TextDelta | ToolCalls | ChatUsage
 class Call:
     """Mutable state of one call: what was tried and streamed, the hold, for the usage record."""
 
-    actor: Actor
-    agent_id: str | None
-    end_user_id: str | None
+    principal: RunPrincipal
     run_id: str | None
     streamed: bool
     started: float = field(default_factory=time.perf_counter)
@@ -79,6 +77,16 @@ class Call:
     lock: threading.Lock = field(default_factory=threading.Lock)
     record_id: str = field(default_factory=new_id)  # the usage record's id, known before it is written
     prompt_tokens: int = 0  # counted prompt of the current candidate (for a crashed call's record)
+
+    @property
+    def agent_id(self) -> str | None:
+        """The agent the call is for (None outside an agent)."""
+        return self.principal.agent_id or None
+
+    @property
+    def end_user_id(self) -> str | None:
+        """Whom the call serves."""
+        return self.principal.end_user_id or None
 
     def ms(self) -> int:
         """Milliseconds since the call started."""
@@ -140,9 +148,11 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
     target = cand.target if cand is not None else call.first
     record = UsageRecord(
         id=call.record_id,
-        workspace_id=call.actor.workspace_id,
+        workspace_id=call.principal.owner_workspace_id,
         agent_id=call.agent_id,
         end_user_id=call.end_user_id,
+        caller_kind=call.principal.caller.kind,
+        caller_id=call.principal.caller.id,
         run_id=call.run_id,
         connection_id=target.connection_id if target else None,
         provider=cand.provider if cand else "",

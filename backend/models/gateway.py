@@ -45,6 +45,8 @@ def _bigint() -> Any:
 class UsageRecord(SQLModel, table=True):
     """One gateway call (``stream_chat``), whatever happened: answered, failed or rejected.
 
+    ``workspace_id`` is the agent's owner (charged), ``end_user_id`` whom the call served and
+    ``caller_kind``/``caller_id`` who started the run (``backend.accounts.principal``).
     One row per call, not per attempt: ``fallback_path`` lists every candidate tried, in order,
     as ``[{"connection_id", "model", "outcome", "error_kind", "status_code", "tries", "ms"}]``.
     ``connection_id``/``provider``/``model`` are those of the candidate that answered (or the
@@ -61,6 +63,8 @@ class UsageRecord(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=32)
     agent_id: str | None = Field(default=None, index=True, max_length=32)
     end_user_id: str | None = Field(default=None, index=True, max_length=64)
+    caller_kind: str = Field(default="", max_length=20)  # "member", "grant", "api_key"; "" outside a run
+    caller_id: str | None = Field(default=None, max_length=32)
     run_id: str | None = Field(default=None, index=True, max_length=32)
     connection_id: str | None = Field(default=None, max_length=32)
     provider: str = Field(default="", max_length=40)

@@ -50,13 +50,13 @@ async def ask_delegate(
         text = f"Invalid arguments for {step.tool_name}: question: a non-empty string is required."
     else:
         blueprint = await asyncio.to_thread(
-            delegate_blueprint, delegate.agent_id, workspace_id=parent.actor.workspace_id
+            delegate_blueprint, delegate.agent_id, workspace_id=parent.principal.owner_workspace_id
         )
         if blueprint is None:
             text = f"The agent {delegate.name} no longer exists."
         else:
             child = type(parent)(
-                actor=parent.actor,
+                principal=parent.principal,
                 blueprint=blueprint,
                 run_id=parent.run_id,
                 root_agent_id=parent.root_agent_id,

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from backend.accounts.actor import Actor
-from backend.chat.service import append_message, get_conversation
+from backend.accounts.principal import RunPrincipal
+from backend.chat.principal import conversation_for
+from backend.chat.service import append_message
 from backend.db import session_scope
 from backend.gateway import completion
 from backend.memory.retrieval import Passage
@@ -41,15 +42,17 @@ class RunRejected(ValueError):
     """The message was not accepted (empty or too long), or the run cannot be resumed; nothing was stored."""
 
 
-def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
+def _start(
+    principal: RunPrincipal, conversation_id: str, text: str
+) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
     with session_scope() as session:
-        conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
+        conv = conversation_for(principal=principal, conversation_id=conversation_id, session=session)
         blueprint = session.get(BlueprintVersion, conv.blueprint_version_id)
         assert blueprint is not None  # noqa: S101  (foreign key)
         run = Run(
-            workspace_id=actor.workspace_id,
+            workspace_id=principal.owner_workspace_id,
             agent_id=conv.agent_id,
-            user_id=actor.user_id,
+            user_id=principal.end_user_id,
             conversation_id=conv.id,
             blueprint_version_id=blueprint.id,
             connection_id=blueprint.connection_id,
@@ -71,7 +74,7 @@ def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, B
 
 
 def finish_run(
-    actor: Actor,
+    principal: RunPrincipal,
     started: RunStarted,
     *,
     status: str,
@@ -90,7 +93,7 @@ def finish_run(
     with session_scope() as session:
         run = session.get(Run, started.run_id)
         assert run is not None  # noqa: S101
-        conv = get_conversation(actor=actor, conversation_id=started.conversation_id, session=session)
+        conv = conversation_for(principal=principal, conversation_id=started.conversation_id, session=session)
         existing = session.exec(select(Message).where(Message.run_id == run.id, Message.role == "assistant")).first()
         message_id = None
         if existing is not None:
@@ -136,7 +139,7 @@ def resume_state(loop: AgentLoop, started: RunStarted, user_text: str) -> dict[s
 
 async def drive(
     *,
-    actor: Actor,
+    principal: RunPrincipal,
     started: RunStarted,
     loop: AgentLoop,
     events: AsyncGenerator[RunEvent, None],
@@ -154,7 +157,9 @@ async def drive(
         nonlocal finished
         finished = True
         text = prefix + "".join(loop.parts)
-        return finish_run(actor, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state)
+        return finish_run(
+            principal, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state
+        )
 
     try:
         async with aclosing(events):
@@ -172,7 +177,7 @@ async def drive(
         if usage is not None:
             yield usage
         await grounding.record(
-            actor=actor, agent_id=loop.blueprint.agent_id, conversation_id=started.conversation_id,
+            principal=principal, conversation_id=started.conversation_id,
             run_id=started.run_id, message_id=message_id, user_text=user_text, answer=answer, cited=cited,
         )  # fmt: skip
         yield RunDone(started.run_id, "succeeded", message_id)
@@ -195,11 +200,14 @@ async def drive(
 
 
 async def run_agent(
-    *, actor: Actor, conversation_id: str, user_text: str, options: RunOptions | None = None
+    *, principal: RunPrincipal, conversation_id: str, user_text: str, options: RunOptions | None = None
 ) -> AsyncGenerator[RunEvent, None]:
     """Answer ``user_text`` in a conversation, streaming events.
 
     Args:
+        principal: Whom the run is for, built at the edge (``backend.accounts.principal``):
+            the owner's agent, connection, knowledge, tools and budgets serve; the run, its
+            conversation and memory are the end user's; usage is charged to the owner.
         options: Tool registry, step limit (default 8) and network rules (tests, benchmarks).
 
     Yields:
@@ -213,19 +221,19 @@ async def run_agent(
 
     Raises:
         RunRejected: empty or over-long message (nothing stored).
-        NotFound, PermissionDenied: the conversation is not the actor's.
+        NotFound: the conversation is not the principal's (end user, agent and owner).
     """
     text = user_text.strip()
     if not text:
         raise RunRejected("Type a message first.")
     if len(text) > MAX_USER_MESSAGE_CHARS:
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-    started, blueprint, history = _start(actor, conversation_id, text)
+    started, blueprint, history = _start(principal, conversation_id, text)
     yield started
     opts = options or RunOptions()
     checkpoint = Checkpoint(started.run_id)
     loop = AgentLoop(
-        actor=actor,
+        principal=principal,
         blueprint=blueprint,
         run_id=started.run_id,
         root_agent_id=blueprint.agent_id,
@@ -242,14 +250,14 @@ async def run_agent(
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
-        passages.extend(await grounding.retrieve(actor=actor, agent_id=blueprint.agent_id, query=text))
+        passages.extend(await grounding.retrieve(principal=principal, query=text))
         messages = grounding.with_context(build_messages(blueprint, history), passages)
         async with aclosing(loop.run(list(messages))) as stream:
             async for event in stream:
                 yield event
 
     async with aclosing(
-        drive(actor=actor, started=started, loop=loop, events=events(), user_text=text, passages=passages)
+        drive(principal=principal, started=started, loop=loop, events=events(), user_text=text, passages=passages)
     ) as stream:
         async for event in stream:
             yield event

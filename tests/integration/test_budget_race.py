@@ -26,6 +26,7 @@ from backend.gateway.router import PROMPT_MARGIN, ChatUsage, stream_chat
 from backend.models import UsageRecord
 from tests.support.gateway import FAST, MESSAGES, add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import member
 
 MAX_TOKENS = 40
 
@@ -33,11 +34,10 @@ MAX_TOKENS = 40
 async def _one(actor: Actor, cid: str, agent: str, limiter: RateLimiter) -> str:
     try:
         async for event in stream_chat(
-            actor=actor,
+            principal=member(actor, agent),
             targets=[Target(cid, "gpt-4o-mini")],
             messages=MESSAGES,
             max_tokens=MAX_TOKENS,
-            agent_id=agent,
             retry=FAST,
             limiter=limiter,
             timeout_s=10,

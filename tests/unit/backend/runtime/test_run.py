@@ -13,6 +13,7 @@ from backend.db import session_scope
 from backend.models import BlueprintFields, Run, UsageRecord
 from backend.runtime.events import RunDone, RunFailed, RunStarted, TextDelta, UsageReport
 from backend.runtime.run import RunRejected, run_agent
+from tests.support.principal import for_conversation
 
 
 def _conversation(actor: Actor, base_url: str, api_key: str | None, model: str = "test-model") -> str:
@@ -26,7 +27,9 @@ def _conversation(actor: Actor, base_url: str, api_key: str | None, model: str =
 
 
 async def _collect(actor: Actor, conv_id: str, text: str) -> list[object]:
-    return [e async for e in run_agent(actor=actor, conversation_id=conv_id, user_text=text)]
+    return [
+        e async for e in run_agent(principal=for_conversation(actor, conv_id), conversation_id=conv_id, user_text=text)
+    ]
 
 
 async def test_streamed_reply_is_stored_with_tokens_cost_and_latency(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +101,7 @@ async def test_server_error_is_recorded(actor: Actor, llm_server, monkeypatch) -
 async def test_stop_keeps_partial_answer_and_marks_cancelled(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.chunk_delay_ms = 30
     conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
-    gen = run_agent(actor=actor, conversation_id=conv, user_text="long answer please")
+    gen = run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="long answer please")
     started = await gen.__anext__()
     first = await gen.__anext__()
     assert isinstance(first, TextDelta)
@@ -114,7 +117,7 @@ async def test_stop_run_totals_are_the_sum_of_its_usage_records(actor: Actor, ll
     """Regression: after Stop the run row showed 0 tokens while its usage record charged them."""
     llm_server.chunk_delay_ms = 30
     conv = _conversation(actor, llm_server.base_url, llm_server.api_key)
-    gen = run_agent(actor=actor, conversation_id=conv, user_text="long answer please")
+    gen = run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="long answer please")
     started = await gen.__anext__()
     assert isinstance(await gen.__anext__(), TextDelta)
     assert isinstance(await gen.__anext__(), TextDelta)

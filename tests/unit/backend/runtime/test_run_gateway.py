@@ -18,6 +18,7 @@ from backend.runtime.events import RunDone, RunFailed, UsageReport
 from backend.runtime.run import run_agent
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_conversation
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,7 @@ def _conversation(actor: Actor, agent_id: str) -> str:
 
 
 async def _collect(actor: Actor, conv: str, text: str = "hello") -> list[object]:
-    return [e async for e in run_agent(actor=actor, conversation_id=conv, user_text=text)]
+    return [e async for e in run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text=text)]
 
 
 async def test_a_fallback_answers_and_the_run_records_it(actor: Actor, llm_server: LLMTestServer) -> None:
@@ -85,7 +86,8 @@ async def test_stop_settles_the_budget_hold(actor: Actor, llm_server: LLMTestSer
     agent = add_agent(actor, cid)
     with session_scope() as s:
         admin.set_budget(actor=actor, scope="agent", scope_id=agent, period="month", limit_usd=1, session=s)
-    gen = run_agent(actor=actor, conversation_id=_conversation(actor, agent), user_text="long answer")
+    conv = _conversation(actor, agent)
+    gen = run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="long answer")
     await gen.__anext__()
     await gen.__anext__()
     await gen.aclose()

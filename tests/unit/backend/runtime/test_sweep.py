@@ -25,6 +25,7 @@ from backend.runtime.sweep import INTERRUPTED, run_maintenance, sweep_stale_runs
 from tests.support import agents as h
 from tests.support.crash import counter, run_state, workspace_budget
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_run
 
 
 def _crashed_run(
@@ -125,7 +126,7 @@ async def test_a_crash_while_resuming_an_approval_keeps_it_answerable(actor: Act
     llm_server.script = [{"content": "Filing.", "tool_calls": [h.call("create_task", {"title": "Pay rent"})]}]
     events = await h.run(actor, conv, "File a task to pay rent")
     run_id = events[0].run_id
-    _claim(actor, run_id)  # the resume took the run ... and the process died before the tool ran
+    _claim(for_run(actor, run_id), run_id)  # the resume took the run ... and the process died before the tool ran
     with session_scope() as s:
         s.execute(update(Run).where(col(Run.id) == run_id).values(heartbeat_at=utcnow() - timedelta(hours=1)))
     assert sweep_stale_runs() >= 1
