@@ -59,6 +59,9 @@ async def test_a_fallback_answers_and_the_run_records_it(actor: Actor, llm_serve
     assert run is not None and run.model == "test-model" and run.connection_id == second
     assert [a["model"] for a in run.fallback_path] == ["gpt-4o-mini", "test-model"]
     assert record.agent_id == agent and record.end_user_id == actor.user_id and record.status == "ok"
+    figures = (record.prompt_tokens, record.completion_tokens, record.cost_nano_usd)
+    assert (run.prompt_tokens, run.completion_tokens, run.cost_nano_usd) == figures
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.cost_nano_usd) == figures
 
 
 async def test_rate_limit_and_budget_fail_the_run_with_plain_words(actor: Actor, llm_server: LLMTestServer) -> None:
