@@ -59,6 +59,7 @@ def setup(base_url: str) -> tuple[Any, str, str]:
 
 
 async def bench(args: argparse.Namespace, base_url: str) -> None:
+    from backend.accounts.principal import principal_for_member
     from backend.chat.service import create_conversation
     from backend.config import get_settings
     from backend.db import session_scope
@@ -70,9 +71,10 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     async def turn(agent_id: str = agent, expected: tuple[str, ...] = ("ok",)) -> float:
         with session_scope() as s:
             conv = create_conversation(actor=actor, agent_id=agent_id, session=s).id
+            principal = principal_for_member(actor, agent_id, s)
         started = time.perf_counter()
         statuses, done = [], None
-        async for event in run_agent(actor=actor, conversation_id=conv, user_text="What is 6 times 7?"):
+        async for event in run_agent(principal=principal, conversation_id=conv, user_text="What is 6 times 7?"):
             if isinstance(event, ToolCallFinished):
                 statuses.append(event.status)
             elif isinstance(event, RunDone):

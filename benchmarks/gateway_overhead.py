@@ -113,12 +113,16 @@ async def run_load(call: Callable[[], Awaitable[float]], concurrency: int, total
 
 
 async def bench(args: argparse.Namespace, base_url: str) -> None:
+    from backend.accounts.principal import principal_for_member
     from backend.config import get_settings
+    from backend.db import session_scope
     from backend.gateway.candidates import RetryPolicy, Target
     from backend.gateway.llm import litellm
     from backend.gateway.router import stream_chat
 
     actor, connection_id, agent_id = setup_workspace(base_url)
+    with session_scope() as s:
+        principal = principal_for_member(actor, agent_id, s)
     targets = [Target(connection_id, MODEL)]
     no_retry = RetryPolicy(max_retries=0)
 
@@ -142,12 +146,10 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     async def gateway() -> float:
         started = time.perf_counter()
         async for _ in stream_chat(
-            actor=actor,
+            principal=principal,
             targets=targets,
             messages=MESSAGES,
             max_tokens=MAX_TOKENS,
-            agent_id=agent_id,
-            end_user_id=actor.user_id,
             retry=no_retry,
         ):
             pass

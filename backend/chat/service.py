@@ -30,7 +30,7 @@ class ConversationPublic(SQLModel):
 class MessagePublic(SQLModel):
     """A chat message with the figures of the run that produced it (assistant messages).
 
-    Units: tokens; ``cost_usd`` in USD; ``latency_ms``/``ttft_ms`` in milliseconds.
+    Units: tokens; ``cost_nano_usd`` in nano-USD (the UI formats dollars); ``latency_ms``/``ttft_ms`` in milliseconds.
     ``fallback_note`` says which model answered when the agent's main model did not (see
     :func:`fallback_note`), else ``""``.
     """
@@ -42,7 +42,7 @@ class MessagePublic(SQLModel):
     model: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_nano_usd: int = 0
     cost_note: str = ""
     latency_ms: int | None = None
     ttft_ms: int | None = None
@@ -95,7 +95,8 @@ def get_conversation(*, actor: Actor, conversation_id: str, session: Session) ->
     return conv
 
 
-def _public(conv: Conversation, session: Session) -> ConversationPublic:
+def to_public(conv: Conversation, session: Session) -> ConversationPublic:
+    """The list row of a conversation."""
     version = session.get(BlueprintVersion, conv.blueprint_version_id)
     return ConversationPublic(
         id=conv.id,
@@ -119,7 +120,7 @@ def create_conversation(*, actor: Actor, agent_id: str, session: Session) -> Con
     )
     session.add(conv)
     session.flush()
-    return _public(conv, session)
+    return to_public(conv, session)
 
 
 def list_conversations(*, actor: Actor, agent_id: str | None = None, session: Session) -> list[ConversationPublic]:
@@ -131,12 +132,16 @@ def list_conversations(*, actor: Actor, agent_id: str | None = None, session: Se
     if agent_id:
         query = query.where(Conversation.agent_id == agent_id)
     rows = session.exec(query.order_by(col(Conversation.updated_at).desc()).limit(100)).all()
-    return [_public(c, session) for c in rows]
+    return [to_public(c, session) for c in rows]
 
 
 def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> list[MessagePublic]:
     """The conversation's messages in order, each assistant message with its run's figures."""
-    conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
+    return messages_of(get_conversation(actor=actor, conversation_id=conversation_id, session=session), session)
+
+
+def messages_of(conv: Conversation, session: Session) -> list[MessagePublic]:
+    """Messages of a conversation already checked to be the asker's (see :func:`get_messages`)."""
     rows = session.exec(
         select(Message, Run)
         .join(Run, col(Run.id) == col(Message.run_id), isouter=True)
@@ -155,7 +160,7 @@ def get_messages(*, actor: Actor, conversation_id: str, session: Session) -> lis
         if run is not None:
             item.run_status, item.model, item.error = run.status, run.model, run.error
             item.prompt_tokens, item.completion_tokens = run.prompt_tokens, run.completion_tokens
-            item.cost_usd, item.cost_note = run.cost_usd, run.cost_note
+            item.cost_nano_usd, item.cost_note = run.cost_nano_usd, run.cost_note
             item.latency_ms, item.ttft_ms = run.latency_ms, run.ttft_ms
             item.fallback_note = fallback_note(run.fallback_path or [], names)
         out.append(item)

@@ -161,8 +161,10 @@ def update_connection(
     api_key = (api_key or "").strip() or None
     base_url = (base_url or "").strip().rstrip("/") or None
     _validate(name, row.provider, base_url, api_key, has_key=row.secret is not None)
-    if api_key is None and row.secret is not None and _origin(row.provider, base_url) != _origin(
-        row.provider, row.base_url
+    if (
+        api_key is None
+        and row.secret is not None
+        and _origin(row.provider, base_url) != _origin(row.provider, row.base_url)
     ):
         # The stored key was issued for the old address; never send it somewhere new unasked.
         raise ConnectionInputError({"api_key": REENTER_KEY})
@@ -209,6 +211,25 @@ def resolve_credentials(*, actor: Actor, connection_id: str, session: Session) -
     Raises:
         NotFound, PermissionDenied; ``VaultError`` if the stored secret cannot be decrypted.
     """
-    row = _get(actor, connection_id, session)
+    return _credentials(_get(actor, connection_id, session))
+
+
+def owner_credentials(*, workspace_id: str, connection_id: str, session: Session) -> Credentials:
+    """Decrypt a connection of the run's **owner** workspace for one gateway call (memory only).
+
+    For the run path only: the run principal was checked at the edge (a member or a grant
+    holder), so the caller need not be a member of ``workspace_id``. The key never leaves the
+    gateway.
+
+    Raises:
+        NotFound: no such connection in ``workspace_id``. ``VaultError``: undecryptable secret.
+    """
+    row = session.get(Connection, connection_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound("Connection not found.")
+    return _credentials(row)
+
+
+def _credentials(row: Connection) -> Credentials:
     key = get_vault().decrypt(row.secret, associated_data=_ad(row.workspace_id, row.id)) if row.secret else None
     return Credentials(provider=row.provider, base_url=row.base_url, api_key=key, connection_id=row.id)

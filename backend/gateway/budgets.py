@@ -249,7 +249,7 @@ def reserve(
     raise GatewayError("provider", "The budget could not be checked; try again.")
 
 
-def settle(session: Session, hold: Hold | None, *, usd: float, tokens: int) -> None:
+def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
     """Release ``hold`` and add the actual cost, in the caller's transaction.
 
     Settling twice is harmless (the hold is released once); a hold that already expired only
@@ -259,7 +259,7 @@ def settle(session: Session, hold: Hold | None, *, usd: float, tokens: int) -> N
     Args:
         session: The open session (commit is the caller's).
         hold: From :func:`reserve`; None does nothing.
-        usd: Actual cost, USD.
+        nano_usd: Actual cost, nano-USD (the usage record's ``cost_nano_usd``).
         tokens: Actual prompt + completion tokens.
     """
     if hold is None:
@@ -274,7 +274,7 @@ def settle(session: Session, hold: Hold | None, *, usd: float, tokens: int) -> N
         .execution_options(synchronize_session=False)
     ).all()
     held = {cid: (amount, toks) for cid, amount, toks in released}
-    actual = to_nano(usd)
+    actual = nano_usd
     for counter in sorted(hold.counter_ids):
         amount, toks = held.get(counter, (0, 0))
         session.execute(

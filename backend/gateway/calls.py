@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.accounts.actor import Actor
+from backend.accounts.principal import RunPrincipal
 from backend.db import session_scope
 from backend.gateway import budgets, completion
 from backend.gateway.candidates import Attempt, Candidate, Target
@@ -21,7 +21,7 @@ from backend.gateway.llm import GatewayError, litellm
 from backend.gateway.toolcalls import ToolCalls
 from backend.gateway.usage import record_usage
 from backend.models.common import new_id
-from backend.models.gateway import UsageRecord
+from backend.models.gateway import UsageRecord, usd_to_nano
 
 __all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "finish"]
 
@@ -30,8 +30,8 @@ __all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "fini
 class ChatUsage:
     """The last event of a successful call: who answered, tokens, cost and timing.
 
-    Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms from the start of the call
-    (retries and fallbacks included). ``fallback_path`` holds one dict per target tried
+    Units: tokens; ``cost_nano_usd`` nano-USD (the usage record's); ``latency_ms``/``ttft_ms`` ms
+    from the start of the call (retries and fallbacks included). ``fallback_path`` holds one dict per target tried
     (:class:`~backend.gateway.candidates.Attempt`); the last one answered.
     """
 
@@ -41,7 +41,7 @@ class ChatUsage:
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int
-    cost_usd: float
+    cost_nano_usd: int
     cost_note: str
     latency_ms: int
     ttft_ms: int | None
@@ -61,9 +61,7 @@ ChatEvent = TextDelta | ToolCalls | ChatUsage
 class Call:
     """Mutable state of one call: what was tried and streamed, the hold, for the usage record."""
 
-    actor: Actor
-    agent_id: str | None
-    end_user_id: str | None
+    principal: RunPrincipal
     run_id: str | None
     streamed: bool
     started: float = field(default_factory=time.perf_counter)
@@ -79,6 +77,16 @@ class Call:
     lock: threading.Lock = field(default_factory=threading.Lock)
     record_id: str = field(default_factory=new_id)  # the usage record's id, known before it is written
     prompt_tokens: int = 0  # counted prompt of the current candidate (for a crashed call's record)
+
+    @property
+    def agent_id(self) -> str | None:
+        """The agent the call is for (None outside an agent)."""
+        return self.principal.agent_id or None
+
+    @property
+    def end_user_id(self) -> str | None:
+        """Whom the call serves."""
+        return self.principal.end_user_id or None
 
     def ms(self) -> int:
         """Milliseconds since the call started."""
@@ -140,9 +148,11 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
     target = cand.target if cand is not None else call.first
     record = UsageRecord(
         id=call.record_id,
-        workspace_id=call.actor.workspace_id,
+        workspace_id=call.principal.owner_workspace_id,
         agent_id=call.agent_id,
         end_user_id=call.end_user_id,
+        caller_kind=call.principal.caller.kind,
+        caller_id=call.principal.caller.id,
         run_id=call.run_id,
         connection_id=target.connection_id if target else None,
         provider=cand.provider if cand else "",
@@ -150,7 +160,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         prompt_tokens=prompt,
         completion_tokens=completion_tokens,
         cached_tokens=cached,
-        cost_usd=cost,
+        cost_nano_usd=usd_to_nano(cost),  # LiteLLM prices in float USD: converted once, here
         cost_note=note,
         latency_ms=call.ms(),
         ttft_ms=call.ttft_ms,
@@ -161,7 +171,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         streamed=call.streamed,
     )
     with session_scope() as session:
-        budgets.settle(session, call.hold, usd=cost, tokens=prompt + completion_tokens)
+        budgets.settle(session, call.hold, nano_usd=record.cost_nano_usd, tokens=prompt + completion_tokens)
         record_usage(session, record, secret=cand.api_key if cand else None)
     call.hold = None
     return record

@@ -3,8 +3,8 @@
 An agent's model and its fallbacks are :class:`Target` s (connection id + model id). Before a
 call they are resolved, in one read-only transaction, into :class:`Candidate` s: the
 connection's provider, base URL and decrypted key (memory only, via
-``connections.service.resolve_credentials``, which also checks the actor's membership) and the
-model's limits and prices from the catalog. The same transaction reads the rate-limit rules and
+``connections.service.owner_credentials``: the owner workspace's; the run principal was checked
+at the edge) and the model's limits and prices from the catalog. The same transaction reads the rate-limit rules and
 budgets that apply.
 """
 
@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backend.accounts.actor import Actor, NotFound
+from backend.accounts.actor import NotFound
+from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
-from backend.connections.service import resolve_credentials
+from backend.connections.service import owner_credentials
 from backend.db import session_scope
 from backend.gateway.budgets import BudgetRef, applicable_budgets
 from backend.gateway.catalog import ModelInfo, load_overrides, model_info
@@ -105,15 +106,15 @@ class Plan:
     budgets: list[BudgetRef]
 
 
-def make_plan(*, actor: Actor, targets: Sequence[Target], agent_id: str | None, end_user_id: str | None) -> Plan:
-    """Resolve targets to candidates and read the rules and budgets (one transaction).
+def make_plan(*, principal: RunPrincipal, targets: Sequence[Target]) -> Plan:
+    """Resolve targets to the owner's connections and read the rules and budgets that apply
+    (the owner workspace's, the agent's and the end user's), in one transaction.
 
     A fallback whose connection no longer exists is skipped (outcome ``skipped``,
     ``error_kind="missing"``); a missing main connection is an error.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
-        NotFound: the main target's connection is not in the workspace.
+        NotFound: the main target's connection is not in the owner workspace.
         GatewayError: kind ``bad_request`` when there is no target at all.
         VaultError: a stored key cannot be decrypted.
     """
@@ -124,7 +125,9 @@ def make_plan(*, actor: Actor, targets: Sequence[Target], agent_id: str | None, 
         overrides = load_overrides(session, [t.connection_id for t in targets])
         for index, target in enumerate(targets):
             try:
-                creds = resolve_credentials(actor=actor, connection_id=target.connection_id, session=session)
+                creds = owner_credentials(
+                    workspace_id=principal.owner_workspace_id, connection_id=target.connection_id, session=session
+                )
             except NotFound:
                 if index == 0:
                     raise
@@ -132,7 +135,7 @@ def make_plan(*, actor: Actor, targets: Sequence[Target], agent_id: str | None, 
                 continue
             info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
             candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
-        ws = actor.workspace_id
+        ws, agent_id, end_user_id = principal.owner_workspace_id, principal.agent_id or None, principal.end_user_id
         return Plan(
             candidates,
             rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),

@@ -20,7 +20,7 @@ from backend.gateway import budgets
 from backend.gateway.calls import Call, count_text
 from backend.gateway.catalog import call_cost, load_overrides, model_info
 from backend.gateway.usage import record_usage
-from backend.models.gateway import BudgetReservation, UsageRecord
+from backend.models.gateway import BudgetReservation, UsageRecord, usd_to_nano
 
 INTERRUPTED_NOTE = "tokens counted locally (the server stopped during the call)"
 
@@ -51,6 +51,8 @@ class InFlight:
             "litellm_name": cand.info.litellm_name,
             "agent_id": call.agent_id,
             "end_user_id": call.end_user_id,
+            "caller_kind": call.principal.caller.kind,
+            "caller_id": call.principal.caller.id,
             "prompt_tokens": call.prompt_tokens,
             "hold_id": call.hold.id if call.hold else None,
             "attempts": [a.as_dict() for a in call.attempts],
@@ -68,7 +70,7 @@ def with_tokens(snapshot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _settle_run_holds(session: Session, run_id: str, charged_hold: str | None, usd: float, tokens: int) -> int:
+def _settle_run_holds(session: Session, run_id: str, charged_hold: str | None, nano_usd: int, tokens: int) -> int:
     """Settle every unsettled hold of ``run_id``: ``charged_hold`` at the actual cost, others at 0."""
     rows = session.exec(
         select(BudgetReservation).where(
@@ -81,7 +83,7 @@ def _settle_run_holds(session: Session, run_id: str, charged_hold: str | None, u
     for hold_id, counter_ids in counters.items():
         charged = hold_id == charged_hold
         hold = budgets.Hold(hold_id, tuple(counter_ids), 0, 0)
-        budgets.settle(session, hold, usd=usd if charged else 0.0, tokens=tokens if charged else 0)
+        budgets.settle(session, hold, nano_usd=nano_usd if charged else 0, tokens=tokens if charged else 0)
     return len(counters)
 
 
@@ -122,13 +124,15 @@ def record_interrupted(
                 workspace_id=workspace_id,
                 agent_id=inflight.get("agent_id"),
                 end_user_id=inflight.get("end_user_id"),
+                caller_kind=str(inflight.get("caller_kind") or ""),
+                caller_id=inflight.get("caller_id"),
                 run_id=run_id,
                 connection_id=connection_id or None,
                 provider=str(inflight.get("provider", "")),
                 model=model,
                 prompt_tokens=prompt,
                 completion_tokens=output,
-                cost_usd=usd,
+                cost_nano_usd=usd_to_nano(usd),
                 cost_note="; ".join(n for n in (price_note, INTERRUPTED_NOTE) if n),
                 latency_ms=int(inflight.get("elapsed_ms") or 0),
                 ttft_ms=inflight.get("ttft_ms"),
@@ -140,5 +144,5 @@ def record_interrupted(
             ),
         )
     charged = inflight.get("hold_id") if inflight and record is not None else None
-    _settle_run_holds(session, run_id, charged, usd, tokens)
+    _settle_run_holds(session, run_id, charged, usd_to_nano(usd), tokens)
     return record

@@ -32,7 +32,7 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import Any
 
-from backend.accounts.actor import Actor
+from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
 from backend.db import session_scope
 from backend.gateway import budgets, completion, hygiene
@@ -60,7 +60,7 @@ async def _release(hold: budgets.Hold | None) -> None:
 
     def run() -> None:
         with session_scope() as session:
-            budgets.settle(session, hold, usd=0.0, tokens=0)
+            budgets.settle(session, hold, nano_usd=0, tokens=0)
 
     await asyncio.to_thread(run)
 
@@ -101,13 +101,11 @@ async def _attempt(
 
 async def stream_chat(
     *,
-    actor: Actor,
+    principal: RunPrincipal,
     targets: Sequence[Target],
     messages: Sequence[dict[str, Any]],
     temperature: float | None = None,
     max_tokens: int | None = None,
-    agent_id: str | None = None,
-    end_user_id: str | None = None,
     run_id: str | None = None,
     stream: bool = True,
     timeout_s: float | None = None,
@@ -119,13 +117,14 @@ async def stream_chat(
     """Answer ``messages`` with the first target that can, streaming the reply.
 
     Args:
-        actor: Who is calling (must be a member of the workspace owning the connections).
+        principal: Whom the call is for, resolved at the edge: the owner workspace (its
+            connections, budgets, rate limits; charged), the agent (agent budgets, limits and
+            usage; ``""`` for none), the end user (end-user budgets, limits and usage) and the
+            caller (stored on the usage record).
         targets: Main model first, then fallbacks (``candidates.targets_for``).
         messages: OpenAI-style ``[{"role", "content"}]``.
         temperature: Sampling temperature, None for the provider default.
         max_tokens: Output cap, tokens; also the output part of the budget's worst case.
-        agent_id: The agent calling, for agent budgets, limits and usage (None: no agent).
-        end_user_id: The person the call serves, for end-user budgets, limits and usage.
         run_id: The run this call belongs to, stored on the usage record.
         stream: False makes one non-streamed provider call (one ``TextDelta`` with the whole
             text); cost and records are the same as for a streamed call.
@@ -147,9 +146,9 @@ async def stream_chat(
             ``budget`` (``budgets.BudgetExceeded``) and ``bad_request`` for size caps or when
             every candidate's context window is too small. After fallbacks the message names
             every model tried.
-        PermissionDenied, NotFound: the actor may not use the main connection.
+        NotFound: the main connection is not the owner workspace's.
     """
-    call = Call(actor, agent_id, end_user_id, run_id, stream)
+    call = Call(principal, run_id, stream)
     if progress is not None:
         progress.call = call
     tool_specs = list(tools) if tools else None
@@ -157,9 +156,7 @@ async def stream_chat(
     timeout_s = timeout_s or get_settings().llm_timeout_s
     limiter = limiter or get_rate_limiter()
     call.first = targets[0] if targets else None
-    plan: Plan = await asyncio.to_thread(
-        make_plan, actor=actor, targets=targets, agent_id=agent_id, end_user_id=end_user_id
-    )
+    plan: Plan = await asyncio.to_thread(make_plan, principal=principal, targets=targets)
     try:
         call.messages = hygiene.clean_messages(messages)
         await limiter.acquire(plan.rules)
@@ -247,7 +244,7 @@ async def stream_chat(
                     prompt_tokens=record.prompt_tokens,
                     completion_tokens=record.completion_tokens,
                     cached_tokens=record.cached_tokens,
-                    cost_usd=record.cost_usd,
+                    cost_nano_usd=record.cost_nano_usd,
                     cost_note=record.cost_note,
                     latency_ms=record.latency_ms,
                     ttft_ms=record.ttft_ms,

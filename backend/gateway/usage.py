@@ -1,11 +1,14 @@
-"""Usage records: one row per gateway call, and totals for a time range.
+"""Usage records: one row per gateway call, a run's totals, and totals for a time range.
 
-The router writes the record (:func:`record_usage`) in the same transaction that settles the
-call's budget hold, so spend on a budget and the records that explain it never disagree.
+Usage records are the one truth for money (integer nano-USD). The router writes the record
+(:func:`record_usage`) in the same transaction that settles the call's budget hold and writes
+its billing-outbox row, so spend on a budget, the records that explain it and what billing will
+charge never disagree. A run's figures are :func:`run_totals` of its records.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,12 +18,20 @@ from sqlmodel import Session, col
 from backend.accounts.actor import Actor, require_member
 from backend.gateway.hygiene import safe_error_text
 from backend.models.gateway import UsageRecord, UsageTotal
+from backend.models.outbox import BillingOutbox
 
 GroupBy = Literal["agent", "model", "end_user", "day"]
 
 
+def is_billable(record: UsageRecord) -> bool:
+    """True when a record charged money or tokens (the rule for a billing-outbox row)."""
+    return record.cost_nano_usd > 0 or record.prompt_tokens + record.completion_tokens > 0
+
+
 def record_usage(session: Session, record: UsageRecord, *, secret: str | None = None) -> UsageRecord:
-    """Add a usage record to ``session`` (the caller commits), with its error text redacted.
+    """Add a usage record to ``session`` (the caller commits), with its error text redacted, and
+    its billing-outbox row when it is billable (:func:`is_billable`), so both commit or roll
+    back together.
 
     Args:
         session: Open session.
@@ -33,7 +44,44 @@ def record_usage(session: Session, record: UsageRecord, *, secret: str | None = 
     record.error = safe_error_text(record.error, secret) if record.error else ""
     record.cost_note = record.cost_note[:300]
     session.add(record)
+    if is_billable(record):
+        session.flush()  # the outbox row references the record
+        session.add(
+            BillingOutbox(
+                usage_record_id=record.id, workspace_id=record.workspace_id, amount_nano_usd=record.cost_nano_usd
+            )
+        )
     return record
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """A run's figures from its usage records: tokens, cost (nano-USD) and the distinct cost
+    notes joined by ``"; "`` (at most 300 characters)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_nano_usd: int
+    cost_note: str
+
+
+def run_totals(session: Session, run_id: str) -> RunTotals:
+    """Sum a run's usage records (delegated runs' calls carry the root run's id, so they are
+    included); call it in the transaction that finishes the run."""
+    prompt, output, cost = session.execute(
+        select(
+            func.coalesce(func.sum(col(UsageRecord.prompt_tokens)), 0),
+            func.coalesce(func.sum(col(UsageRecord.completion_tokens)), 0),
+            func.coalesce(func.sum(col(UsageRecord.cost_nano_usd)), 0),
+        ).where(col(UsageRecord.run_id) == run_id)
+    ).one()
+    notes = session.execute(
+        select(col(UsageRecord.cost_note))
+        .where(col(UsageRecord.run_id) == run_id, col(UsageRecord.cost_note) != "")
+        .order_by(col(UsageRecord.created_at))
+    ).scalars()
+    note = "; ".join(dict.fromkeys(n for text in notes for n in text.split("; ") if n))[:300]
+    return RunTotals(int(prompt), int(output), int(cost), note)
 
 
 def _day(session: Session) -> Any:
@@ -65,7 +113,7 @@ def usage_totals(
 
     Returns:
         One :class:`UsageTotal` per key (``""`` for records without an agent or end user),
-        sorted by key; tokens summed, ``cost_usd`` in USD, ``errors`` counts calls whose
+        sorted by key; tokens summed, ``cost_nano_usd`` in nano-USD, ``errors`` counts calls whose
         status is not ``ok``.
 
     Raises:
@@ -90,7 +138,7 @@ def usage_totals(
             func.sum(col(UsageRecord.prompt_tokens)).label("prompt"),
             func.sum(col(UsageRecord.completion_tokens)).label("completion"),
             func.sum(col(UsageRecord.cached_tokens)).label("cached"),
-            func.sum(col(UsageRecord.cost_usd)).label("cost"),
+            func.sum(col(UsageRecord.cost_nano_usd)).label("cost"),
         )
         .where(
             col(UsageRecord.workspace_id) == actor.workspace_id,
@@ -110,7 +158,7 @@ def usage_totals(
             prompt_tokens=int(row.prompt or 0),
             completion_tokens=int(row.completion or 0),
             cached_tokens=int(row.cached or 0),
-            cost_usd=float(row.cost or 0.0),
+            cost_nano_usd=int(row.cost or 0),
         )
         for row in session.execute(stmt).all()
     ]

@@ -18,14 +18,14 @@ from lancedb.expr import col as lcol
 from lancedb.expr import lit
 from sqlmodel import Session, select
 
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, NotFound
 from backend.chat.service import get_conversation
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
 from backend.memory.access import require_admin, require_agent
 from backend.memory.embedder import embedder_for
 from backend.memory.store import Row, Scope, get_store
-from backend.models import AgentMemorySettings
+from backend.models import AgentMemorySettings, Membership
 from backend.models.common import utcnow
 from backend.models.memory import MemorySettingsPublic, MemoryStats
 
@@ -139,6 +139,13 @@ def _user_scope(actor: Actor, agent_id: str, end_user_id: str | None, session: S
     require_agent(actor, agent_id, session)
     if end_user_id is not None and end_user_id != actor.user_id:
         require_admin(actor, session)
+        member = session.exec(
+            select(Membership.user_id).where(
+                Membership.workspace_id == actor.workspace_id, Membership.user_id == end_user_id
+            )
+        ).first()
+        if member is None:  # a grant holder's memories are theirs alone (see accounts.principal)
+            raise NotFound("No such member.")
     return Scope.memories(actor.workspace_id, agent_id, end_user_id or actor.user_id)
 
 

@@ -31,6 +31,7 @@ from backend.memory.access import model_key, require_admin, system_actor
 from backend.memory.store import KINDS, Kind, Row, Scope, get_store
 from backend.models import Connection, EmbeddingSettings, UsageRecord
 from backend.models.common import utcnow
+from backend.models.gateway import usd_to_nano
 from backend.models.memory import EmbeddingStatusPublic
 from backend.security.vault import VaultError
 
@@ -81,7 +82,7 @@ class Embedder:
             provider=self.credentials.provider,
             model=self.model,
             prompt_tokens=tokens,
-            cost_usd=cost,
+            cost_nano_usd=usd_to_nano(cost),
             cost_note="embedding",
             latency_ms=latency_ms,
             status=status,

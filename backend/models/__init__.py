@@ -54,3 +54,9 @@ __all__ += ["CustomTool", "Note", "Notification", "Task", "ToolAudit"]
 from backend.models.steps import RunStep, StepPublic  # noqa: E402  (run steps, issue 4)
 
 __all__ += ["RunStep", "StepPublic"]
+from backend.models.outbox import BillingOutbox  # noqa: E402  (billing outbox, issue 10)
+
+__all__ += ["BillingOutbox"]
+from backend.models.grant import AgentGrant  # noqa: E402  (run principal, issue 10)
+
+__all__ += ["AgentGrant"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from backend.models.common import new_id, utcnow
@@ -42,11 +42,13 @@ class Message(SQLModel, table=True):
 
 
 class Run(SQLModel, table=True):
-    """One agent run: a model call with its tokens, cost (USD), latency (ms) and outcome.
+    """One agent run: its model calls' tokens, cost (nano-USD), latency (ms) and outcome.
 
     ``status`` is ``running``, ``succeeded``, ``failed``, ``cancelled`` or ``awaiting_approval``
     (paused on a tool that needs the user's approval; ``resume_state`` then holds the pending
-    model messages and calls, never secrets). Tokens and cost include delegated runs' calls.
+    model messages and calls, never secrets). Tokens and cost are the sum of the run's usage
+    records (delegated runs' calls included), written by the transaction that finishes the run
+    (``backend.gateway.usage.run_totals``).
     """
 
     __tablename__ = "runs"
@@ -63,7 +65,7 @@ class Run(SQLModel, table=True):
     status: str = Field(default="running", max_length=20, index=True)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_nano_usd: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     cost_note: str = Field(default="", max_length=300)
     latency_ms: int | None = None
     ttft_ms: int | None = None

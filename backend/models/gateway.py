@@ -1,9 +1,11 @@
 """LLM gateway records: usage, budgets (with per-period counters and reservations), rate-limit
 rules and per-connection model price/context overrides.
 
-Money: usage rows keep ``cost_usd`` as a float in USD (like runs). Budget counters keep exact
-integer **nano-USD** (1 USD = 1,000,000,000) so that concurrent reservations and settlements add
-up without floating-point drift and the conditional ``UPDATE`` compares integers.
+Money: usage rows (like runs and budget counters) keep exact integer **nano-USD**
+(1 USD = 1,000,000,000) so that sums, reservations and settlements add up without
+floating-point drift and the conditional ``UPDATE`` compares integers. Usage records are the
+one truth for money: a run's totals are their sum, and each billable one has a billing-outbox
+row written in the same transaction (``backend.models.outbox``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ BUDGET_PERIODS = ("day", "month")
 """Budget periods; both start at 00:00 UTC (a month on its first day)."""
 
 
+def usd_to_nano(usd: float) -> int:
+    """A USD amount (e.g. LiteLLM's float price) as integer nano-USD, rounded to the nearest."""
+    return round(round(usd * NANO_PER_USD, 3))
+
+
+def nano_to_usd(nano_usd: int) -> float:
+    """Integer nano-USD as a USD float, for display only (never add these up)."""
+    return nano_usd / NANO_PER_USD
+
+
 def _bigint() -> Any:
     return Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
@@ -33,12 +45,14 @@ def _bigint() -> Any:
 class UsageRecord(SQLModel, table=True):
     """One gateway call (``stream_chat``), whatever happened: answered, failed or rejected.
 
+    ``workspace_id`` is the agent's owner (charged), ``end_user_id`` whom the call served and
+    ``caller_kind``/``caller_id`` who started the run (``backend.accounts.principal``).
     One row per call, not per attempt: ``fallback_path`` lists every candidate tried, in order,
     as ``[{"connection_id", "model", "outcome", "error_kind", "status_code", "tries", "ms"}]``.
     ``connection_id``/``provider``/``model`` are those of the candidate that answered (or the
     last one tried). ``status`` is ``ok``, ``error``, ``cancelled`` or ``rejected`` (rate limit,
     budget or size cap before any provider call); ``error_class`` is the ``GatewayError`` kind.
-    Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms from the start of the call
+    Units: tokens; ``cost_nano_usd`` nano-USD; ``latency_ms``/``ttft_ms`` ms from the start of the call
     (retries and fallbacks included).
     """
 
@@ -49,6 +63,8 @@ class UsageRecord(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=32)
     agent_id: str | None = Field(default=None, index=True, max_length=32)
     end_user_id: str | None = Field(default=None, index=True, max_length=64)
+    caller_kind: str = Field(default="", max_length=20)  # "member", "grant", "api_key"; "" outside a run
+    caller_id: str | None = Field(default=None, max_length=32)
     run_id: str | None = Field(default=None, index=True, max_length=32)
     connection_id: str | None = Field(default=None, max_length=32)
     provider: str = Field(default="", max_length=40)
@@ -56,7 +72,7 @@ class UsageRecord(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_nano_usd: int = _bigint()
     cost_note: str = Field(default="", max_length=300)
     latency_ms: int = 0
     ttft_ms: int | None = None
@@ -212,7 +228,10 @@ class CatalogEntry(SQLModel):
 
 
 class UsageTotal(SQLModel):
-    """Totals of usage records for one group key (an agent id, model, end user id or day)."""
+    """Totals of usage records for one group key (an agent id, model, end user id or day).
+
+    Units: tokens; ``cost_nano_usd`` nano-USD (the UI formats dollars from it).
+    """
 
     key: str
     calls: int
@@ -220,4 +239,4 @@ class UsageTotal(SQLModel):
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int
-    cost_usd: float
+    cost_nano_usd: int

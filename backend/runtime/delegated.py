@@ -1,6 +1,7 @@
 """One "ask <agent>" call: the delegate's current blueprint runs as a nested, read-only
-:class:`~backend.runtime.loop.AgentLoop` in the same run (same step log, usage totals, budgets
-and run id; its gateway calls are made for the delegating agent and user)."""
+:class:`~backend.runtime.loop.AgentLoop` in the same run (same step log, trace, budgets and run
+id: its usage records carry the root run's id, so they roll into the root run's totals; its
+gateway calls are made for the delegating agent and user)."""
 
 from __future__ import annotations
 
@@ -49,18 +50,18 @@ async def ask_delegate(
         text = f"Invalid arguments for {step.tool_name}: question: a non-empty string is required."
     else:
         blueprint = await asyncio.to_thread(
-            delegate_blueprint, delegate.agent_id, workspace_id=parent.actor.workspace_id
+            delegate_blueprint, delegate.agent_id, workspace_id=parent.principal.owner_workspace_id
         )
         if blueprint is None:
             text = f"The agent {delegate.name} no longer exists."
         else:
             child = type(parent)(
-                actor=parent.actor,
+                principal=parent.principal,
                 blueprint=blueprint,
                 run_id=parent.run_id,
                 root_agent_id=parent.root_agent_id,
                 log=parent.log,
-                totals=parent.totals,
+                trace=parent.trace,
                 options=parent.options,
                 depth=parent.depth + 1,
                 parent_step_id=step.step_id,

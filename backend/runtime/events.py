@@ -24,7 +24,8 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class UsageReport:
-    """What the run consumed. Units: tokens; ``cost_usd`` USD; ``latency_ms``/``ttft_ms`` ms.
+    """What the run consumed: the sum of its usage records. Units: tokens; ``cost_nano_usd``
+    nano-USD; ``latency_ms``/``ttft_ms`` ms.
 
     ``model``, ``connection_id`` and ``provider`` are those of the model that answered;
     ``fallback_path`` lists every model tried, in order (see ``backend.gateway.candidates.Attempt``),
@@ -34,7 +35,7 @@ class UsageReport:
     model: str
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_nano_usd: int
     cost_note: str
     latency_ms: int
     ttft_ms: int | None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor
+from backend.accounts.principal import RunPrincipal
 from backend.chat.service import get_conversation
 from backend.db import session_scope
 from backend.memory.conversation import remember_exchange
@@ -23,11 +24,15 @@ from backend.runtime.events import Citation
 log = logging.getLogger(__name__)
 
 
-async def retrieve(*, actor: Actor, agent_id: str, query: str) -> list[Passage]:
-    """Knowledge passages and the actor's memories for this message (empty on any failure)."""
+async def retrieve(*, principal: RunPrincipal, query: str) -> list[Passage]:
+    """The owner's knowledge for the agent and the end user's memories of it, for this message
+    (empty on any failure)."""
     try:
         return await retrieve_for_run(
-            workspace_id=actor.workspace_id, agent_id=agent_id, end_user_id=actor.user_id, query=query
+            workspace_id=principal.owner_workspace_id,
+            agent_id=principal.agent_id,
+            end_user_id=principal.end_user_id,
+            query=query,
         )
     except Exception:
         log.exception("retrieval failed; answering without knowledge")
@@ -55,8 +60,7 @@ def citations(answer: str, passages: Sequence[Passage]) -> list[Citation]:
 
 async def record(
     *,
-    actor: Actor,
-    agent_id: str,
+    principal: RunPrincipal,
     conversation_id: str,
     run_id: str,
     message_id: str | None,
@@ -65,7 +69,8 @@ async def record(
     cited: Sequence[Citation],
     title: str = "",
 ) -> None:
-    """Store the answer's citations and, if the agent's memory switch is on, the exchange."""
+    """Store the answer's citations and, if the agent's memory switch is on, the exchange (as
+    the end user's memory of the agent, in the owner workspace)."""
     try:
         if message_id is not None and cited:
             with session_scope() as session:
@@ -83,9 +88,9 @@ async def record(
                         )
                     )
         await remember_exchange(
-            workspace_id=actor.workspace_id,
-            agent_id=agent_id,
-            end_user_id=actor.user_id,
+            workspace_id=principal.owner_workspace_id,
+            agent_id=principal.agent_id,
+            end_user_id=principal.end_user_id,
             conversation_id=conversation_id,
             run_id=run_id,
             user_text=user_text,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.accounts.actor import Actor
+from backend.accounts.principal import RunPrincipal
 from backend.gateway import router
 from backend.gateway.candidates import targets_for
 from backend.gateway.llm import GatewayError
@@ -30,7 +31,7 @@ from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.delegation import MAX_DEPTH, Delegate, load_delegates
 from backend.runtime.events import ApprovalRequired, RunEvent, TextDelta, ToolCallFinished, ToolCallStarted
 from backend.runtime.steps import NewStep, StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace
 from backend.security.outbound import AllowRule
 from backend.security.redact import redact_secrets
 from backend.tools.agent_settings import run_context_for
@@ -91,20 +92,20 @@ class AgentLoop:
     def __init__(
         self,
         *,
-        actor: Actor,
+        principal: RunPrincipal,
         blueprint: BlueprintVersion,
         run_id: str,
         root_agent_id: str,
         log: StepLog,
-        totals: Totals,
+        trace: RunTrace,
         options: RunOptions,
         depth: int = 0,
         parent_step_id: str | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
-        self.actor, self.blueprint, self.run_id, self.root_agent_id = actor, blueprint, run_id, root_agent_id
+        self.principal, self.blueprint, self.run_id, self.root_agent_id = principal, blueprint, run_id, root_agent_id
         self.checkpoint = checkpoint  # heartbeat + partial answer at intervals (crash safety)
-        self.log, self.totals, self.options = log, totals, options
+        self.log, self.trace, self.options = log, trace, options
         self.depth, self.parent_step_id = depth, parent_step_id
         self.context: RunContext = replace(
             run_context_for(blueprint, conversation_id=log.conversation_id),
@@ -119,6 +120,11 @@ class AgentLoop:
         self._turn: list[str] = []
         self.titles: dict[str, str] = {}
         self.delegates: dict[str, Delegate] = {}
+
+    @property
+    def actor(self) -> Actor:
+        """Whom tools act as (``RunPrincipal.tool_actor``: the end user in the owner workspace)."""
+        return self.principal.tool_actor
 
     # ------------------------------------------------------------------ the loop
     async def run(self, messages: list[dict[str, Any]]) -> AsyncGenerator[RunEvent, None]:
@@ -161,13 +167,15 @@ class AgentLoop:
     def _specs(self) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Delegate]]:
         """Tools offered to the model and step titles (blocking: custom tools and agents are rows)."""
         found = resolve_tools(
-            self.blueprint.tools, workspace_id=self.actor.workspace_id, registry=self.options.registry
+            self.blueprint.tools, workspace_id=self.principal.owner_workspace_id, registry=self.options.registry
         )
         names = [n for n in dict.fromkeys(self.blueprint.tools) if n in found]
         specs = [found[n].openai_spec() for n in names if found[n].risk in self.context.allowed_risks]
         delegates = (
             load_delegates(
-                self.blueprint.delegates, workspace_id=self.actor.workspace_id, self_id=self.blueprint.agent_id
+                self.blueprint.delegates,
+                workspace_id=self.principal.owner_workspace_id,
+                self_id=self.blueprint.agent_id,
             )
             if self.depth < MAX_DEPTH
             else {}
@@ -183,13 +191,11 @@ class AgentLoop:
             raise GatewayError("bad_request", f"{bp.name} has no connection. Pick a model in the builder.", None)
         self._calls, self._turn = (), []
         stream = router.stream_chat(  # routing, fallbacks, limits, budgets (the root agent's), usage record
-            actor=self.actor,
+            principal=self.principal,
             targets=targets_for(bp.connection_id, bp.model, bp.fallbacks),
             messages=self.messages,
             temperature=bp.temperature,
             max_tokens=bp.max_tokens,
-            agent_id=self.root_agent_id,
-            end_user_id=self.actor.user_id,
             run_id=self.run_id,
             tools=tools,
             progress=self.checkpoint.inflight if self.checkpoint else None,
@@ -206,14 +212,14 @@ class AgentLoop:
                 elif isinstance(event, router.ToolCalls):
                     self._calls = event.calls
                 else:
-                    self.totals.add(event, main=self.depth == 0)
+                    self.trace.add(event, main=self.depth == 0)
 
     # ------------------------------------------------------------- tool turns
     def _needs_approval(self, names: Sequence[str]) -> set[str]:
         if self.depth:  # delegated executors never pause: such tools are refused by the executor
             return set()
         allowed = [n for n in names if n in self.blueprint.tools]
-        found = resolve_tools(allowed, workspace_id=self.actor.workspace_id, registry=self.options.registry)
+        found = resolve_tools(allowed, workspace_id=self.principal.owner_workspace_id, registry=self.options.registry)
         return {n for n, tool in found.items() if requires_approval(tool, self.context)}
 
     async def _tool_turn(self, calls: Sequence[tuple[str, str, str]]) -> AsyncGenerator[RunEvent, None]:

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from backend.accounts.actor import Actor, NotFound
+from backend.accounts.actor import NotFound
+from backend.accounts.principal import RunPrincipal
 from backend.db import session_scope
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
@@ -19,14 +20,19 @@ from backend.runtime.events import RunEvent, RunStarted
 from backend.runtime.loop import AgentLoop, Pending, RunOptions
 from backend.runtime.run import RunRejected, drive
 from backend.runtime.steps import StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace
 
 
-def _claim(actor: Actor, run_id: str) -> tuple[RunStarted, BlueprintVersion, Run, dict[str, Any], str]:
+def _claim(principal: RunPrincipal, run_id: str) -> tuple[RunStarted, BlueprintVersion, Run, dict[str, Any], str]:
     """Take the paused run (once: a conditional UPDATE) and load what continuing it needs."""
     with session_scope() as session:
         run = session.get(Run, run_id)
-        if run is None or run.user_id != actor.user_id or run.workspace_id != actor.workspace_id:
+        if (
+            run is None
+            or run.user_id != principal.end_user_id
+            or run.workspace_id != principal.owner_workspace_id
+            or run.agent_id != principal.agent_id
+        ):
             raise NotFound("Run not found.")
         state = dict(run.resume_state or {})
         claimed = session.execute(
@@ -58,12 +64,12 @@ def _consume(run_id: str) -> None:
 
 
 async def resume_run(
-    *, actor: Actor, run_id: str, decisions: Mapping[str, bool], options: RunOptions | None = None
+    *, principal: RunPrincipal, run_id: str, decisions: Mapping[str, bool], options: RunOptions | None = None
 ) -> AsyncGenerator[RunEvent, None]:
     """Continue a run that ended with ``RunDone(status="awaiting_approval")``.
 
     Args:
-        actor: Must be the run's own user.
+        principal: The run's own (end user, agent and owner), built at the edge.
         run_id: The paused run.
         decisions: ``{step_id: True (approve) | False (deny)}`` for the waiting steps; a step
             left out is denied. Denied calls go back to the model as "The user denied this
@@ -80,15 +86,15 @@ async def resume_run(
         NotFound: no such run for this user.
         RunRejected: the run is not waiting for approval (e.g. already resumed).
     """
-    started, blueprint, run, state, prefix = _claim(actor, run_id)
+    started, blueprint, run, state, prefix = _claim(principal, run_id)
     yield started
     loop = AgentLoop(
-        actor=actor,
+        principal=principal,
         blueprint=blueprint,
         run_id=run.id,
         root_agent_id=blueprint.agent_id,
         log=StepLog(run.id, run.conversation_id),
-        totals=Totals.from_run(run),
+        trace=RunTrace.from_run(run),
         options=options or RunOptions(),
         checkpoint=Checkpoint(run.id),
     )
@@ -110,7 +116,7 @@ async def resume_run(
 
     async with aclosing(
         drive(
-            actor=actor,
+            principal=principal,
             started=started,
             loop=loop,
             events=events(),

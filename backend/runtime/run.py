@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from backend.accounts.actor import Actor
-from backend.chat.service import append_message, get_conversation
+from backend.accounts.principal import RunPrincipal
+from backend.chat.principal import conversation_for
+from backend.chat.service import append_message
 from backend.db import session_scope
 from backend.gateway import completion
 from backend.memory.retrieval import Passage
@@ -29,7 +30,7 @@ from backend.runtime.context import build_messages
 from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, UsageReport
 from backend.runtime.loop import AgentLoop, RunOptions
 from backend.runtime.steps import StepLog
-from backend.runtime.usage import Totals
+from backend.runtime.usage import RunTrace, apply_totals
 from backend.security.redact import redact_secrets
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,17 @@ class RunRejected(ValueError):
     """The message was not accepted (empty or too long), or the run cannot be resumed; nothing was stored."""
 
 
-def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
+def _start(
+    principal: RunPrincipal, conversation_id: str, text: str
+) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
     with session_scope() as session:
-        conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
+        conv = conversation_for(principal=principal, conversation_id=conversation_id, session=session)
         blueprint = session.get(BlueprintVersion, conv.blueprint_version_id)
         assert blueprint is not None  # noqa: S101  (foreign key)
         run = Run(
-            workspace_id=actor.workspace_id,
+            workspace_id=principal.owner_workspace_id,
             agent_id=conv.agent_id,
-            user_id=actor.user_id,
+            user_id=principal.end_user_id,
             conversation_id=conv.id,
             blueprint_version_id=blueprint.id,
             connection_id=blueprint.connection_id,
@@ -71,21 +74,26 @@ def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, B
 
 
 def finish_run(
-    actor: Actor,
+    principal: RunPrincipal,
     started: RunStarted,
     *,
     status: str,
     text: str,
-    usage: UsageReport | None,
+    trace: RunTrace,
     error: str = "",
     resume_state: dict[str, Any] | None = None,
-) -> str | None:
+) -> tuple[str | None, UsageReport | None]:
     """Store the run's outcome and its assistant message (the same message across a pause and
-    its resume); returns the assistant message id (None only for a successful empty answer)."""
+    its resume), with its tokens and cost summed from its usage records in this transaction.
+
+    Returns:
+        ``(assistant message id, usage)``: the id is None only for a successful empty answer;
+        usage is None when the run made no model call and charged nothing.
+    """
     with session_scope() as session:
         run = session.get(Run, started.run_id)
         assert run is not None  # noqa: S101
-        conv = get_conversation(actor=actor, conversation_id=started.conversation_id, session=session)
+        conv = conversation_for(principal=principal, conversation_id=started.conversation_id, session=session)
         existing = session.exec(select(Message).where(Message.run_id == run.id, Message.role == "assistant")).first()
         message_id = None
         if existing is not None:
@@ -98,23 +106,23 @@ def finish_run(
         run.status, run.error, run.resume_state = status, error, resume_state
         run.partial_text, run.inflight = "", None  # the checkpoint's copy is no longer needed
         run.finished_at = None if status == "awaiting_approval" else utcnow()
-        if usage is not None:
-            run.provider = usage.provider or run.provider
-            run.model = usage.model or run.model
-            run.connection_id = usage.connection_id or run.connection_id
-            run.fallback_path = list(usage.fallback_path)
-            run.prompt_tokens, run.completion_tokens = usage.prompt_tokens, usage.completion_tokens
-            run.cost_usd, run.cost_note = usage.cost_usd, usage.cost_note
-            run.latency_ms, run.ttft_ms = usage.latency_ms, usage.ttft_ms
+        if trace.calls:
+            run.provider = trace.provider or run.provider
+            run.model = trace.model or run.model
+            run.connection_id = trace.connection_id or run.connection_id
+            run.fallback_path = list(trace.fallback_path)
+            run.latency_ms, run.ttft_ms = trace.latency_ms, trace.ttft_ms
         elif run.created_at is not None:
             run.latency_ms = int((utcnow() - run.created_at).total_seconds() * 1000)
+        apply_totals(session, run)
+        charged = trace.calls or run.prompt_tokens + run.completion_tokens + run.cost_nano_usd > 0
         if message_id is None and status != "succeeded":
             # Keep the failure (or the pause) visible in the conversation, tied to its run.
             message_id = append_message(
                 conversation=conv, role="assistant", content="", run_id=run.id, session=session
             ).id
         session.add(run)
-        return message_id
+        return message_id, (trace.report(run) if charged else None)
 
 
 def resume_state(loop: AgentLoop, started: RunStarted, user_text: str) -> dict[str, Any]:
@@ -131,7 +139,7 @@ def resume_state(loop: AgentLoop, started: RunStarted, user_text: str) -> dict[s
 
 async def drive(
     *,
-    actor: Actor,
+    principal: RunPrincipal,
     started: RunStarted,
     loop: AgentLoop,
     events: AsyncGenerator[RunEvent, None],
@@ -145,12 +153,12 @@ async def drive(
     finished = False
     began = time.perf_counter()
 
-    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> str | None:
+    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> tuple[str | None, UsageReport | None]:
         nonlocal finished
         finished = True
         text = prefix + "".join(loop.parts)
         return finish_run(
-            actor, started, status=status, text=text, usage=loop.totals.report(), error=error, resume_state=state
+            principal, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state
         )
 
     try:
@@ -158,31 +166,30 @@ async def drive(
             async for event in events:
                 yield event
         if loop.pending:
-            message_id = end("awaiting_approval", state=resume_state(loop, started, user_text))
+            message_id, _ = end("awaiting_approval", state=resume_state(loop, started, user_text))
             yield RunDone(started.run_id, "awaiting_approval", message_id)
             return
         answer = prefix + "".join(loop.parts)
         cited = grounding.citations(answer, passages or [])
+        message_id, usage = end("succeeded")
         for citation in cited:
             yield citation
-        usage = loop.totals.report()
         if usage is not None:
             yield usage
-        message_id = end("succeeded")
         await grounding.record(
-            actor=actor, agent_id=loop.blueprint.agent_id, conversation_id=started.conversation_id,
+            principal=principal, conversation_id=started.conversation_id,
             run_id=started.run_id, message_id=message_id, user_text=user_text, answer=answer, cited=cited,
         )  # fmt: skip
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
-        message_id = end("failed", reason)
+        message_id, _ = end("failed", reason)
         yield RunFailed(exc.kind, reason)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)
         reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id = end("failed", reason)
+        message_id, _ = end("failed", reason)
         yield RunFailed("internal", reason)
         yield RunDone(started.run_id, "failed", message_id)
     finally:
@@ -193,11 +200,14 @@ async def drive(
 
 
 async def run_agent(
-    *, actor: Actor, conversation_id: str, user_text: str, options: RunOptions | None = None
+    *, principal: RunPrincipal, conversation_id: str, user_text: str, options: RunOptions | None = None
 ) -> AsyncGenerator[RunEvent, None]:
     """Answer ``user_text`` in a conversation, streaming events.
 
     Args:
+        principal: Whom the run is for, built at the edge (``backend.accounts.principal``):
+            the owner's agent, connection, knowledge, tools and budgets serve; the run, its
+            conversation and memory are the end user's; usage is charged to the owner.
         options: Tool registry, step limit (default 8) and network rules (tests, benchmarks).
 
     Yields:
@@ -211,24 +221,24 @@ async def run_agent(
 
     Raises:
         RunRejected: empty or over-long message (nothing stored).
-        NotFound, PermissionDenied: the conversation is not the actor's.
+        NotFound: the conversation is not the principal's (end user, agent and owner).
     """
     text = user_text.strip()
     if not text:
         raise RunRejected("Type a message first.")
     if len(text) > MAX_USER_MESSAGE_CHARS:
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-    started, blueprint, history = _start(actor, conversation_id, text)
+    started, blueprint, history = _start(principal, conversation_id, text)
     yield started
     opts = options or RunOptions()
     checkpoint = Checkpoint(started.run_id)
     loop = AgentLoop(
-        actor=actor,
+        principal=principal,
         blueprint=blueprint,
         run_id=started.run_id,
         root_agent_id=blueprint.agent_id,
         log=StepLog(started.run_id, started.conversation_id),
-        totals=Totals(),
+        trace=RunTrace(),
         options=opts,
         checkpoint=checkpoint,
     )
@@ -240,14 +250,14 @@ async def run_agent(
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
-        passages.extend(await grounding.retrieve(actor=actor, agent_id=blueprint.agent_id, query=text))
+        passages.extend(await grounding.retrieve(principal=principal, query=text))
         messages = grounding.with_context(build_messages(blueprint, history), passages)
         async with aclosing(loop.run(list(messages))) as stream:
             async for event in stream:
                 yield event
 
     async with aclosing(
-        drive(actor=actor, started=started, loop=loop, events=events(), user_text=text, passages=passages)
+        drive(principal=principal, started=started, loop=loop, events=events(), user_text=text, passages=passages)
     ) as stream:
         async for event in stream:
             yield event

@@ -23,8 +23,9 @@ from backend.config import get_settings
 from backend.db import session_scope
 from backend.gateway import budgets
 from backend.gateway.inflight import record_interrupted
-from backend.models import Conversation, Message, Run, RunStep, UsageRecord
+from backend.models import Conversation, Message, Run, RunStep
 from backend.models.common import utcnow
+from backend.runtime.usage import apply_totals
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the server stopped while this reply was being written"
@@ -56,18 +57,6 @@ def _keep_answer(session: Session, run: Run) -> None:
     conv = session.get(Conversation, run.conversation_id) if run.conversation_id else None
     if conv is not None:
         append_message(conversation=conv, role="assistant", content=run.partial_text, run_id=run.id, session=session)
-
-
-def _totals(session: Session, run: Run) -> None:
-    """A run's figures are the sum of its usage records."""
-    prompt, output, cost = session.exec(
-        select(
-            func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
-            func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
-            func.coalesce(func.sum(UsageRecord.cost_usd), 0.0),
-        ).where(UsageRecord.run_id == run.id)
-    ).one()
-    run.prompt_tokens, run.completion_tokens, run.cost_usd = int(prompt), int(output), float(cost)
 
 
 def finish_stale_run(run_id: str, *, now: datetime, stale_after_s: float) -> str | None:
@@ -104,8 +93,7 @@ def finish_stale_run(run_id: str, *, now: datetime, stale_after_s: float) -> str
             run.connection_id = inflight.get("connection_id") or run.connection_id
             run.provider = str(inflight.get("provider") or run.provider)
             run.model = str(inflight.get("model") or run.model)
-        session.flush()
-        _totals(session, run)
+        apply_totals(session, run)
         last = run.heartbeat_at or run.created_at
         run.latency_ms = int((last - run.created_at).total_seconds() * 1000) if last and run.created_at else None
         run.partial_text, run.inflight = "", None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from backend.chat.service import ConversationPublic, MessagePublic
+from backend.models.gateway import nano_to_usd
 
 
 @dataclass
@@ -94,7 +95,7 @@ def figures_line(msg: MessagePublic) -> str:
     parts: list[str] = []
     if msg.prompt_tokens or msg.completion_tokens or msg.run_status == "succeeded":
         parts.append(f"{msg.prompt_tokens:,} + {msg.completion_tokens:,} tokens")
-        parts.append(format_usd(msg.cost_usd))
+        parts.append(format_usd(nano_to_usd(msg.cost_nano_usd)))
     if msg.latency_ms is not None:
         parts.append(f"{msg.latency_ms:,} ms")
     if msg.ttft_ms is not None:

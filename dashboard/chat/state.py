@@ -14,10 +14,11 @@ from typing import Any, cast
 import reflex as rx
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
+from backend.accounts.principal import principal_for_member
 from backend.agents.service import get_blueprint, list_agents
+from backend.chat.principal import create_conversation_for
 from backend.chat.service import (
     ConversationPublic,
-    create_conversation,
     delete_conversation,
     get_conversation,
     list_conversations,
@@ -229,13 +230,17 @@ class ChatState(rx.State):
             return
         error = ""
         try:
-            if not conv_id:
-                with session_scope() as session:
-                    conv_id = create_conversation(actor=actor, agent_id=agent_id, session=session).id
+            with session_scope() as session:  # the edge: who this run is for, resolved once
+                principal = principal_for_member(actor, agent_id, session)
+                new_conv = None if conv_id else create_conversation_for(principal=principal, session=session).id
+            if new_conv is not None:
+                conv_id = new_conv
                 async with self:
                     self.conversation_id = conv_id
                 yield set_url(f"c={conv_id}")
-            gen = cast(AsyncGenerator[RunEvent, None], run_agent(actor=actor, conversation_id=conv_id, user_text=text))
+            gen = cast(
+                AsyncGenerator[RunEvent, None], run_agent(principal=principal, conversation_id=conv_id, user_text=text)
+            )
             await pump(self, gen, actor, agent_id)
         except RunRejected as exc:
             error = str(exc)

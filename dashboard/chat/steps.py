@@ -18,6 +18,7 @@ import reflex as rx
 from sqlmodel import col, select
 
 from backend.accounts.actor import NotFound, PermissionDenied
+from backend.accounts.principal import principal_for_member
 from backend.db import session_scope
 from backend.models import Message
 from backend.runtime import events as ev
@@ -160,7 +161,9 @@ class StepsState(rx.State):
         try:
             from backend.runtime.resume import resume_run
 
-            await pump(chat, resume_run(actor=actor, run_id=run_id, decisions=decisions), actor, agent_id)
+            with session_scope() as session:  # the edge: who this run is for, resolved once
+                principal = principal_for_member(actor, agent_id, session)
+            await pump(chat, resume_run(principal=principal, run_id=run_id, decisions=decisions), actor, agent_id)
         except (NotFound, PermissionDenied, RunRejected):
             error = "This run can no longer be continued (it was already answered)."
         except Exception as exc:  # never leave the page stuck in "streaming"

@@ -9,7 +9,7 @@ from backend.accounts.actor import Actor
 from backend.db import session_scope
 from backend.gateway.usage import GroupBy, usage_totals
 from backend.models.common import utcnow
-from backend.models.gateway import UsageTotal
+from backend.models.gateway import UsageTotal, nano_to_usd
 from dashboard.limits.rows import usd
 
 GROUPS: dict[str, str] = {"agent": "Agent", "model": "Model", "day": "Day (UTC)", "end_user": "End user"}
@@ -47,7 +47,7 @@ def _row(label: str, total: UsageTotal) -> UsageRow:
         errors=f"{total.errors:,}",
         prompt_tokens=f"{total.prompt_tokens:,}",
         completion_tokens=f"{total.completion_tokens:,}",
-        cost=usd(total.cost_usd),
+        cost=usd(nano_to_usd(total.cost_nano_usd)),
     )
 
 
@@ -72,7 +72,7 @@ def load_usage(actor: Actor, *, days: int, group: str, names: dict[str, str]) ->
     if group_by == "day":
         totals.sort(key=lambda t: t.key, reverse=True)
     else:
-        totals.sort(key=lambda t: (-t.cost_usd, -t.calls, t.key))
+        totals.sort(key=lambda t: (-t.cost_nano_usd, -t.calls, t.key))
     rows = [_row(_label(group_by, t.key, names), t) for t in totals]
     total = UsageTotal(
         key="",
@@ -81,6 +81,6 @@ def load_usage(actor: Actor, *, days: int, group: str, names: dict[str, str]) ->
         prompt_tokens=sum(t.prompt_tokens for t in totals),
         completion_tokens=sum(t.completion_tokens for t in totals),
         cached_tokens=sum(t.cached_tokens for t in totals),
-        cost_usd=sum(t.cost_usd for t in totals),
+        cost_nano_usd=sum(t.cost_nano_usd for t in totals),
     )
     return rows, _row("Total", total)

@@ -78,7 +78,7 @@ def test_journey_sign_up_connect_chat_and_no_plaintext_key(page, llm_server, dat
     rows = stored_messages(actor, conv_id)
     assert [m.role for m in rows] == ["user", "assistant"]
     assert rows[1].content == REPLY and rows[1].run_status == "succeeded"
-    assert rows[1].prompt_tokens > 0 and rows[1].completion_tokens > 0 and rows[1].cost_usd == 0
+    assert rows[1].prompt_tokens > 0 and rows[1].completion_tokens > 0 and rows[1].cost_nano_usd == 0
     assert rows[1].latency_ms is not None and rows[1].ttft_ms is not None
     expect(figures).to_contain_text(f"{rows[1].prompt_tokens} + {rows[1].completion_tokens} tokens")
 

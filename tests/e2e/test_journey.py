@@ -78,7 +78,7 @@ def test_sign_up_connect_build_an_agent_and_chat(page, llm_server, data_dir: Pat
     page.screenshot(path="/tmp/journey-chat.png")
 
     rows = chat.stored_messages(chat.actor_for(email), chat.conversation_id_from(page.url))
-    assert rows[-1].run_status == "succeeded" and rows[-1].cost_usd > 0 and not rows[-1].cost_note
+    assert rows[-1].run_status == "succeeded" and rows[-1].cost_nano_usd > 0 and not rows[-1].cost_note
     assert llm_server.chat_requests[-1].json["stream"] is True
 
     # 6. the key is stored encrypted only

@@ -26,6 +26,7 @@ from backend.gateway.router import PROMPT_MARGIN, ChatUsage, stream_chat
 from backend.models import UsageRecord
 from tests.support.gateway import FAST, MESSAGES, add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import member
 
 MAX_TOKENS = 40
 
@@ -33,11 +34,10 @@ MAX_TOKENS = 40
 async def _one(actor: Actor, cid: str, agent: str, limiter: RateLimiter) -> str:
     try:
         async for event in stream_chat(
-            actor=actor,
+            principal=member(actor, agent),
             targets=[Target(cid, "gpt-4o-mini")],
             messages=MESSAGES,
             max_tokens=MAX_TOKENS,
-            agent_id=agent,
             retry=FAST,
             limiter=limiter,
             timeout_s=10,
@@ -72,7 +72,7 @@ async def test_fifty_concurrent_calls_never_overshoot_a_budget_that_fits_ten(
     with session_scope() as s:
         rows = s.exec(select(UsageRecord).where(UsageRecord.agent_id == agent)).all()
         [budget] = admin.list_budgets(actor=actor, scope="agent", scope_id=agent, session=s)
-    spent = sum(r.cost_usd for r in rows if r.status == "ok")
+    spent = sum(r.cost_nano_usd for r in rows if r.status == "ok") / 1e9
     assert spent <= cap
     assert budget.spent_usd <= cap and budget.reserved_usd == 0
     assert budget.spent_usd == round(spent, 9) or abs(budget.spent_usd - spent) < 1e-9

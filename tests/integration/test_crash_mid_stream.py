@@ -16,6 +16,7 @@ from backend.chat.service import get_messages
 from backend.db import session_scope
 from backend.gateway.catalog import call_cost, model_info
 from backend.models import Run
+from backend.models.gateway import usd_to_nano
 from backend.runtime.sweep import INTERRUPTED, sweep_stale_runs
 from tests.support import agents as h
 from tests.support.crash import counter, run_state, workspace_budget
@@ -74,7 +75,7 @@ def test_kill_9_mid_stream_then_restart(actor: Actor) -> None:
     tokens = last["inflight"]["completion_tokens"]
     assert tokens > 0 and record.completion_tokens == tokens and record.prompt_tokens > 0
     expected, _ = call_cost(model_info("openai_compatible", "gpt-4o-mini"), record.prompt_tokens, tokens)
-    assert expected > 0 and abs(record.cost_usd - expected) < 1e-12 and run.cost_usd == record.cost_usd
+    assert expected > 0 and record.cost_nano_usd == usd_to_nano(expected) and run.cost_nano_usd == record.cost_nano_usd
     row = counter(ref)
     assert row.reserved_nanousd == 0 and row.reserved_tokens == 0 and row.spent_nanousd > 0
     with session_scope() as s:

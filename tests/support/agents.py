@@ -15,6 +15,7 @@ from backend.runtime.loop import RunOptions
 from backend.runtime.resume import resume_run
 from backend.runtime.run import run_agent
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_conversation, for_run
 
 
 def connection(actor: Actor, server: LLMTestServer) -> str:
@@ -71,12 +72,17 @@ def conversation(actor: Actor, agent_id: str) -> str:
 
 async def run(actor: Actor, conversation_id: str, text: str, options: RunOptions | None = None) -> list[Any]:
     """Every event of one run."""
-    return [e async for e in run_agent(actor=actor, conversation_id=conversation_id, user_text=text, options=options)]
+    principal = for_conversation(actor, conversation_id)
+    return [
+        e
+        async for e in run_agent(principal=principal, conversation_id=conversation_id, user_text=text, options=options)
+    ]
 
 
 async def resume(actor: Actor, run_id: str, decisions: dict[str, bool], options: RunOptions | None = None) -> list[Any]:
     """Every event of one resume."""
-    return [e async for e in resume_run(actor=actor, run_id=run_id, decisions=decisions, options=options)]
+    principal = for_run(actor, run_id)
+    return [e async for e in resume_run(principal=principal, run_id=run_id, decisions=decisions, options=options)]
 
 
 def call(name: str, arguments: dict[str, Any] | str | None = None, call_id: str | None = None) -> dict[str, Any]:

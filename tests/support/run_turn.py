@@ -18,9 +18,11 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 async def _turn(user_id: str, workspace_id: str, conversation_id: str, text: str) -> None:
     from backend.accounts.actor import Actor
     from backend.runtime.run import run_agent
+    from tests.support.principal import for_conversation
 
     actor = Actor(user_id=user_id, workspace_id=workspace_id)
-    async for event in run_agent(actor=actor, conversation_id=conversation_id, user_text=text):
+    principal = for_conversation(actor, conversation_id)
+    async for event in run_agent(principal=principal, conversation_id=conversation_id, user_text=text):
         print(type(event).__name__, flush=True)
 
 

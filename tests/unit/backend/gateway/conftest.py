@@ -13,6 +13,7 @@ from backend.gateway.candidates import Target
 from backend.gateway.ratelimit import RateLimiter
 from tests.support.gateway import FAST, MESSAGES
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import member
 from tests.support.settings_env import app_env  # noqa: F401  (fixture for the tests here)
 
 
@@ -33,9 +34,10 @@ def second_server() -> Iterator[LLMTestServer]:
 def chat_kwargs(limiter: RateLimiter) -> Callable[..., dict[str, Any]]:
     """Factory of ``stream_chat`` keyword arguments with fast retries and a private limiter."""
 
-    def make(actor: Actor, targets: list[Target], **overrides: Any) -> dict[str, Any]:
+    def make(actor: Actor, targets: list[Target], agent_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+        overrides.pop("end_user_id", None)  # the principal's end user is the actor
         kwargs: dict[str, Any] = {
-            "actor": actor,
+            "principal": member(actor, agent_id),
             "targets": targets,
             "messages": MESSAGES,
             "max_tokens": 64,

@@ -43,7 +43,7 @@ def _counter(ref: BudgetRef) -> BudgetCounter:
 
 def _settle(hold: budgets.Hold | None, usd: float, tokens: int = 0) -> None:
     with session_scope() as s:
-        settle(s, hold, usd=usd, tokens=tokens)
+        settle(s, hold, nano_usd=budgets.to_nano(usd), tokens=tokens)
 
 
 def test_period_bounds_are_utc_days_and_months() -> None:

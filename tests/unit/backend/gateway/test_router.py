@@ -17,6 +17,7 @@ from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimited
 from backend.gateway.router import ChatUsage, TextDelta, complete_chat, stream_chat
 from backend.models import BudgetCounter, BudgetReservation, UsageRecord
+from backend.models.gateway import usd_to_nano
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
 
@@ -56,7 +57,7 @@ async def test_streamed_call_is_recorded_with_exact_cost(
     assert text == llm_server.reply
     assert usage.model == "gpt-4o-mini" and usage.connection_id == cid and not usage.fell_back
     expected = (usage.prompt_tokens * 0.15 + usage.completion_tokens * 0.6) / 1_000_000
-    assert usage.cost_usd == pytest.approx(expected) and usage.cost_usd > 0 and usage.cost_note == ""
+    assert usage.cost_nano_usd == usd_to_nano(expected) and usage.cost_nano_usd > 0 and usage.cost_note == ""
     row = _record(usage.usage_id)
     assert (row.agent_id, row.end_user_id, row.run_id, row.status, row.streamed) == (
         agent,
@@ -66,7 +67,7 @@ async def test_streamed_call_is_recorded_with_exact_cost(
         True,
     )
     assert row.prompt_tokens == usage.prompt_tokens > 0 and row.completion_tokens == usage.completion_tokens > 0
-    assert row.cost_usd == usage.cost_usd and row.ttft_ms is not None and row.latency_ms >= row.ttft_ms
+    assert row.cost_nano_usd == usage.cost_nano_usd and row.ttft_ms is not None and row.latency_ms >= row.ttft_ms
     assert [a["outcome"] for a in row.fallback_path] == ["ok"]
 
 
@@ -78,10 +79,10 @@ async def test_streamed_and_non_streamed_calls_record_the_same_cost(
     text, whole = await complete_chat(**chat_kwargs(actor, [Target(cid, "gpt-4o-mini")]))
     assert text == llm_server.reply
     assert (whole.prompt_tokens, whole.completion_tokens) == (streamed.prompt_tokens, streamed.completion_tokens)
-    assert whole.cost_usd == streamed.cost_usd > 0
+    assert whole.cost_nano_usd == streamed.cost_nano_usd > 0
     assert whole.ttft_ms is None
     assert (_record(streamed.usage_id).streamed, _record(whole.usage_id).streamed) == (True, False)
-    assert _record(streamed.usage_id).cost_usd == _record(whole.usage_id).cost_usd
+    assert _record(streamed.usage_id).cost_nano_usd == _record(whole.usage_id).cost_nano_usd
 
 
 async def test_retryable_errors_are_retried_then_succeed(
@@ -103,7 +104,7 @@ async def test_retries_stop_at_the_policy_limit(actor: Actor, llm_server: LLMTes
     assert info.value.kind == "provider" and info.value.status_code == 503
     assert len(llm_server.chat_requests) == 2
     [row] = _records(actor)
-    assert row.status == "error" and row.error_class == "provider" and row.cost_usd == 0
+    assert row.status == "error" and row.error_class == "provider" and row.cost_nano_usd == 0
     assert row.fallback_path[0]["tries"] == 2
 
 
@@ -239,7 +240,7 @@ async def test_budget_is_settled_to_the_actual_cost(
     usage = _usage(await _events(chat_kwargs(actor, [Target(cid, "gpt-4o-mini")])))
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(usage.cost_usd, abs=1e-9)
+    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(usage.cost_nano_usd / 1e9, abs=1e-9)
     assert budget.spent_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
@@ -285,12 +286,12 @@ async def test_stopping_mid_stream_records_what_was_streamed(
     assert isinstance(first, TextDelta)
     await gen.aclose()
     [row] = _records(actor)
-    assert row.status == "cancelled" and row.completion_tokens > 0 and row.prompt_tokens > 0 and row.cost_usd > 0
+    assert row.status == "cancelled" and row.completion_tokens > 0 and row.prompt_tokens > 0 and row.cost_nano_usd > 0
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
         counters = set(s.exec(select(BudgetCounter.id).where(BudgetCounter.budget_id == budget.id)).all())
         held = s.exec(select(BudgetReservation).where(BudgetReservation.settled == False)).all()  # noqa: E712
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(row.cost_usd, abs=1e-9)
+    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(row.cost_nano_usd / 1e9, abs=1e-9)
     assert counters, "the reply was charged to a counter of this budget"
     assert not [r for r in held if r.counter_id in counters], "the hold of the stopped reply was released"
 
@@ -328,7 +329,7 @@ async def test_no_priced_record_has_tokens_but_no_cost(
     assert len(rows) == 4
     for row in rows:
         assert row.model == "gpt-4o-mini"
-        assert not (row.prompt_tokens + row.completion_tokens > 0 and row.cost_usd == 0), row
+        assert not (row.prompt_tokens + row.completion_tokens > 0 and row.cost_nano_usd == 0), row
 
 
 async def test_unknown_price_model_costs_zero_with_a_note(
@@ -336,7 +337,7 @@ async def test_unknown_price_model_costs_zero_with_a_note(
 ) -> None:
     cid = add_connection(actor, llm_server)
     usage = _usage(await _events(chat_kwargs(actor, [Target(cid, "test-model")])))
-    assert usage.cost_usd == 0 and usage.cost_note == "price unknown for test-model: counted as $0"
+    assert usage.cost_nano_usd == 0 and usage.cost_note == "price unknown for test-model: counted as $0"
 
 
 async def test_price_override_prices_a_custom_model(
@@ -348,7 +349,7 @@ async def test_price_override_prices_a_custom_model(
             actor=actor, connection_id=cid, model="test-model", input_usd_per_1m=2.0, output_usd_per_1m=10.0, session=s
         )
     usage = _usage(await _events(chat_kwargs(actor, [Target(cid, "test-model")])))
-    assert usage.cost_usd == pytest.approx((usage.prompt_tokens * 2 + usage.completion_tokens * 10) / 1e6)
+    assert usage.cost_nano_usd == (usage.prompt_tokens * 2 + usage.completion_tokens * 10) * 1000
     assert usage.cost_note == ""
 
 

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from backend.accounts.actor import Actor, PermissionDenied
 from backend.db import session_scope
 from backend.gateway.usage import record_usage, usage_totals
-from backend.models import UsageRecord
+from backend.models import BillingOutbox, UsageRecord
 
 T0 = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
 
@@ -22,14 +23,14 @@ def _add(actor: Actor, **fields: object) -> None:
 
 
 def test_totals_by_each_key(actor: Actor, make_actor: Callable[[], Actor]) -> None:
-    _add(actor, agent_id="a1", end_user_id="u1", prompt_tokens=10, completion_tokens=5, cost_usd=0.001)
+    _add(actor, agent_id="a1", end_user_id="u1", prompt_tokens=10, completion_tokens=5, cost_nano_usd=1_000_000)
     _add(
         actor,
         agent_id="a1",
         end_user_id="u2",
         prompt_tokens=20,
         completion_tokens=5,
-        cost_usd=0.002,
+        cost_nano_usd=2_000_000,
         created_at=T0 + timedelta(hours=1),
     )
     _add(
@@ -38,12 +39,12 @@ def test_totals_by_each_key(actor: Actor, make_actor: Callable[[], Actor]) -> No
         model="claude",
         prompt_tokens=1,
         completion_tokens=1,
-        cost_usd=0.5,
+        cost_nano_usd=500_000_000,
         status="error",
         created_at=T0 + timedelta(days=1),
     )
-    _add(actor, agent_id="a1", cost_usd=9.0, created_at=T0 + timedelta(days=10))  # outside the range
-    _add(make_actor(), agent_id="a1", cost_usd=9.0)  # another workspace
+    _add(actor, agent_id="a1", cost_nano_usd=9_000_000_000, created_at=T0 + timedelta(days=10))  # outside the range
+    _add(make_actor(), agent_id="a1", cost_nano_usd=9_000_000_000)  # another workspace
     start, end = T0 - timedelta(hours=1), T0 + timedelta(days=2)
     with session_scope() as s:
         by_agent = usage_totals(actor=actor, start=start, end=end, group_by="agent", session=s)
@@ -55,7 +56,7 @@ def test_totals_by_each_key(actor: Actor, make_actor: Callable[[], Actor]) -> No
         ("a1", 2, 30, 10),
         ("a2", 1, 1, 1),
     ]
-    assert by_agent[0].cost_usd == pytest.approx(0.003) and by_agent[1].errors == 1 and by_agent[0].errors == 0
+    assert by_agent[0].cost_nano_usd == 3_000_000 and by_agent[1].errors == 1 and by_agent[0].errors == 0
     assert [t.key for t in by_model] == ["claude", "gpt-4o-mini"]
     assert [(t.key, t.calls) for t in by_user] == [("", 1), ("u1", 1), ("u2", 1)]
     assert [(t.key, t.calls) for t in by_day] == [("2026-03-01", 1), ("2026-03-02", 2)]
@@ -79,3 +80,22 @@ def test_recorded_errors_are_redacted(actor: Actor) -> None:
     with session_scope() as s:
         row = s.get(UsageRecord, record.id)
     assert row is not None and "sk-ABC" not in row.error and "[redacted]" in row.error
+
+
+def test_billable_records_write_their_outbox_row_in_the_same_transaction(actor: Actor) -> None:
+    """A usage record and its billing-outbox row commit together or not at all."""
+    _add(actor, id="billable", prompt_tokens=10, completion_tokens=2, cost_nano_usd=1234)
+    _add(actor, id="rejected", status="rejected")  # no tokens, no cost: nothing to bill
+    with session_scope() as s:
+        rows = s.exec(select(BillingOutbox).where(BillingOutbox.workspace_id == actor.workspace_id)).all()
+    assert [(r.usage_record_id, r.workspace_id, r.amount_nano_usd, r.done_at) for r in rows] == [
+        ("billable", actor.workspace_id, 1234, None)
+    ]
+    with pytest.raises(RuntimeError), session_scope() as s:
+        record_usage(s, UsageRecord(id="rolled", workspace_id=actor.workspace_id, prompt_tokens=5))
+        s.flush()
+        assert s.exec(select(BillingOutbox).where(BillingOutbox.usage_record_id == "rolled")).one()
+        raise RuntimeError("the transaction fails after the record was written")
+    with session_scope() as s:
+        assert s.get(UsageRecord, "rolled") is None
+        assert s.exec(select(BillingOutbox).where(BillingOutbox.usage_record_id == "rolled")).first() is None

@@ -14,6 +14,7 @@ from backend.runtime.events import RunDone, RunStarted, TextDelta
 from backend.runtime.run import run_agent
 from tests.support import agents as h
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_conversation
 
 REPLY = " ".join(f"w{i}" for i in range(40))
 
@@ -23,7 +24,7 @@ async def test_the_partial_answer_is_stored_while_streaming_and_cleared_at_the_e
         conv = h.conversation(actor, h.agent(actor, h.connection(actor, server)))
         seen: list[tuple[str, dict[str, object] | None]] = []
         run_id, deltas = "", 0
-        async for event in run_agent(actor=actor, conversation_id=conv, user_text="Count"):
+        async for event in run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="Count"):
             if isinstance(event, RunStarted):
                 run_id = event.run_id
             elif isinstance(event, TextDelta):

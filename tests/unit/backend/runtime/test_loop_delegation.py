@@ -65,6 +65,7 @@ async def test_a_delegate_is_a_read_only_executor_whose_steps_nest_and_usage_cou
     assert len(records) == 4 and {r.agent_id for r in records} == {planner}
     assert usage.completion_tokens == sum(r.completion_tokens for r in records)
     assert run is not None and run.prompt_tokens == sum(r.prompt_tokens for r in records)
+    assert run.cost_nano_usd == usage.cost_nano_usd == sum(r.cost_nano_usd for r in records)
     assert sorted((a.tool_name, a.status) for a in helper_audit) == [
         ("create_task", "denied"),
         ("current_datetime", "ok"),

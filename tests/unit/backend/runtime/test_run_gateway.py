@@ -18,6 +18,7 @@ from backend.runtime.events import RunDone, RunFailed, UsageReport
 from backend.runtime.run import run_agent
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_conversation
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,7 @@ def _conversation(actor: Actor, agent_id: str) -> str:
 
 
 async def _collect(actor: Actor, conv: str, text: str = "hello") -> list[object]:
-    return [e async for e in run_agent(actor=actor, conversation_id=conv, user_text=text)]
+    return [e async for e in run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text=text)]
 
 
 async def test_a_fallback_answers_and_the_run_records_it(actor: Actor, llm_server: LLMTestServer) -> None:
@@ -58,6 +59,9 @@ async def test_a_fallback_answers_and_the_run_records_it(actor: Actor, llm_serve
     assert run is not None and run.model == "test-model" and run.connection_id == second
     assert [a["model"] for a in run.fallback_path] == ["gpt-4o-mini", "test-model"]
     assert record.agent_id == agent and record.end_user_id == actor.user_id and record.status == "ok"
+    figures = (record.prompt_tokens, record.completion_tokens, record.cost_nano_usd)
+    assert (run.prompt_tokens, run.completion_tokens, run.cost_nano_usd) == figures
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.cost_nano_usd) == figures
 
 
 async def test_rate_limit_and_budget_fail_the_run_with_plain_words(actor: Actor, llm_server: LLMTestServer) -> None:
@@ -85,12 +89,13 @@ async def test_stop_settles_the_budget_hold(actor: Actor, llm_server: LLMTestSer
     agent = add_agent(actor, cid)
     with session_scope() as s:
         admin.set_budget(actor=actor, scope="agent", scope_id=agent, period="month", limit_usd=1, session=s)
-    gen = run_agent(actor=actor, conversation_id=_conversation(actor, agent), user_text="long answer")
+    conv = _conversation(actor, agent)
+    gen = run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="long answer")
     await gen.__anext__()
     await gen.__anext__()
     await gen.aclose()
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
         record = s.exec(select(UsageRecord).where(UsageRecord.agent_id == agent)).one()
-    assert record.status == "cancelled" and record.cost_usd > 0
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(record.cost_usd, abs=1e-9)
+    assert record.status == "cancelled" and record.cost_nano_usd > 0
+    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(record.cost_nano_usd / 1e9, abs=1e-9)

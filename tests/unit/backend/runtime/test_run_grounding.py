@@ -17,6 +17,7 @@ from backend.models import BlueprintFields, Membership
 from backend.runtime.events import Citation, RunDone
 from backend.runtime.grounding import list_citations
 from backend.runtime.run import run_agent
+from tests.support.principal import for_conversation
 
 HANDBOOK = (Path(__file__).resolve().parents[3] / "fixtures" / "memory" / "handbook.pdf").read_bytes()
 
@@ -41,7 +42,7 @@ def _conversation(actor: Actor, agent: str) -> str:
 
 
 async def _run(actor: Actor, conv: str, text: str) -> list[object]:
-    return [e async for e in run_agent(actor=actor, conversation_id=conv, user_text=text)]
+    return [e async for e in run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text=text)]
 
 
 async def test_knowledge_enters_the_context_and_the_answer_cites_it(actor: Actor, llm_server) -> None:  # type: ignore[no-untyped-def]

@@ -19,11 +19,13 @@ from backend.gateway.catalog import call_cost, model_info
 from backend.memory.worker import MemoryWorker
 from backend.models import Conversation, Run, RunStep, UsageRecord
 from backend.models.common import new_id, utcnow
+from backend.models.gateway import usd_to_nano
 from backend.runtime.resume import _claim
 from backend.runtime.sweep import INTERRUPTED, run_maintenance, sweep_stale_runs
 from tests.support import agents as h
 from tests.support.crash import counter, run_state, workspace_budget
 from tests.support.llm_server import LLMTestServer
+from tests.support.principal import for_run
 
 
 def _crashed_run(
@@ -85,8 +87,8 @@ def test_a_stale_run_is_failed_with_its_partial_answer_usage_and_released_hold(
     [record] = records
     expected, _ = call_cost(model_info("openai_compatible", "gpt-4o-mini"), 1200, 7)
     assert (record.prompt_tokens, record.completion_tokens, record.status) == (1200, 7, "error")
-    assert record.error_class == "interrupted" and expected > 0 and abs(record.cost_usd - expected) < 1e-12
-    assert (run.prompt_tokens, run.completion_tokens) == (1200, 7) and run.cost_usd == record.cost_usd
+    assert record.error_class == "interrupted" and expected > 0 and record.cost_nano_usd == usd_to_nano(expected)
+    assert (run.prompt_tokens, run.completion_tokens) == (1200, 7) and run.cost_nano_usd == record.cost_nano_usd
     row = counter(ref)
     assert row.reserved_nanousd == 0 and row.spent_nanousd == budgets.to_nano(expected)
     with session_scope() as s:  # the chat shows it on reload, with the reason
@@ -124,7 +126,7 @@ async def test_a_crash_while_resuming_an_approval_keeps_it_answerable(actor: Act
     llm_server.script = [{"content": "Filing.", "tool_calls": [h.call("create_task", {"title": "Pay rent"})]}]
     events = await h.run(actor, conv, "File a task to pay rent")
     run_id = events[0].run_id
-    _claim(actor, run_id)  # the resume took the run ... and the process died before the tool ran
+    _claim(for_run(actor, run_id), run_id)  # the resume took the run ... and the process died before the tool ran
     with session_scope() as s:
         s.execute(update(Run).where(col(Run.id) == run_id).values(heartbeat_at=utcnow() - timedelta(hours=1)))
     assert sweep_stale_runs() >= 1
