@@ -7,14 +7,12 @@ from alembic import command
 
 from backend.db import alembic_config, get_engine
 
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
-
 
 def _columns(engine: sa.Engine, table: str) -> set[str]:
     return {c["name"] for c in sa.inspect(engine).get_columns(table)}
 
 
-def test_agent_grants_upgrade_and_downgrade(fresh_url: str) -> None:  # noqa: F811
+def test_agent_grants_upgrade_and_downgrade(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "heads")
     engine = get_engine(fresh_url)

@@ -6,9 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from backend.db import alembic_config, get_engine
-
-from .test_migration_gateway import ROWS
-from .test_migrations import fresh_url  # noqa: F401  (fixture)
+from tests.support.migration_rows import ROWS
 
 COSTS = {"r1": 0.000123456789, "r2": 1234.5, "r3": 0.0, "r4": 0.1 + 0.2}
 """Amounts a float column held (0.1 + 0.2 is 0.30000000000000004 as a float)."""
@@ -43,7 +41,7 @@ def _insert(conn: sa.Connection) -> None:
         )
 
 
-def test_costs_become_exact_nano_usd_and_back(fresh_url: str) -> None:  # noqa: F811
+def test_costs_become_exact_nano_usd_and_back(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, "0009_run_heartbeat")
     engine = get_engine(fresh_url)
