@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlmodel import Session
+
 from backend.accounts.actor import Actor, NotFound
 from backend.config import get_settings
 from backend.connections.service import resolve_credentials
@@ -105,11 +107,22 @@ class Plan:
     budgets: list[BudgetRef]
 
 
-def make_plan(*, actor: Actor, targets: Sequence[Target], agent_id: str | None, end_user_id: str | None) -> Plan:
+def make_plan(
+    *,
+    actor: Actor,
+    targets: Sequence[Target],
+    agent_id: str | None,
+    end_user_id: str | None,
+    session: Session | None = None,
+) -> Plan:
     """Resolve targets to candidates and read the rules and budgets (one transaction).
 
     A fallback whose connection no longer exists is skipped (outcome ``skipped``,
     ``error_kind="missing"``); a missing main connection is an error.
+
+    Args:
+        session: Read in the caller's open transaction (the gateway reserves the budget hold
+            in the same one); None opens its own.
 
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
@@ -119,25 +132,27 @@ def make_plan(*, actor: Actor, targets: Sequence[Target], agent_id: str | None, 
     """
     if not targets:
         raise GatewayError("bad_request", "This agent has no model. Pick one in the builder.")
-    with session_scope() as session:
-        candidates: list[Candidate | Attempt] = []
-        overrides = load_overrides(session, [t.connection_id for t in targets])
-        for index, target in enumerate(targets):
-            try:
-                creds = resolve_credentials(actor=actor, connection_id=target.connection_id, session=session)
-            except NotFound:
-                if index == 0:
-                    raise
-                candidates.append(Attempt(target.connection_id, target.model, "skipped", "missing"))
-                continue
-            info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
-            candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
-        ws = actor.workspace_id
-        return Plan(
-            candidates,
-            rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
-            applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
-        )
+    if session is None:
+        with session_scope() as own:
+            return make_plan(actor=actor, targets=targets, agent_id=agent_id, end_user_id=end_user_id, session=own)
+    candidates: list[Candidate | Attempt] = []
+    overrides = load_overrides(session, [t.connection_id for t in targets])
+    for index, target in enumerate(targets):
+        try:
+            creds = resolve_credentials(actor=actor, connection_id=target.connection_id, session=session)
+        except NotFound:
+            if index == 0:
+                raise
+            candidates.append(Attempt(target.connection_id, target.model, "skipped", "missing"))
+            continue
+        info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
+        candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
+    ws = actor.workspace_id
+    return Plan(
+        candidates,
+        rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
+        applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
+    )
 
 
 @dataclass(frozen=True)
