@@ -114,8 +114,11 @@ def applicable_budgets(
         scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
     if end_user_id:
         scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
-    rows = session.exec(select(Budget).where(Budget.workspace_id == workspace_id, or_(*scopes))).all()
-    return [BudgetRef(b.id, b.scope, b.scope_id, b.period, b.limit_usd, b.token_limit) for b in rows]
+    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_usd, Budget.token_limit)
+    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
+        select(*(col(c) for c in columns)).where(col(Budget.workspace_id) == workspace_id, or_(*scopes))
+    ).all()
+    return [BudgetRef(*row) for row in rows]
 
 
 def _money(nanousd: int) -> str:
