@@ -8,6 +8,7 @@ approval is continued by :func:`backend.runtime.resume.resume_run`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -41,7 +42,10 @@ class RunRejected(ValueError):
     """The message was not accepted (empty or too long), or the run cannot be resumed; nothing was stored."""
 
 
-def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
+def _start(
+    actor: Actor, conversation_id: str, text: str
+) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]], StepLog]:
+    """Store the run row and the user's message; read the blueprint and history (blocking: a thread)."""
     with session_scope() as session:
         conv = get_conversation(actor=actor, conversation_id=conversation_id, session=session)
         blueprint = session.get(BlueprintVersion, conv.blueprint_version_id)
@@ -67,7 +71,8 @@ def _start(actor: Actor, conversation_id: str, text: str) -> tuple[RunStarted, B
             .where(Message.conversation_id == conv.id, Message.content != "")
             .order_by(col(Message.position))
         ).all()
-        return RunStarted(run.id, conv.id, msg.id), blueprint, [(r, c) for r, c in rows]
+        started = RunStarted(run.id, conv.id, msg.id)
+    return started, blueprint, [(r, c) for r, c in rows], StepLog(started.run_id, started.conversation_id)
 
 
 def finish_run(
@@ -145,20 +150,24 @@ async def drive(
     finished = False
     began = time.perf_counter()
 
-    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> str | None:
+    async def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> str | None:
         nonlocal finished
         finished = True
         text = prefix + "".join(loop.parts)
-        return finish_run(
-            actor, started, status=status, text=text, usage=loop.totals.report(), error=error, resume_state=state
-        )
+        write = asyncio.to_thread(
+            finish_run,
+            actor, started, status=status, text=text, usage=loop.totals.report(), error=error, resume_state=state,
+        )  # fmt: skip
+        # shielded: a second cancellation (the page closing) must not lose the outcome; the thread
+        # finishes its transaction anyway, this only keeps the result
+        return await asyncio.shield(write)
 
     try:
         async with aclosing(events):
             async for event in events:
                 yield event
         if loop.pending:
-            message_id = end("awaiting_approval", state=resume_state(loop, started, user_text))
+            message_id = await end("awaiting_approval", state=resume_state(loop, started, user_text))
             yield RunDone(started.run_id, "awaiting_approval", message_id)
             return
         answer = prefix + "".join(loop.parts)
@@ -168,7 +177,7 @@ async def drive(
         usage = loop.totals.report()
         if usage is not None:
             yield usage
-        message_id = end("succeeded")
+        message_id = await end("succeeded")
         await grounding.record(
             actor=actor, agent_id=loop.blueprint.agent_id, conversation_id=started.conversation_id,
             run_id=started.run_id, message_id=message_id, user_text=user_text, answer=answer, cited=cited,
@@ -176,20 +185,20 @@ async def drive(
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
-        message_id = end("failed", reason)
+        message_id = await end("failed", reason)
         yield RunFailed(exc.kind, reason)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)
         reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id = end("failed", reason)
+        message_id = await end("failed", reason)
         yield RunFailed("internal", reason)
         yield RunDone(started.run_id, "failed", message_id)
     finally:
         if not finished:
             log.info("run %s cancelled after %d ms", started.run_id, int((time.perf_counter() - began) * 1000))
-            loop.log.close_running()
-            end("cancelled", "Stopped by the user.")
+            await asyncio.to_thread(loop.log.close_running)
+            await end("cancelled", "Stopped by the user.")
 
 
 async def run_agent(
@@ -218,7 +227,7 @@ async def run_agent(
         raise RunRejected("Type a message first.")
     if len(text) > MAX_USER_MESSAGE_CHARS:
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-    started, blueprint, history = _start(actor, conversation_id, text)
+    started, blueprint, history, steps = await asyncio.to_thread(_start, actor, conversation_id, text)
     yield started
     opts = options or RunOptions()
     checkpoint = Checkpoint(started.run_id)
@@ -227,7 +236,7 @@ async def run_agent(
         blueprint=blueprint,
         run_id=started.run_id,
         root_agent_id=blueprint.agent_id,
-        log=StepLog(started.run_id, started.conversation_id),
+        log=steps,
         totals=Totals(),
         options=opts,
         checkpoint=checkpoint,
