@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, insert, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
@@ -311,29 +311,35 @@ def settle(session: Session, hold: Hold | None, *, usd: float, tokens: int) -> N
     """
     if hold is None:
         return
-    released = session.execute(
-        delete(BudgetReservation)
-        .where(col(BudgetReservation.hold_id) == hold.id)
-        .returning(
-            col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
+    released = session.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
     held = {cid: (amount, toks) for cid, amount, toks in released}
     actual = to_nano(usd)
     for counter in sorted(hold.counter_ids):
         amount, toks = held.get(counter, (0, 0))
         session.execute(
-            update(BudgetCounter)
-            .where(col(BudgetCounter.id) == counter)
-            .values(
-                spent_nanousd=col(BudgetCounter.spent_nanousd) + actual,
-                reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
-                spent_tokens=col(BudgetCounter.spent_tokens) + tokens,
-                reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
-            )
-            .execution_options(synchronize_session=False)
+            _SETTLE_COUNTER,
+            {"counter": counter, "spent": actual, "released": amount, "tokens": tokens, "released_tokens": toks},
         )
+
+
+# Settling runs once per gateway call: its statements are built once (no per-call construction).
+_DELETE_HOLD = (
+    delete(BudgetReservation)
+    .where(col(BudgetReservation.hold_id) == bindparam("hold_id"))
+    .returning(col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens))
+    .execution_options(synchronize_session=False)
+)
+_SETTLE_COUNTER = (
+    update(BudgetCounter)
+    .where(col(BudgetCounter.id) == bindparam("counter"))
+    .values(
+        spent_nanousd=col(BudgetCounter.spent_nanousd) + bindparam("spent"),
+        reserved_nanousd=col(BudgetCounter.reserved_nanousd) - bindparam("released"),
+        spent_tokens=col(BudgetCounter.spent_tokens) + bindparam("tokens"),
+        reserved_tokens=col(BudgetCounter.reserved_tokens) - bindparam("released_tokens"),
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def release_expired(*, now: datetime | None = None) -> int:

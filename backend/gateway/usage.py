@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import String, case, cast, func, insert, select
 from sqlmodel import Session, col
 
 from backend.accounts.actor import Actor, require_member
@@ -17,6 +17,8 @@ from backend.gateway.hygiene import safe_error_text
 from backend.models.gateway import UsageRecord, UsageTotal
 
 GroupBy = Literal["agent", "model", "end_user", "day"]
+_COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns)  # type: ignore[attr-defined]
+_INSERT = insert(UsageRecord.__table__)  # type: ignore[attr-defined]
 
 
 def record_usage(session: Session, record: UsageRecord, *, secret: str | None = None) -> UsageRecord:
@@ -28,11 +30,12 @@ def record_usage(session: Session, record: UsageRecord, *, secret: str | None = 
         secret: The API key used for the call, scrubbed from ``error`` too.
 
     Returns:
-        The same row.
+        The same row (not attached to ``session``: it is inserted with a Core statement).
     """
     record.error = safe_error_text(record.error, secret) if record.error else ""
     record.cost_note = record.cost_note[:300]
-    session.add(record)
+    # A Core INSERT of the row's values: no unit of work to flush (this runs for every call).
+    session.execute(_INSERT, [{name: getattr(record, name) for name in _COLUMNS}])
     return record
 
 
