@@ -354,11 +354,11 @@ async def stream_chat(
             await limiter.record_tokens(plan.rules, record.prompt_tokens + record.completion_tokens)
         raise
     except (GeneratorExit, asyncio.CancelledError):
-        if not call.recorded:  # stopped by the consumer: charge what was streamed (blocking write)
+        if not call.recorded:  # stopped by the consumer: charge what was streamed
             if call.current is not None and call.called:
                 cand = call.current
                 call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "cancelled"))
-            finish(call, status="cancelled")
+            await _record_cancelled(call)
         raise
     except Exception as exc:
         log.exception("gateway call failed unexpectedly")
@@ -367,6 +367,16 @@ async def stream_chat(
         except Exception:
             log.exception("could not record the failed gateway call")
         raise
+
+
+async def _record_cancelled(call: Call) -> None:
+    """Record a stopped call in a worker thread, shielded: a second cancellation cannot lose it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # closed outside any event loop (garbage collection at exit): write here
+        finish(call, status="cancelled")
+        return
+    await asyncio.shield(asyncio.to_thread(finish, call, status="cancelled"))
 
 
 def _all_failed(call: Call, errors: list[GatewayError]) -> GatewayError:
