@@ -9,10 +9,15 @@ streamed calls runs twice, at 1, 10 and 100 concurrent callers:
   (vault), rate limit (requests/min and tokens/min rules on the agent), budget reservation
   (a workspace budget: conditional UPDATE, then settlement) and the usage record write.
 
-Overhead per call = wall time − the stub's fixed latency. Printed: p50/p95/p99 overhead of both
-paths, what the gateway adds (gateway − baseline, same percentile) and the ratio of the
-gateway's overhead to the baseline's. Issue 3's target: gateway p95 overhead <= 10 ms at 100
-concurrent on a 2-core machine.
+- **httpx** (the floor): the same streamed request with a plain ``httpx.AsyncClient``, each
+  SSE chunk JSON-parsed, nothing else.
+
+Overhead per call = wall time − the stub's fixed latency. Printed: p50/p95/p99 overhead of the
+three paths, CPU ms per call (process CPU time / calls), what the gateway adds (gateway −
+baseline, same percentile), the ratio of the gateway's overhead and CPU to the baseline's, and
+the load average before and after (the machine is shared: read figures next to it). Issue 3's
+target: gateway p95 overhead <= 10 ms at 100 concurrent on a 2-core machine; issue 10's:
+gateway CPU per call <= 1.3x bare LiteLLM's and p95 overhead <= 5 ms over it at 1 concurrent.
 
     .venv/bin/python benchmarks/gateway_overhead.py              # SQLite in a temp dir, memory limits
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python benchmarks/gateway_overhead.py
@@ -112,6 +117,46 @@ async def run_load(call: Callable[[], Awaitable[float]], concurrency: int, total
     return times
 
 
+async def measure(call: Callable[[], Awaitable[float]], concurrency: int, total: int) -> tuple[list[float], float]:
+    """:func:`run_load` plus the process CPU time it cost: ``(wall times ms, CPU ms per call)``.
+
+    CPU is ``time.process_time()`` (every thread of this process; the stub runs in another),
+    measured until 0.3 s after the last call so work LiteLLM defers to tasks and threads at the
+    end of a stream is counted where it belongs.
+    """
+    cpu = time.process_time()
+    times = await run_load(call, concurrency, total)
+    await asyncio.sleep(0.3)
+    return times, (time.process_time() - cpu) * 1000 / total
+
+
+def plain_stream(base_url: str) -> Callable[[], Awaitable[float]]:
+    """The floor: the same streamed request with a bare ``httpx.AsyncClient``, chunks parsed."""
+    import json
+
+    import httpx
+
+    client = httpx.AsyncClient(timeout=30)
+    body = {
+        "model": MODEL,
+        "messages": MESSAGES,
+        "max_tokens": MAX_TOKENS,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+
+    async def call() -> float:
+        started = time.perf_counter()
+        async with client.stream("POST", f"{base_url}/chat/completions", json=body, headers=headers) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+        return (time.perf_counter() - started) * 1000
+
+    return call
+
+
 async def bench(args: argparse.Namespace, base_url: str) -> None:
     from backend.accounts.principal import principal_for_member
     from backend.config import get_settings
@@ -155,31 +200,44 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
             pass
         return (time.perf_counter() - started) * 1000
 
+    floor = plain_stream(base_url)
     settings = get_settings()
     db = "postgresql" if settings.resolved_database_url.startswith("postgresql") else "sqlite"
     print(
         f"gateway overhead: {os.cpu_count()} CPUs, database {db}, rate-limit storage "
         f"{'redis' if settings.redis_url else 'memory'}, upstream latency {args.latency_ms:g} ms, streamed calls"
     )
-    await run_load(bare, 10, 30)  # warm up: imports, HTTP pools, tokenizer, SQLite pages
-    await run_load(gateway, 10, 30)
+    print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    for path in (floor, bare, gateway):  # warm up: imports, HTTP pools, tokenizer, SQLite pages
+        await run_load(path, 10, 30)
     header = f"{'concurrent':>10} {'calls':>6} | {'path':<8} {'p50':>8} {'p95':>8} {'p99':>8} (overhead ms)"
+    header += f" {'CPU ms/call':>11}"
     print(header)
     print("-" * len(header))
     for level in args.levels:
         total = max(args.calls, level * 3)
-        base = [t - args.latency_ms for t in await run_load(bare, level, total)]
-        gate = [t - args.latency_ms for t in await run_load(gateway, level, total)]
-        for name, values in (("litellm", base), ("gateway", gate)):
+        runs = {}
+        for name, path in (("httpx", floor), ("litellm", bare), ("gateway", gateway)):
+            times, cpu = await measure(path, level, total)
+            runs[name] = ([t - args.latency_ms for t in times], cpu)
+        for name, (values, cpu) in runs.items():
             print(
                 f"{level:>10} {total:>6} | {name:<8} "
-                f"{pct(values, 50):>8.2f} {pct(values, 95):>8.2f} {pct(values, 99):>8.2f}"
+                f"{pct(values, 50):>8.2f} {pct(values, 95):>8.2f} {pct(values, 99):>8.2f} {'':>13} {cpu:>11.2f}"
             )
+        (base, base_cpu), (gate, gate_cpu) = runs["litellm"], runs["gateway"]
         added = [pct(gate, p) - pct(base, p) for p in (50, 95, 99)]
         ratio = [pct(gate, p) / max(pct(base, p), 0.01) for p in (50, 95, 99)]
         print(f"{'':>10} {'':>6} | {'added':<8} {added[0]:>8.2f} {added[1]:>8.2f} {added[2]:>8.2f}")
-        print(f"{'':>10} {'':>6} | {'ratio':<8} {ratio[0]:>7.2f}x {ratio[1]:>7.2f}x {ratio[2]:>7.2f}x")
-    print("overhead = wall time - upstream latency; added = gateway - litellm; ratio = gateway / litellm")
+        print(
+            f"{'':>10} {'':>6} | {'ratio':<8} {ratio[0]:>7.2f}x {ratio[1]:>7.2f}x {ratio[2]:>7.2f}x "
+            f"{'':>13} {gate_cpu / max(base_cpu, 0.01):>10.2f}x"
+        )
+    print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(
+        "overhead = wall time - upstream latency; added = gateway - litellm; ratio = gateway / litellm;\n"
+        "CPU ms/call = this process's CPU time (all threads) / calls; httpx = plain stream of the same reply (floor)"
+    )
 
 
 def add_common_args(parser: argparse.ArgumentParser, *, levels: str) -> None:

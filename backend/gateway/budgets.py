@@ -14,8 +14,8 @@ locks, re-evaluated under READ COMMITTED; SQLite's single writer), so concurrent
 never hold more than the limit together. Counters are updated in id order so two calls never
 deadlock. Money is exact integer nano-USD.
 
-After the call :func:`settle` releases the hold and adds the actual cost, in the caller's
-transaction (the one that writes the usage record). A hold left by a crashed process expires
+After the call :func:`settle` releases the hold (deleting its rows) and adds the actual cost,
+in the caller's transaction (the one that writes the usage record). A hold left by a crashed process expires
 after ``budget_hold_ttl_s``; :func:`release_expired` gives its money back (it runs by itself
 whenever a reservation is refused, and can run from a worker).
 """
@@ -28,14 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
-from backend.models.common import utcnow
-from backend.models.gateway import NANO_PER_USD, Budget, BudgetCounter, BudgetReservation
+from backend.models.common import new_id, utcnow
+from backend.models.gateway import NANO_PER_USD, UNSETTLED_SQL, Budget, BudgetCounter, BudgetReservation
 
 _COUNTER_NS = uuid.UUID("6f1d2a0e-5b7c-4c1e-9a57-3f0b9e8d4a21")
 _SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
@@ -114,8 +114,11 @@ def applicable_budgets(
         scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
     if end_user_id:
         scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
-    rows = session.exec(select(Budget).where(Budget.workspace_id == workspace_id, or_(*scopes))).all()
-    return [BudgetRef(b.id, b.scope, b.scope_id, b.period, b.limit_usd, b.token_limit) for b in rows]
+    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_usd, Budget.token_limit)
+    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
+        select(*(col(c) for c in columns)).where(col(Budget.workspace_id) == workspace_id, or_(*scopes))
+    ).all()
+    return [BudgetRef(*row) for row in rows]
 
 
 def _money(nanousd: int) -> str:
@@ -164,6 +167,75 @@ def _create_counter(counter: str, budget: BudgetRef, start: datetime) -> None:
         pass  # created concurrently by another call: fine
 
 
+class ReserveConflict(Exception):
+    """:func:`reserve` in a caller's session could not complete in one go (a counter of this
+    period does not exist yet, or a budget is full and expired holds may free it): roll the
+    caller's transaction back and call :func:`reserve` without a session."""
+
+
+def _targets(budgets: Sequence[BudgetRef], now: datetime) -> list[tuple[str, BudgetRef, datetime, datetime]]:
+    """``(counter id, budget, period start, period end)`` per budget, in counter-id order (no deadlock)."""
+    targets = []
+    for budget in budgets:
+        start, end = period_bounds(budget.period, now)
+        targets.append((counter_id(budget.id, start), budget, start, end))
+    targets.sort(key=lambda t: t[0])
+    return targets
+
+
+def _hold_on(
+    session: Session,
+    targets: list[tuple[str, BudgetRef, datetime, datetime]],
+    hold: Hold,
+    *,
+    now: datetime,
+    expires: datetime,
+    run_id: str | None,
+) -> None:
+    """One conditional UPDATE per counter, then the reservation rows (Core statements)."""
+    amount, tokens = hold.amount_nanousd, hold.tokens
+    for counter, budget, start, end in targets:
+        where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
+        if budget.limit_usd is not None:
+            total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
+            where.append(total <= to_nano(budget.limit_usd))
+        if budget.token_limit is not None:
+            total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
+            where.append(total <= budget.token_limit)
+        result = session.execute(
+            update(BudgetCounter)
+            .where(*where)
+            .values(
+                reserved_nanousd=col(BudgetCounter.reserved_nanousd) + amount,
+                reserved_tokens=col(BudgetCounter.reserved_tokens) + tokens,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            row = session.get(BudgetCounter, counter)
+            if row is None:
+                raise _Missing(counter, budget, start)
+            raise _Tripped(_exceeded(budget, row, amount, tokens, end))
+    session.execute(
+        insert(BudgetReservation),
+        [
+            {
+                "id": new_id(),
+                "hold_id": hold.id,
+                "counter_id": counter,
+                "amount_nanousd": amount,
+                "tokens": tokens,
+                "expires_at": expires,
+                "settled": False,
+                "expired": False,
+                "created_at": now,
+                "run_id": run_id,
+            }
+            for counter in hold.counter_ids
+        ],
+    )
+
+
 def reserve(
     budgets: Sequence[BudgetRef],
     *,
@@ -172,6 +244,7 @@ def reserve(
     ttl_s: int,
     now: datetime | None = None,
     run_id: str | None = None,
+    session: Session | None = None,
 ) -> Hold | None:
     """Reserve a call's worst case on every budget, all or nothing.
 
@@ -183,6 +256,9 @@ def reserve(
         now: Current time (tests).
         run_id: The run making the call, stored on the reservations so the stale-run sweep can
             release the holds of a crashed run at once.
+        session: Reserve inside the caller's open transaction (the gateway's plan transaction:
+            one transaction instead of two). Then a missing counter or a full budget raises
+            :class:`ReserveConflict` instead of being handled here.
 
     Returns:
         The :class:`Hold` to settle, or None when no budget applies.
@@ -190,55 +266,25 @@ def reserve(
     Raises:
         BudgetExceeded: a budget cannot hold this call (the message says which, how much is
             used and when it resets); nothing was reserved.
+        ReserveConflict: only with ``session``: the caller must roll back and retry without it.
     """
     if not budgets:
         return None
     now = now or utcnow()
-    amount = to_nano(usd, up=True)
-    targets = []
-    for budget in budgets:
-        start, end = period_bounds(budget.period, now)
-        targets.append((counter_id(budget.id, start), budget, start, end))
-    targets.sort(key=lambda t: t[0])
-    hold = Hold(uuid.uuid4().hex, tuple(t[0] for t in targets), amount, tokens)
+    targets = _targets(budgets, now)
+    hold = Hold(uuid.uuid4().hex, tuple(t[0] for t in targets), to_nano(usd, up=True), tokens)
+    expires = now + timedelta(seconds=ttl_s)
+    if session is not None:
+        try:
+            _hold_on(session, targets, hold, now=now, expires=expires, run_id=run_id)
+        except (_Missing, _Tripped) as exc:
+            raise ReserveConflict(str(exc)) from None
+        return hold
     swept = False
     for _ in range(len(targets) + 2):
         try:
-            with session_scope() as session:
-                for counter, budget, start, end in targets:
-                    where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
-                    if budget.limit_usd is not None:
-                        total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
-                        where.append(total <= to_nano(budget.limit_usd))
-                    if budget.token_limit is not None:
-                        total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
-                        where.append(total <= budget.token_limit)
-                    result = session.execute(
-                        update(BudgetCounter)
-                        .where(*where)
-                        .values(
-                            reserved_nanousd=col(BudgetCounter.reserved_nanousd) + amount,
-                            reserved_tokens=col(BudgetCounter.reserved_tokens) + tokens,
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                    if result.rowcount == 0:  # type: ignore[attr-defined]
-                        row = session.get(BudgetCounter, counter)
-                        if row is None:
-                            raise _Missing(counter, budget, start)
-                        raise _Tripped(_exceeded(budget, row, amount, tokens, end))
-                expires = now + timedelta(seconds=ttl_s)
-                for counter in hold.counter_ids:
-                    session.add(
-                        BudgetReservation(
-                            hold_id=hold.id,
-                            counter_id=counter,
-                            amount_nanousd=amount,
-                            tokens=tokens,
-                            expires_at=expires,
-                            run_id=run_id,
-                        )
-                    )
+            with session_scope() as own:
+                _hold_on(own, targets, hold, now=now, expires=expires, run_id=run_id)
             return hold
         except _Missing as missing:
             _create_counter(missing.counter, missing.budget, missing.start)
@@ -252,8 +298,9 @@ def reserve(
 def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
     """Release ``hold`` and add the actual cost, in the caller's transaction.
 
-    Settling twice is harmless (the hold is released once); a hold that already expired only
-    adds the actual cost. The actual cost is added even if it exceeds the hold (the money was
+    The hold's reservation rows are deleted (pruned: nothing reads settled holds), so settling
+    twice is harmless (the hold is released once); a hold that already expired only adds the
+    actual cost. The actual cost is added even if it exceeds the hold (the money was
     spent; the record must be true).
 
     Args:
@@ -264,37 +311,44 @@ def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -
     """
     if hold is None:
         return
-    released = session.execute(
-        update(BudgetReservation)
-        .where(col(BudgetReservation.hold_id) == hold.id, col(BudgetReservation.settled).is_(False))
-        .values(settled=True)
-        .returning(
-            col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
+    released = session.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
     held = {cid: (amount, toks) for cid, amount, toks in released}
     actual = nano_usd
     for counter in sorted(hold.counter_ids):
         amount, toks = held.get(counter, (0, 0))
         session.execute(
-            update(BudgetCounter)
-            .where(col(BudgetCounter.id) == counter)
-            .values(
-                spent_nanousd=col(BudgetCounter.spent_nanousd) + actual,
-                reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
-                spent_tokens=col(BudgetCounter.spent_tokens) + tokens,
-                reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
-            )
-            .execution_options(synchronize_session=False)
+            _SETTLE_COUNTER,
+            {"counter": counter, "spent": actual, "released": amount, "tokens": tokens, "released_tokens": toks},
         )
+
+
+# Settling runs once per gateway call: its statements are built once (no per-call construction).
+_DELETE_HOLD = (
+    delete(BudgetReservation)
+    .where(col(BudgetReservation.hold_id) == bindparam("hold_id"))
+    .returning(col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens))
+    .execution_options(synchronize_session=False)
+)
+_SETTLE_COUNTER = (
+    update(BudgetCounter)
+    .where(col(BudgetCounter.id) == bindparam("counter"))
+    .values(
+        spent_nanousd=col(BudgetCounter.spent_nanousd) + bindparam("spent"),
+        reserved_nanousd=col(BudgetCounter.reserved_nanousd) - bindparam("released"),
+        spent_tokens=col(BudgetCounter.spent_tokens) + bindparam("tokens"),
+        reserved_tokens=col(BudgetCounter.reserved_tokens) - bindparam("released_tokens"),
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def release_expired(*, now: datetime | None = None) -> int:
     """Give back the money of holds past ``expires_at`` that were never settled (crashed calls).
 
-    Each hold is released exactly once, even with concurrent callers (the flag flip returns the
-    rows it changed). Runs in its own transaction.
+    Each hold is released exactly once, even with concurrent callers (the delete returns the
+    rows it removed). Only unsettled holds are read, through the partial index
+    ``ix_budget_reservations_unsettled`` (its predicate repeated verbatim); released rows are
+    deleted. Runs in its own transaction.
 
     Returns:
         How many reservations were released.
@@ -302,9 +356,8 @@ def release_expired(*, now: datetime | None = None) -> int:
     now = now or utcnow()
     with session_scope() as session:
         released = session.execute(
-            update(BudgetReservation)
-            .where(col(BudgetReservation.settled).is_(False), col(BudgetReservation.expires_at) < now)
-            .values(settled=True, expired=True)
+            delete(BudgetReservation)
+            .where(text(UNSETTLED_SQL), col(BudgetReservation.expires_at) < now)
             .returning(
                 col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
             )

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlmodel import Session
+
 from backend.accounts.actor import NotFound
 from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
@@ -106,12 +108,16 @@ class Plan:
     budgets: list[BudgetRef]
 
 
-def make_plan(*, principal: RunPrincipal, targets: Sequence[Target]) -> Plan:
+def make_plan(*, principal: RunPrincipal, targets: Sequence[Target], session: Session | None = None) -> Plan:
     """Resolve targets to the owner's connections and read the rules and budgets that apply
     (the owner workspace's, the agent's and the end user's), in one transaction.
 
     A fallback whose connection no longer exists is skipped (outcome ``skipped``,
     ``error_kind="missing"``); a missing main connection is an error.
+
+    Args:
+        session: Read in the caller's open transaction (the gateway reserves the budget hold
+            in the same one); None opens its own.
 
     Raises:
         NotFound: the main target's connection is not in the owner workspace.
@@ -120,27 +126,29 @@ def make_plan(*, principal: RunPrincipal, targets: Sequence[Target]) -> Plan:
     """
     if not targets:
         raise GatewayError("bad_request", "This agent has no model. Pick one in the builder.")
-    with session_scope() as session:
-        candidates: list[Candidate | Attempt] = []
-        overrides = load_overrides(session, [t.connection_id for t in targets])
-        for index, target in enumerate(targets):
-            try:
-                creds = owner_credentials(
-                    workspace_id=principal.owner_workspace_id, connection_id=target.connection_id, session=session
-                )
-            except NotFound:
-                if index == 0:
-                    raise
-                candidates.append(Attempt(target.connection_id, target.model, "skipped", "missing"))
-                continue
-            info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
-            candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
-        ws, agent_id, end_user_id = principal.owner_workspace_id, principal.agent_id or None, principal.end_user_id
-        return Plan(
-            candidates,
-            rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
-            applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
-        )
+    if session is None:
+        with session_scope() as own:
+            return make_plan(principal=principal, targets=targets, session=own)
+    candidates: list[Candidate | Attempt] = []
+    overrides = load_overrides(session, [t.connection_id for t in targets])
+    for index, target in enumerate(targets):
+        try:
+            creds = owner_credentials(
+                workspace_id=principal.owner_workspace_id, connection_id=target.connection_id, session=session
+            )
+        except NotFound:
+            if index == 0:
+                raise
+            candidates.append(Attempt(target.connection_id, target.model, "skipped", "missing"))
+            continue
+        info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
+        candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
+    ws, agent_id, end_user_id = principal.owner_workspace_id, principal.agent_id or None, principal.end_user_id
+    return Plan(
+        candidates,
+        rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
+        applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
+    )
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,12 @@ def rules_for(session: Session, *, workspace_id: str, agent_id: str | None, end_
         scopes.append((col(RateLimitRule.scope) == "agent") & (col(RateLimitRule.scope_id) == agent_id))
     if end_user_id:
         scopes.append((col(RateLimitRule.scope) == "end_user") & (col(RateLimitRule.scope_id) == end_user_id))
-    rows = session.exec(select(RateLimitRule).where(RateLimitRule.workspace_id == workspace_id, or_(*scopes))).all()
-    return [RateRule(r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min) for r in rows]
+    r = RateLimitRule
+    columns = (r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min)
+    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
+        select(*(col(c) for c in columns)).where(col(r.workspace_id) == workspace_id, or_(*scopes))
+    ).all()
+    return [RateRule(*row) for row in rows]
 
 
 def storage_uri(redis_url: str | None) -> str:

@@ -1,13 +1,15 @@
 """The gateway's one entry point: :func:`stream_chat` (and :func:`complete_chat` on top of it).
 
-One call, in order:
+One call, in order, with at most two short transactions on two thread hops:
 
-1. **Plan** (one read transaction, in a worker thread): resolve the agent's model and fallbacks
-   to connections, decrypting keys in memory only; read the rate-limit rules and budgets.
-2. **Hygiene**: strip control characters, enforce size caps.
-3. **Rate limit** once per call (not per attempt): requests/min and tokens/min.
-4. For each candidate in order: skip it if its context window is smaller than the counted
-   prompt; **reserve** the worst case on every budget; call the provider through
+1. **Open** (one transaction, in a worker thread: :func:`_open`): **plan** (resolve the agent's
+   model and fallbacks to connections, decrypting keys in memory only; read the rate-limit
+   rules and budgets), **hygiene** (strip control characters, enforce size caps), count the
+   prompt and **reserve** the first usable candidate's worst case on every budget.
+2. **Rate limit** once per call (not per attempt): requests/min and tokens/min. A refused call
+   gives its hold back in the transaction that records it.
+3. For each candidate in order (:func:`_run`): skip it if its context window is smaller than
+   the counted prompt; reserve (the first one's hold is already taken); call the provider through
    ``completion.stream_completion`` (or ``complete``), **retrying** retryable errors (timeout,
    429, 5xx, unreachable) with jittered exponential back-off while no token has been streamed;
    on a provider error, timeout or rate limit **fall back** to the next candidate. Auth and
@@ -30,7 +32,10 @@ import math
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel import Session
 
 from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
@@ -44,6 +49,7 @@ from backend.gateway.inflight import InFlight
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimiter, get_rate_limiter
 from backend.gateway.toolcalls import ToolCallProgress, ToolCalls, tool_text
+from backend.models.gateway import UsageRecord
 
 __all__ = ["ChatEvent", "ChatUsage", "TextDelta", "ToolCalls", "complete_chat", "stream_chat"]
 
@@ -53,37 +59,117 @@ PROMPT_MARGIN = 1.05
 """Reservations count the prompt 5% (+8 tokens) high: providers' tokenizers differ slightly."""
 
 
-async def _release(hold: budgets.Hold | None) -> None:
-    """Give back a failed attempt's hold (nothing was streamed, so nothing was spent)."""
-    if hold is None:
-        return
+@dataclass(frozen=True)
+class _Options:
+    """The per-call settings every step needs."""
 
-    def run() -> None:
+    temperature: float | None
+    max_tokens: int | None
+    timeout_s: float
+    tools: list[dict[str, Any]] | None
+    retry: RetryPolicy
+    run_id: str | None
+
+
+@dataclass
+class _Outcome:
+    """How one candidate ended: its usage, or the last error; HTTP requests made."""
+
+    usage: completion.Usage | None = None
+    error: GatewayError | None = None
+    tries: int = 0
+
+
+def _prepare(call: Call, plan: Plan, start: int, opts: _Options, session: Session | None) -> int:
+    """Make the first usable candidate from ``start`` on current: prompt counted, hold reserved.
+
+    Skipped candidates (missing connection, context window too small) are added to
+    ``call.attempts``. Blocking (tokenizer, database): runs in a worker thread.
+
+    Returns:
+        The index of the candidate in ``plan.candidates`` (``call.current``, ``call.hold`` set),
+        or ``len(plan.candidates)`` when none is left.
+
+    Raises:
+        BudgetExceeded: a budget cannot hold the call.
+        ReserveConflict: only with ``session`` (see ``budgets.reserve``).
+    """
+    for index in range(start, len(plan.candidates)):
+        cand = plan.candidates[index]
+        if isinstance(cand, Attempt):
+            call.attempts.append(cand)
+            continue
+        prompt = count_prompt(cand.info.litellm_name, call.messages)
+        window = cand.info.context_window
+        if window is not None and prompt > window:
+            call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "skipped", "context_window"))
+            continue
+        usd, tokens = worst_case(cand.info, math.ceil(prompt * PROMPT_MARGIN) + 8, opts.max_tokens)
+        call.current, call.prompt_tokens = cand, prompt
+        call.hold = budgets.reserve(
+            plan.budgets,
+            usd=usd,
+            tokens=tokens,
+            ttl_s=get_settings().budget_hold_ttl_s,
+            run_id=opts.run_id,
+            session=session,
+        )
+        return index
+    return len(plan.candidates)
+
+
+def _open(
+    call: Call, targets: Sequence[Target], messages: Sequence[dict[str, Any]], opts: _Options
+) -> tuple[Plan, int, GatewayError | None]:
+    """Plan the call and reserve the first candidate's hold in ONE transaction (blocking).
+
+    Returns:
+        ``(plan, index of the prepared candidate, None)``, or ``(plan, 0, error)`` for a
+        rejection to record (size caps, budget).
+
+    Raises:
+        As ``make_plan`` (not recorded: the call never began).
+    """
+    plan: Plan | None = None
+    try:
         with session_scope() as session:
-            budgets.settle(session, hold, nano_usd=0, tokens=0)
+            plan = make_plan(principal=call.principal, targets=targets, session=session)
+            call.messages = hygiene.clean_messages(messages)
+            return plan, _prepare(call, plan, 0, opts, session), None
+    except budgets.ReserveConflict:  # rolled back: create the counter / sweep expired holds, then retry
+        assert plan is not None
+        call.attempts.clear()
+        try:
+            return plan, _prepare(call, plan, 0, opts, None), None
+        except GatewayError as exc:
+            return plan, 0, exc
+    except GatewayError as exc:
+        if plan is None:
+            raise
+        return plan, 0, exc
 
-    await asyncio.to_thread(run)
+
+def _next(call: Call, plan: Plan, start: int, opts: _Options) -> int:
+    """Give back the failed candidate's hold (nothing was streamed) and prepare the next (blocking)."""
+    if call.hold is not None:
+        with session_scope() as session:
+            budgets.settle(session, call.hold, nano_usd=0, tokens=0)
+        call.hold = None
+    return _prepare(call, plan, start, opts, None)
 
 
-async def _attempt(
-    call: Call,
-    cand: Candidate,
-    *,
-    temperature: float | None,
-    max_tokens: int | None,
-    timeout_s: float,
-    tools: list[dict[str, Any]] | None,
-) -> AsyncGenerator[completion.CompletionEvent, None]:
+async def _attempt(call: Call, cand: Candidate, opts: _Options) -> AsyncGenerator[completion.CompletionEvent, None]:
+    """One provider request (streamed, or one non-streamed call turned into events)."""
     kwargs: dict[str, Any] = {
         "provider_id": cand.provider,
         "model": cand.target.model,
         "api_key": cand.api_key,
         "base_url": cand.base_url,
         "messages": call.messages,
-        "temperature": temperature,
-        "max_tokens": max_tokens,
-        "timeout_s": timeout_s,
-        "tools": tools,
+        "temperature": opts.temperature,
+        "max_tokens": opts.max_tokens,
+        "timeout_s": opts.timeout_s,
+        "tools": opts.tools,
     }
     call.called = True
     if not call.streamed:
@@ -97,6 +183,97 @@ async def _attempt(
     async with aclosing(completion.stream_completion(**kwargs)) as stream:
         async for event in stream:
             yield event
+
+
+async def _serve(
+    call: Call, cand: Candidate, opts: _Options, out: _Outcome, began: float
+) -> AsyncGenerator[ChatEvent, None]:
+    """Ask one candidate, retrying retryable errors while nothing has been streamed.
+
+    Fills ``out``: the usage on success, else the last error (to fall back on). An error after
+    the first token is raised: the reply already reached the user.
+    """
+    while True:
+        out.tries, out.error = out.tries + 1, None
+        try:
+            async with aclosing(_attempt(call, cand, opts)) as events:
+                async for event in events:
+                    if isinstance(event, ToolCallProgress):  # the reply began: no retry/fallback now
+                        if call.ttft_ms is None:
+                            call.ttft_ms = call.ms()
+                        call.parts.append("")
+                    elif isinstance(event, ToolCalls):
+                        call.parts.append(tool_text(event.calls))
+                        yield event
+                    elif isinstance(event, TextDelta):
+                        if call.ttft_ms is None and call.streamed:
+                            call.ttft_ms = call.ms()
+                        call.parts.append(event.text)
+                        yield event
+                    else:
+                        out.usage = event
+            return
+        except GatewayError as exc:
+            out.error = exc
+            if call.parts:  # tokens already reached the user: no retry, no fallback
+                call.attempts.append(_attempt_of(cand, "error", exc, out.tries, began))
+                raise
+            delay = opts.retry.delay(out.tries - 1, exc.retry_after_s) if is_retryable(exc) else None
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+
+
+def _attempt_of(cand: Candidate, outcome: str, error: GatewayError | None, tries: int, began: float) -> Attempt:
+    ms = int((time.perf_counter() - began) * 1000)
+    kind, status = (error.kind, error.status_code) if error is not None else ("", None)
+    return Attempt(cand.target.connection_id, cand.target.model, outcome, kind, status, tries, ms)
+
+
+def _chat_usage(record: UsageRecord, cand: Candidate) -> ChatUsage:
+    return ChatUsage(
+        model=record.model,
+        connection_id=cand.target.connection_id,
+        provider=cand.provider,
+        prompt_tokens=record.prompt_tokens,
+        completion_tokens=record.completion_tokens,
+        cached_tokens=record.cached_tokens,
+        cost_nano_usd=record.cost_nano_usd,
+        cost_note=record.cost_note,
+        latency_ms=record.latency_ms,
+        ttft_ms=record.ttft_ms,
+        fallback_path=tuple(record.fallback_path),
+        usage_id=record.id,
+    )
+
+
+async def _run(
+    call: Call, plan: Plan, index: int, opts: _Options, limiter: RateLimiter
+) -> AsyncGenerator[ChatEvent, None]:
+    """Rate-limit the call, then try the candidates from ``index`` on until one answers."""
+    await limiter.acquire(plan.rules)
+    errors: list[GatewayError] = []
+    while index < len(plan.candidates):
+        cand = plan.candidates[index]
+        assert isinstance(cand, Candidate)
+        began, out = time.perf_counter(), _Outcome()
+        async with aclosing(_serve(call, cand, opts, out, began)) as events:
+            async for event in events:
+                yield event
+        if out.error is None and out.usage is not None:
+            call.attempts.append(_attempt_of(cand, "ok", None, out.tries, began))
+            record = await asyncio.to_thread(finish, call, status="ok", usage=out.usage)
+            assert record is not None
+            await limiter.record_tokens(plan.rules, record.prompt_tokens + record.completion_tokens)
+            yield _chat_usage(record, cand)
+            return
+        assert out.error is not None
+        call.attempts.append(_attempt_of(cand, "error", out.error, out.tries, began))
+        errors.append(out.error)
+        if not is_retryable(out.error):
+            raise out.error
+        index = await asyncio.to_thread(_next, call, plan, index + 1, opts)
+    raise _all_failed(call, errors)
 
 
 async def stream_chat(
@@ -151,129 +328,34 @@ async def stream_chat(
     call = Call(principal, run_id, stream)
     if progress is not None:
         progress.call = call
-    tool_specs = list(tools) if tools else None
-    retry = retry or RetryPolicy.from_settings()
-    timeout_s = timeout_s or get_settings().llm_timeout_s
+    opts = _Options(
+        temperature,
+        max_tokens,
+        timeout_s or get_settings().llm_timeout_s,
+        list(tools) if tools else None,
+        retry or RetryPolicy.from_settings(),
+        run_id,
+    )
     limiter = limiter or get_rate_limiter()
     call.first = targets[0] if targets else None
-    plan: Plan = await asyncio.to_thread(make_plan, principal=principal, targets=targets)
+    plan, index, rejected = await asyncio.to_thread(_open, call, targets, messages, opts)
     try:
-        call.messages = hygiene.clean_messages(messages)
-        await limiter.acquire(plan.rules)
-        errors: list[GatewayError] = []
-        for cand in plan.candidates:
-            if isinstance(cand, Attempt):
-                call.attempts.append(cand)
-                continue
-            began = time.perf_counter()
-            prompt = count_prompt(cand.info.litellm_name, call.messages)
-            window = cand.info.context_window
-            if window is not None and prompt > window:
-                call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "skipped", "context_window"))
-                continue
-            usd, tokens = worst_case(cand.info, math.ceil(prompt * PROMPT_MARGIN) + 8, max_tokens)
-            call.current, call.prompt_tokens = cand, prompt
-            call.hold = await asyncio.to_thread(
-                budgets.reserve,
-                plan.budgets,
-                usd=usd,
-                tokens=tokens,
-                ttl_s=get_settings().budget_hold_ttl_s,
-                run_id=run_id,
-            )
-            tries, error, usage = 0, None, None
-            while True:
-                tries, error = tries + 1, None
-                try:
-                    async with aclosing(
-                        _attempt(
-                            call,
-                            cand,
-                            temperature=temperature,
-                            max_tokens=max_tokens,
-                            timeout_s=timeout_s,
-                            tools=tool_specs,
-                        )
-                    ) as events:
-                        async for event in events:
-                            if isinstance(event, ToolCallProgress):  # the reply began: no retry/fallback now
-                                if call.ttft_ms is None:
-                                    call.ttft_ms = call.ms()
-                                call.parts.append("")
-                            elif isinstance(event, ToolCalls):
-                                call.parts.append(tool_text(event.calls))
-                                yield event
-                            elif isinstance(event, TextDelta):
-                                if call.ttft_ms is None and call.streamed:
-                                    call.ttft_ms = call.ms()
-                                call.parts.append(event.text)
-                                yield event
-                            else:
-                                usage = event
-                    break
-                except GatewayError as exc:
-                    error = exc
-                    if call.parts:  # tokens already reached the user: no retry, no fallback
-                        ms = int((time.perf_counter() - began) * 1000)
-                        call.attempts.append(
-                            Attempt(
-                                cand.target.connection_id,
-                                cand.target.model,
-                                "error",
-                                exc.kind,
-                                exc.status_code,
-                                tries,
-                                ms,
-                            )
-                        )
-                        raise
-                    delay = retry.delay(tries - 1, exc.retry_after_s) if is_retryable(exc) else None
-                    if delay is None:
-                        break
-                    await asyncio.sleep(delay)
-            ms = int((time.perf_counter() - began) * 1000)
-            if error is None and usage is not None:
-                call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "ok", "", None, tries, ms))
-                record = await asyncio.to_thread(finish, call, status="ok", usage=usage)
-                assert record is not None
-                await limiter.record_tokens(plan.rules, record.prompt_tokens + record.completion_tokens)
-                yield ChatUsage(
-                    model=record.model,
-                    connection_id=cand.target.connection_id,
-                    provider=cand.provider,
-                    prompt_tokens=record.prompt_tokens,
-                    completion_tokens=record.completion_tokens,
-                    cached_tokens=record.cached_tokens,
-                    cost_nano_usd=record.cost_nano_usd,
-                    cost_note=record.cost_note,
-                    latency_ms=record.latency_ms,
-                    ttft_ms=record.ttft_ms,
-                    fallback_path=tuple(record.fallback_path),
-                    usage_id=record.id,
-                )
-                return
-            assert error is not None
-            call.attempts.append(
-                Attempt(cand.target.connection_id, cand.target.model, "error", error.kind, error.status_code, tries, ms)
-            )
-            await _release(call.hold)
-            call.hold = None
-            errors.append(error)
-            if not is_retryable(error):
-                raise error
-        raise _all_failed(call, errors)
+        if rejected is not None:
+            raise rejected
+        async with aclosing(_run(call, plan, index, opts, limiter)) as events:
+            async for event in events:
+                yield event
     except GatewayError as exc:
-        status = "error" if call.called else "rejected"
-        record = await asyncio.to_thread(finish, call, status=status, error=exc)
+        record = await asyncio.to_thread(finish, call, status="error" if call.called else "rejected", error=exc)
         if record is not None:
             await limiter.record_tokens(plan.rules, record.prompt_tokens + record.completion_tokens)
         raise
     except (GeneratorExit, asyncio.CancelledError):
-        if not call.recorded:  # stopped by the consumer: charge what was streamed (blocking write)
+        if not call.recorded:  # stopped by the consumer: charge what was streamed
             if call.current is not None and call.called:
                 cand = call.current
                 call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "cancelled"))
-            finish(call, status="cancelled")
+            await _record_cancelled(call)
         raise
     except Exception as exc:
         log.exception("gateway call failed unexpectedly")
@@ -282,6 +364,16 @@ async def stream_chat(
         except Exception:
             log.exception("could not record the failed gateway call")
         raise
+
+
+async def _record_cancelled(call: Call) -> None:
+    """Record a stopped call in a worker thread, shielded: a second cancellation cannot lose it."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # closed outside any event loop (garbage collection at exit): write here
+        finish(call, status="cancelled")
+        return
+    await asyncio.shield(asyncio.to_thread(finish, call, status="cancelled"))
 
 
 def _all_failed(call: Call, errors: list[GatewayError]) -> GatewayError:

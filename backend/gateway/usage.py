@@ -12,15 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import String, case, cast, func, insert, select
 from sqlmodel import Session, col
 
 from backend.accounts.actor import Actor, require_member
 from backend.gateway.hygiene import safe_error_text
+from backend.models.common import new_id, utcnow
 from backend.models.gateway import UsageRecord, UsageTotal
 from backend.models.outbox import BillingOutbox
 
 GroupBy = Literal["agent", "model", "end_user", "day"]
+_COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns)  # type: ignore[attr-defined]
+_INSERT = insert(UsageRecord.__table__)  # type: ignore[attr-defined]
+_OUTBOX_INSERT = insert(BillingOutbox.__table__)  # type: ignore[attr-defined]
 
 
 def is_billable(record: UsageRecord) -> bool:
@@ -39,17 +43,26 @@ def record_usage(session: Session, record: UsageRecord, *, secret: str | None = 
         secret: The API key used for the call, scrubbed from ``error`` too.
 
     Returns:
-        The same row.
+        The same row (not attached to ``session``: it is inserted with a Core statement).
     """
     record.error = safe_error_text(record.error, secret) if record.error else ""
     record.cost_note = record.cost_note[:300]
-    session.add(record)
-    if is_billable(record):
-        session.flush()  # the outbox row references the record
-        session.add(
-            BillingOutbox(
-                usage_record_id=record.id, workspace_id=record.workspace_id, amount_nano_usd=record.cost_nano_usd
-            )
+    # A Core INSERT of the row's values: no unit of work to flush (this runs for every call).
+    session.execute(_INSERT, [{name: getattr(record, name) for name in _COLUMNS}])
+    if is_billable(record):  # in the same transaction: both commit or roll back together
+        session.execute(
+            _OUTBOX_INSERT,
+            [
+                {
+                    "id": new_id(),
+                    "usage_record_id": record.id,
+                    "workspace_id": record.workspace_id,
+                    "amount_nano_usd": record.cost_nano_usd,
+                    "created_at": utcnow(),
+                    "attempts": 0,
+                    "last_error": "",
+                }
+            ],
         )
     return record
 

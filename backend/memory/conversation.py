@@ -86,6 +86,14 @@ def exchange_text(user_text: str, answer: str) -> str:
     return f"User: {user_text.strip()}\nAssistant: {answer.strip()}"[:MAX_MEMORY_CHARS]
 
 
+def _memory_embedder(workspace_id: str, agent_id: str) -> tuple[bool, Any]:
+    """``(memory switch on, embedder for new memories or None)`` (blocking: runs in a thread)."""
+    with session_scope() as session:
+        if not memory_enabled(workspace_id, agent_id, session):
+            return False, None
+        return True, embedder_for(workspace_id, which="target", session=session)
+
+
 async def remember_exchange(
     *,
     workspace_id: str,
@@ -107,10 +115,9 @@ async def remember_exchange(
     """
     if not answer.strip():
         return None
-    with session_scope() as session:
-        if not memory_enabled(workspace_id, agent_id, session):
-            return None
-        embedder = embedder_for(workspace_id, which="target", session=session)
+    enabled, embedder = await asyncio.to_thread(_memory_embedder, workspace_id, agent_id)  # off the event loop
+    if not enabled:
+        return None
     scope = Scope.memories(workspace_id, agent_id, end_user_id)
     row = Row(text=exchange_text(user_text, answer), source_id=conversation_id, ref_id=run_id, title=title[:255])
     store = get_store()

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -134,17 +135,8 @@ def _passages(hits: Sequence[Hit], kind: str, start: int) -> list[Passage]:
     ]
 
 
-async def retrieve_for_run(
-    *, workspace_id: str, agent_id: str, end_user_id: str, query: str, k_knowledge: int = 5, k_memories: int = 3
-) -> list[Passage]:
-    """Knowledge passages and (if the memory switch is on) the end user's memories for a run.
-
-    The caller (the runtime) has already checked that the actor may use the agent. One query
-    embedding serves both searches.
-
-    Returns:
-        Knowledge passages then memories, labelled ``1..n``; empty when nothing matches.
-    """
+def _what_to_search(workspace_id: str, agent_id: str) -> tuple[bool, Any] | None:
+    """``(memory switch on, query embedder or None)``, or None when there is nothing to search (blocking)."""
     with session_scope() as session:
         with_memory = memory_enabled(workspace_id, agent_id, session)
         has_knowledge = (
@@ -158,8 +150,25 @@ async def retrieve_for_run(
             is not None
         )
         if not has_knowledge and not with_memory:
-            return []  # nothing to search: no query embedding, no LanceDB round trip
-        embedder = embedder_for(workspace_id, which="active", session=session)
+            return None
+        return with_memory, embedder_for(workspace_id, which="active", session=session)
+
+
+async def retrieve_for_run(
+    *, workspace_id: str, agent_id: str, end_user_id: str, query: str, k_knowledge: int = 5, k_memories: int = 3
+) -> list[Passage]:
+    """Knowledge passages and (if the memory switch is on) the end user's memories for a run.
+
+    The caller (the runtime) has already checked that the actor may use the agent. One query
+    embedding serves both searches.
+
+    Returns:
+        Knowledge passages then memories, labelled ``1..n``; empty when nothing matches.
+    """
+    planned = await asyncio.to_thread(_what_to_search, workspace_id, agent_id)  # off the event loop
+    if planned is None:
+        return []  # nothing to search: no query embedding, no LanceDB round trip
+    with_memory, embedder = planned
     vector = None
     if embedder is not None:
         try:

@@ -13,13 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.models.common import new_id, utcnow
 
 NANO_PER_USD = 1_000_000_000
 """Budget counters are integers in nano-USD."""
+
+UNSETTLED_SQL = "settled = false"
+"""Predicate of the partial index over unsettled budget holds; queries repeat it verbatim so
+SQLite's planner (which matches partial-index terms literally) and PostgreSQL's can use it."""
 
 BUDGET_SCOPES = ("workspace", "agent", "end_user")
 """What a budget or a rate-limit rule applies to."""
@@ -128,12 +132,21 @@ class BudgetCounter(SQLModel, table=True):
 class BudgetReservation(SQLModel, table=True):
     """Money and tokens held on one counter for one call until it is settled or expires.
 
-    All reservations of one call share ``hold_id``. ``settled`` turns True exactly once: when
-    the call settles to its actual cost, or when an expired hold (a crashed process) is
-    released (then ``expired`` is True too).
+    All reservations of one call share ``hold_id``. A row lives only while its call is in
+    progress: settling the call (or releasing an expired hold of a crashed process) deletes it,
+    so the table and its partial index over unsettled holds (``UNSETTLED_SQL``) stay small.
+    ``settled``/``expired`` are kept for rows of older versions (migration 0012 pruned them).
     """
 
     __tablename__ = "budget_reservations"
+    __table_args__ = (
+        Index(
+            "ix_budget_reservations_unsettled",
+            "expires_at",
+            postgresql_where=text(UNSETTLED_SQL),
+            sqlite_where=text(UNSETTLED_SQL),
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     hold_id: str = Field(index=True, max_length=32)
@@ -141,7 +154,7 @@ class BudgetReservation(SQLModel, table=True):
     counter_id: str = Field(foreign_key="budget_counters.id", ondelete="CASCADE", index=True, max_length=32)
     amount_nanousd: int = _bigint()
     tokens: int = _bigint()
-    expires_at: datetime = Field(index=True)
+    expires_at: datetime
     settled: bool = False
     expired: bool = False
     created_at: datetime = Field(default_factory=utcnow)

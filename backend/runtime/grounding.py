@@ -6,6 +6,7 @@ problems are logged and the run goes on without them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -73,20 +74,7 @@ async def record(
     the end user's memory of the agent, in the owner workspace)."""
     try:
         if message_id is not None and cited:
-            with session_scope() as session:
-                for position, c in enumerate(cited):
-                    session.add(
-                        MessageCitation(
-                            message_id=message_id,
-                            position=position,
-                            kind=c.kind,
-                            source_id=c.source_id,
-                            title=c.title[:255],
-                            location=c.location[:60],
-                            label=c.label[:40],
-                            snippet=c.snippet,
-                        )
-                    )
+            await asyncio.to_thread(_store_citations, message_id, cited)
         await remember_exchange(
             workspace_id=principal.owner_workspace_id,
             agent_id=principal.agent_id,
@@ -99,6 +87,24 @@ async def record(
         )
     except Exception:
         log.exception("storing citations or memory for run %s failed", run_id)
+
+
+def _store_citations(message_id: str, cited: Sequence[Citation]) -> None:
+    """Store an answer's citations (one transaction; blocking: runs in a worker thread)."""
+    with session_scope() as session:
+        for position, c in enumerate(cited):
+            session.add(
+                MessageCitation(
+                    message_id=message_id,
+                    position=position,
+                    kind=c.kind,
+                    source_id=c.source_id,
+                    title=c.title[:255],
+                    location=c.location[:60],
+                    label=c.label[:40],
+                    snippet=c.snippet,
+                )
+            )
 
 
 def list_citations(*, actor: Actor, conversation_id: str, session: Session) -> dict[str, list[CitationPublic]]:

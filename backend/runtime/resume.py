@@ -86,14 +86,15 @@ async def resume_run(
         NotFound: no such run for this user.
         RunRejected: the run is not waiting for approval (e.g. already resumed).
     """
-    started, blueprint, run, state, prefix = _claim(principal, run_id)
+    started, blueprint, run, state, prefix = await asyncio.to_thread(_claim, principal, run_id)
+    steps = await asyncio.to_thread(StepLog, run.id, run.conversation_id)
     yield started
     loop = AgentLoop(
         principal=principal,
         blueprint=blueprint,
         run_id=run.id,
         root_agent_id=blueprint.agent_id,
-        log=StepLog(run.id, run.conversation_id),
+        log=steps,
         trace=RunTrace.from_run(run),
         options=options or RunOptions(),
         checkpoint=Checkpoint(run.id),

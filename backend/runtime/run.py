@@ -8,6 +8,7 @@ approval is continued by :func:`backend.runtime.resume.resume_run`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -44,7 +45,8 @@ class RunRejected(ValueError):
 
 def _start(
     principal: RunPrincipal, conversation_id: str, text: str
-) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]]]:
+) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]], StepLog]:
+    """Store the run row and the user's message; read the blueprint and history (blocking: a thread)."""
     with session_scope() as session:
         conv = conversation_for(principal=principal, conversation_id=conversation_id, session=session)
         blueprint = session.get(BlueprintVersion, conv.blueprint_version_id)
@@ -70,7 +72,8 @@ def _start(
             .where(Message.conversation_id == conv.id, Message.content != "")
             .order_by(col(Message.position))
         ).all()
-        return RunStarted(run.id, conv.id, msg.id), blueprint, [(r, c) for r, c in rows]
+        started = RunStarted(run.id, conv.id, msg.id)
+    return started, blueprint, [(r, c) for r, c in rows], StepLog(started.run_id, started.conversation_id)
 
 
 def finish_run(
@@ -153,25 +156,31 @@ async def drive(
     finished = False
     began = time.perf_counter()
 
-    def end(status: str, error: str = "", state: dict[str, Any] | None = None) -> tuple[str | None, UsageReport | None]:
+    async def end(
+        status: str, error: str = "", state: dict[str, Any] | None = None
+    ) -> tuple[str | None, UsageReport | None]:
         nonlocal finished
         finished = True
         text = prefix + "".join(loop.parts)
-        return finish_run(
-            principal, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state
-        )
+        write = asyncio.to_thread(
+            finish_run,
+            principal, started, status=status, text=text, trace=loop.trace, error=error, resume_state=state,
+        )  # fmt: skip
+        # shielded: a second cancellation (the page closing) must not lose the outcome; the thread
+        # finishes its transaction anyway, this only keeps the result
+        return await asyncio.shield(write)
 
     try:
         async with aclosing(events):
             async for event in events:
                 yield event
         if loop.pending:
-            message_id, _ = end("awaiting_approval", state=resume_state(loop, started, user_text))
+            message_id, _ = await end("awaiting_approval", state=resume_state(loop, started, user_text))
             yield RunDone(started.run_id, "awaiting_approval", message_id)
             return
         answer = prefix + "".join(loop.parts)
         cited = grounding.citations(answer, passages or [])
-        message_id, usage = end("succeeded")
+        message_id, usage = await end("succeeded")
         for citation in cited:
             yield citation
         if usage is not None:
@@ -183,20 +192,20 @@ async def drive(
         yield RunDone(started.run_id, "succeeded", message_id)
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
-        message_id, _ = end("failed", reason)
+        message_id, _ = await end("failed", reason)
         yield RunFailed(exc.kind, reason)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)
         reason = redact_secrets(f"Unexpected error: {type(exc).__name__}: {exc}")[:500]
-        message_id, _ = end("failed", reason)
+        message_id, _ = await end("failed", reason)
         yield RunFailed("internal", reason)
         yield RunDone(started.run_id, "failed", message_id)
     finally:
         if not finished:
             log.info("run %s cancelled after %d ms", started.run_id, int((time.perf_counter() - began) * 1000))
-            loop.log.close_running()
-            end("cancelled", "Stopped by the user.")
+            await asyncio.to_thread(loop.log.close_running)
+            await end("cancelled", "Stopped by the user.")
 
 
 async def run_agent(
@@ -228,7 +237,7 @@ async def run_agent(
         raise RunRejected("Type a message first.")
     if len(text) > MAX_USER_MESSAGE_CHARS:
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-    started, blueprint, history = _start(principal, conversation_id, text)
+    started, blueprint, history, steps = await asyncio.to_thread(_start, principal, conversation_id, text)
     yield started
     opts = options or RunOptions()
     checkpoint = Checkpoint(started.run_id)
@@ -237,7 +246,7 @@ async def run_agent(
         blueprint=blueprint,
         run_id=started.run_id,
         root_agent_id=blueprint.agent_id,
-        log=StepLog(started.run_id, started.conversation_id),
+        log=steps,
         trace=RunTrace(),
         options=opts,
         checkpoint=checkpoint,

@@ -11,9 +11,9 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
-from backend.db import session_scope
 from backend.memory.conversation import forget_conversation
 from dashboard.shell.auth import require_actor
+from dashboard.shell.db import in_session
 
 
 class ForgetState(rx.State):
@@ -31,8 +31,7 @@ class ForgetState(rx.State):
             return rx.redirect("/signin")
         self.forgotten_id = conversation_id
         try:
-            with session_scope() as session:
-                forget_conversation(actor=actor, conversation_id=conversation_id, session=session)
+            await in_session(lambda s: forget_conversation(actor=actor, conversation_id=conversation_id, session=s))
         except (NotFound, PermissionDenied):
             self.failed, self.message = True, "That conversation was not found. It may have been deleted."
             return None

@@ -1,6 +1,7 @@
 """State of the chat page: the agent picker, past conversations, messages and the streamed reply.
 
-Only plain data lives in state (dataclasses, strings, numbers). The run generator stays local to
+Only plain data lives in state (dataclasses, strings, numbers). Database work runs in worker
+threads (``dashboard.shell.db.in_session``), never on the event loop every user shares. The run generator stays local to
 the background handler :meth:`ChatState.stream_reply`; figures under each reply are reloaded from
 the database when a run ends, so what the page shows is what was stored.
 """
@@ -12,9 +13,10 @@ from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 import reflex as rx
+from sqlmodel import Session
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
-from backend.accounts.principal import principal_for_member
+from backend.accounts.principal import RunPrincipal, principal_for_member
 from backend.agents.service import get_blueprint, list_agents
 from backend.chat.principal import create_conversation_for
 from backend.chat.service import (
@@ -23,15 +25,34 @@ from backend.chat.service import (
     get_conversation,
     list_conversations,
 )
-from backend.db import session_scope
 from backend.runtime.events import RunEvent
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
 from dashboard.chat.citations import load_messages
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
 from dashboard.chat.streaming import pump, set_url
 from dashboard.shell.auth import require_actor
+from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
+
+
+def _agents_and_owner(actor: Actor, conversation_id: str, session: Session) -> tuple[list[Any], str | None]:
+    """The actor's agents and the agent of ``conversation_id`` (None when it is not theirs)."""
+    agents = list_agents(actor=actor, session=session)
+    if not conversation_id:
+        return agents, ""
+    try:
+        return agents, get_conversation(actor=actor, conversation_id=conversation_id, session=session).agent_id
+    except (NotFound, PermissionDenied):
+        return agents, None
+
+
+def _conversations_and_messages(
+    actor: Actor, agent_id: str, conversation_id: str, session: Session
+) -> tuple[list[ConversationPublic], list[ChatMessage] | None]:
+    """An agent's conversations and, if one is open, its stored messages (after a reply)."""
+    convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+    return convs, load_messages(actor, conversation_id, session) if conversation_id else None
 
 
 class ChatState(rx.State):
@@ -63,13 +84,16 @@ class ChatState(rx.State):
         return f"model {self.agent_model}" if self.agent_model else ""
 
     # ------------------------------------------------------------------ loading
-    def _pick_agent(self, actor: Actor, agent_id: str) -> None:
+    async def _pick_agent(self, actor: Actor, agent_id: str) -> None:
         """Select an agent: its blueprint (name, avatar, starters) and its conversations."""
-        with session_scope() as session:
-            blueprint = get_blueprint(actor=actor, agent_id=agent_id, session=session)
-            convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
-            self.agent_name, self.agent_avatar = blueprint.name, blueprint.avatar
-            self.agent_model, self.starters = blueprint.model, list(blueprint.starters)
+        blueprint, convs = await in_session(
+            lambda s: (
+                get_blueprint(actor=actor, agent_id=agent_id, session=s),
+                list_conversations(actor=actor, agent_id=agent_id, session=s),
+            )
+        )
+        self.agent_name, self.agent_avatar = blueprint.name, blueprint.avatar
+        self.agent_model, self.starters = blueprint.model, list(blueprint.starters)
         self.agent_id = agent_id
         self.conversations = [conversation_item(c) for c in convs]
 
@@ -90,15 +114,12 @@ class ChatState(rx.State):
         params = self.router.url.query_parameters
         want_conv, want_agent = str(params.get("c", "") or ""), str(params.get("agent", "") or "")
         self.error = ""
-        with session_scope() as session:
-            self.agents = [AgentOption(a.id, a.name, a.avatar) for a in list_agents(actor=actor, session=session)]
-            conv_agent = ""
-            if want_conv:
-                try:
-                    conv_agent = get_conversation(actor=actor, conversation_id=want_conv, session=session).agent_id
-                except (NotFound, PermissionDenied):
-                    self.error = "That conversation was not found. It may have been deleted."
-                    want_conv = ""
+        agents, conv_agent = await in_session(lambda s: _agents_and_owner(actor, want_conv, s))
+        self.agents = [AgentOption(a.id, a.name, a.avatar) for a in agents]
+        if want_conv and conv_agent is None:
+            self.error = "That conversation was not found. It may have been deleted."
+            want_conv = ""
+        conv_agent = conv_agent or ""
         ids = [a.id for a in self.agents]
         if not ids:
             self.agent_id, self.conversations, self.loaded = "", [], True
@@ -108,12 +129,11 @@ class ChatState(rx.State):
             self.error = "The agent of that conversation was deleted."
             want_conv = ""
         agent_id = next((a for a in (conv_agent, want_agent, self.agent_id) if a in ids), ids[0])
-        self._pick_agent(actor, agent_id)
+        await self._pick_agent(actor, agent_id)
         self._reset_conversation()
         if want_conv:
             self.conversation_id = want_conv
-            with session_scope() as session:
-                self.messages = load_messages(actor, want_conv, session)
+            self.messages = await in_session(lambda s: load_messages(actor, want_conv, s))
         self.loaded = True
         return None
 
@@ -127,7 +147,7 @@ class ChatState(rx.State):
             return None
         self.error = ""
         try:
-            self._pick_agent(actor, agent_id)
+            await self._pick_agent(actor, agent_id)
         except (NotFound, PermissionDenied):
             self.error = "That agent no longer exists."
             return None
@@ -156,8 +176,7 @@ class ChatState(rx.State):
             return None
         self.error = ""
         try:
-            with session_scope() as session:
-                self.messages = load_messages(actor, conversation_id, session)
+            self.messages = await in_session(lambda s: load_messages(actor, conversation_id, s))
         except (NotFound, PermissionDenied):
             self.error = "That conversation was not found. It may have been deleted."
             return None
@@ -174,8 +193,7 @@ class ChatState(rx.State):
             return None
         self.error = ""
         try:
-            with session_scope() as session:
-                delete_conversation(actor=actor, conversation_id=conversation_id, session=session)
+            await in_session(lambda s: delete_conversation(actor=actor, conversation_id=conversation_id, session=s))
         except (NotFound, PermissionDenied):
             self.error = "That conversation was already deleted."
         self.conversations = [c for c in self.conversations if c.id != conversation_id]
@@ -230,9 +248,12 @@ class ChatState(rx.State):
             return
         error = ""
         try:
-            with session_scope() as session:  # the edge: who this run is for, resolved once
+            def edge(session: Session) -> tuple[RunPrincipal, str | None]:  # who this run is for, resolved once
                 principal = principal_for_member(actor, agent_id, session)
-                new_conv = None if conv_id else create_conversation_for(principal=principal, session=session).id
+                new = None if conv_id else create_conversation_for(principal=principal, session=session).id
+                return principal, new
+
+            principal, new_conv = await in_session(edge)
             if new_conv is not None:
                 conv_id = new_conv
                 async with self:
@@ -252,10 +273,7 @@ class ChatState(rx.State):
         rows: list[ChatMessage] | None = None
         convs: list[ConversationPublic] | None = None
         try:
-            with session_scope() as session:
-                convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
-                if conv_id:
-                    rows = load_messages(actor, conv_id, session)
+            convs, rows = await in_session(lambda s: _conversations_and_messages(actor, agent_id, conv_id, s))
         except Exception:  # the agent or conversation went away meanwhile: keep what is shown
             log.exception("reloading the conversation failed")
         async with self:

@@ -15,14 +15,14 @@ import logging
 from typing import Any
 
 import reflex as rx
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.accounts.principal import principal_for_member
-from backend.db import session_scope
 from backend.models import Message
 from backend.runtime import events as ev
 from dashboard.shell.auth import require_actor
+from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
 AWAITING = "awaiting_approval"
@@ -83,11 +83,13 @@ class StepsState(rx.State):
         try:
             from backend.runtime.steps import list_steps
 
-            with session_scope() as session:
+            def read(session: Session) -> tuple[dict[str, Any], dict[str, str | None]]:
                 by_message = list_steps(actor=actor, conversation_id=conversation_id, session=session)
-                runs = dict(
-                    session.exec(select(Message.id, Message.run_id).where(col(Message.id).in_(list(by_message)))).all()
-                )
+                ids = list(by_message)
+                rows = session.exec(select(Message.id, Message.run_id).where(col(Message.id).in_(ids))).all()
+                return by_message, dict(rows)
+
+            by_message, runs = await in_session(read)
         except (NotFound, PermissionDenied, ImportError):
             self.steps = []
             return
@@ -161,8 +163,7 @@ class StepsState(rx.State):
         try:
             from backend.runtime.resume import resume_run
 
-            with session_scope() as session:  # the edge: who this run is for, resolved once
-                principal = principal_for_member(actor, agent_id, session)
+            principal = await in_session(lambda s: principal_for_member(actor, agent_id, s))  # the edge
             await pump(chat, resume_run(principal=principal, run_id=run_id, decisions=decisions), actor, agent_id)
         except (NotFound, PermissionDenied, RunRejected):
             error = "This run can no longer be continued (it was already answered)."
@@ -173,9 +174,12 @@ class StepsState(rx.State):
         try:
             from backend.chat.service import list_conversations
 
-            with session_scope() as session:
-                rows = load_messages(actor, conv_id, session)
-                convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+            rows, convs = await in_session(
+                lambda s: (
+                    load_messages(actor, conv_id, s),
+                    list_conversations(actor=actor, agent_id=agent_id, session=s),
+                )
+            )
         except Exception:
             log.exception("reloading the conversation failed")
         async with self:

@@ -13,11 +13,11 @@ from reflex.event import EventSpec
 
 from backend.accounts.actor import Actor
 from backend.chat.service import list_conversations
-from backend.db import session_scope
 from backend.runtime.events import Citation, RunEvent, RunStarted, TextDelta
 from dashboard.chat.citations import citation_item
 from dashboard.chat.format import CitationItem, conversation_item
 from dashboard.chat.steps import on_run_event
+from dashboard.shell.db import in_session
 
 FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
 STOP_CHECK_S = 0.25  # how often a quiet stream (slow first token) looks at the Stop flag
@@ -54,8 +54,7 @@ async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, ag
                 elif isinstance(event, Citation):  # sent after the text: the sources under it
                     cited.append(citation_item(event))
                 elif isinstance(event, RunStarted):  # the message is stored: list its conversation
-                    with session_scope() as session:
-                        convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+                    convs = await in_session(lambda s: list_conversations(actor=actor, agent_id=agent_id, session=s))
                     async with state:
                         if state.agent_id == agent_id:
                             state.conversations = [conversation_item(c) for c in convs]

@@ -11,9 +11,9 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
-from backend.db import session_scope
 from backend.tools.notifications import list_notifications, mark_read, unread_count
 from dashboard.shell.auth import require_actor
+from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
 
@@ -38,10 +38,10 @@ class InboxState(rx.State):
     loaded: bool = False
     error: str = ""
 
-    def _refresh(self, actor: Any) -> None:
-        with session_scope() as session:
-            rows = list_notifications(actor=actor, session=session)
-            self.unread = unread_count(actor=actor, session=session)
+    async def _refresh(self, actor: Any) -> None:
+        rows, self.unread = await in_session(
+            lambda s: (list_notifications(actor=actor, session=s), unread_count(actor=actor, session=s))
+        )
         self.items = [
             NotificationRow(
                 n.id, n.title, n.body, n.created_at.strftime("%Y-%m-%d %H:%M UTC"), n.read_at is None, n.emailed
@@ -57,7 +57,7 @@ class InboxState(rx.State):
         if actor is None:
             return None
         try:
-            self._refresh(actor)
+            await self._refresh(actor)
         except PermissionDenied:
             self.error = "You are not a member of this workspace."
         self.loaded = True
@@ -71,11 +71,10 @@ class InboxState(rx.State):
             return rx.redirect("/signin")
         self.error = ""
         try:
-            with session_scope() as session:
-                mark_read(actor=actor, notification_id=notification_id or None, session=session)
+            await in_session(lambda s: mark_read(actor=actor, notification_id=notification_id or None, session=s))
         except (NotFound, PermissionDenied):
             self.error = "That notification no longer exists."
-        self._refresh(actor)
+        await self._refresh(actor)
         return None
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
-from backend.db import session_scope
 from backend.models.tools import TaskPublic
 from backend.tools.tasks import complete_task, list_tasks
 from dashboard.shell.auth import require_actor
+from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
 
@@ -62,9 +62,9 @@ class TasksState(rx.State):
     error: str = ""
     message: str = ""
 
-    def _refresh(self, actor: Any) -> None:
-        with session_scope() as session:
-            rows = list_tasks(actor=actor, status=self.status, session=session)  # type: ignore[arg-type]
+    async def _refresh(self, actor: Any) -> None:
+        status = self.status
+        rows = await in_session(lambda s: list_tasks(actor=actor, status=status, session=s))  # type: ignore[arg-type]
         self.tasks = [_row(t) for t in rows]
 
     @rx.event
@@ -75,7 +75,7 @@ class TasksState(rx.State):
         if actor is None:
             return None
         try:
-            self._refresh(actor)
+            await self._refresh(actor)
         except PermissionDenied:
             self.error = "You are not a member of this workspace."
         self.loaded = True
@@ -90,7 +90,7 @@ class TasksState(rx.State):
             return rx.redirect("/signin")
         self.status = value if value in FILTERS else "open"
         self.message = ""
-        self._refresh(actor)
+        await self._refresh(actor)
         return None
 
     @rx.event
@@ -101,12 +101,11 @@ class TasksState(rx.State):
             return rx.redirect("/signin")
         self.error = self.message = ""
         try:
-            with session_scope() as session:
-                done = complete_task(actor=actor, task_id=task_id, session=session)
+            done = await in_session(lambda s: complete_task(actor=actor, task_id=task_id, session=s))
             self.message = f"Completed “{done.title}”."
         except (NotFound, PermissionDenied):
             self.error = "That task no longer exists."
-        self._refresh(actor)
+        await self._refresh(actor)
         return None
 
 

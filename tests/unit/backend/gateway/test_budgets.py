@@ -7,13 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
+from sqlmodel import select
 
 from backend.accounts.actor import Actor
 from backend.agents.service import create_agent
 from backend.db import session_scope
 from backend.gateway import admin, budgets
 from backend.gateway.budgets import BudgetExceeded, BudgetRef, applicable_budgets, period_bounds, reserve, settle
-from backend.models import BlueprintFields, BudgetCounter
+from backend.models import BlueprintFields, BudgetCounter, BudgetReservation
+from backend.models.common import new_id
+from tests.support.db_events import watch_engine
 
 
 def _budget(
@@ -167,3 +171,58 @@ def test_release_expired_only_releases_each_hold_once(actor: Actor) -> None:
         released = list(pool.map(lambda _: budgets.release_expired(now=later), range(4)))
     assert sum(released) == 1
     assert _counter(ref).reserved_nanousd == 0
+
+
+def _holds(ref: BudgetRef) -> list[BudgetReservation]:
+    start, _ = period_bounds(ref.period, datetime.now(UTC))
+    with session_scope() as s:
+        counter = budgets.counter_id(ref.id, start)
+        return list(s.exec(select(BudgetReservation).where(BudgetReservation.counter_id == counter)).all())
+
+
+def test_settled_and_released_holds_are_pruned(actor: Actor) -> None:
+    ref = _budget(actor, limit_usd=1.0)
+    hold = reserve([ref], usd=0.01, tokens=10, ttl_s=60)
+    reserve([ref], usd=0.02, tokens=20, ttl_s=60, now=datetime.now(UTC) - timedelta(hours=1))  # a crashed call
+    assert len(_holds(ref)) == 2
+    _settle(hold, 0.004, 7)
+    assert budgets.release_expired() == 1
+    assert _holds(ref) == []  # nothing left to scan: no settled rows pile up
+    counter = _counter(ref)
+    assert (counter.reserved_nanousd, counter.reserved_tokens) == (0, 0)
+    assert (counter.spent_nanousd, counter.spent_tokens) == (budgets.to_nano(0.004), 7)
+    _settle(hold, 0.004, 7)  # settling twice: the hold is not released again
+    assert _counter(ref).reserved_nanousd == 0
+
+
+def _seed_settled(counter: str, count: int) -> None:
+    """Settled holds as older versions left them (long expired)."""
+    past = datetime.now(UTC) - timedelta(days=3)
+    with session_scope() as s:
+        s.execute(
+            insert(BudgetReservation),
+            [
+                {"id": new_id(), "hold_id": new_id(), "counter_id": counter, "amount_nanousd": 5, "tokens": 1,
+                 "expires_at": past, "settled": True, "expired": False, "created_at": past, "run_id": None}
+                for _ in range(count)
+            ],
+        )  # fmt: skip
+
+
+def test_release_expired_reads_only_unsettled_holds_through_the_partial_index(actor: Actor) -> None:
+    ref = _budget(actor, limit_usd=1.0)
+    hold = reserve([ref], usd=0.01, tokens=10, ttl_s=60, now=datetime.now(UTC) - timedelta(hours=1))
+    assert hold is not None
+    _seed_settled(hold.counter_ids[0], 200)
+    with watch_engine() as seen:
+        assert budgets.release_expired() == 1  # the settled ones are not released again
+    assert _counter(ref).reserved_nanousd == 0
+    sql, params = next((q, p) for q, p in seen.statements if q.lstrip().upper().startswith("DELETE"))
+    with session_scope() as s:
+        conn = s.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # tiny tables: make the planner show its index
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+        else:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "ix_budget_reservations_unsettled" in plan, plan

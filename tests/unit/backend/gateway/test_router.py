@@ -16,8 +16,9 @@ from backend.gateway.candidates import RetryPolicy, Target
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimited
 from backend.gateway.router import ChatUsage, TextDelta, complete_chat, stream_chat
-from backend.models import BudgetCounter, BudgetReservation, UsageRecord
+from backend.models import Budget, BudgetCounter, BudgetReservation, UsageRecord
 from backend.models.gateway import usd_to_nano
+from tests.support.db_events import watch_engine
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
 
@@ -363,3 +364,25 @@ async def test_another_workspaces_connection_is_refused(
     with pytest.raises(NotFound):
         await _events(chat_kwargs(stranger, [Target(cid, "gpt-4o-mini")]))
     assert llm_server.chat_requests == []
+
+
+async def test_a_call_with_a_budget_takes_two_short_transactions(
+    actor: Actor, llm_server: LLMTestServer, chat_kwargs: Kwargs
+) -> None:
+    cid = add_connection(actor, llm_server)
+    agent = add_agent(actor, cid)
+    with session_scope() as s:
+        admin.set_budget(actor=actor, scope="workspace", scope_id="", period="month", limit_usd=10.0, session=s)
+    kwargs = chat_kwargs(actor, [Target(cid, "gpt-4o-mini")], agent_id=agent, end_user_id=actor.user_id)
+    _usage(await _events(kwargs))  # the first call of a period also creates the budget's counter
+    with watch_engine() as seen:
+        usage = _usage(await _events(kwargs))
+    # plan + hold in one transaction, settle + usage record in the other
+    assert seen.transactions == 2
+    assert _record(usage.usage_id).status == "ok"
+    with session_scope() as s:
+        budget = s.exec(select(Budget).where(Budget.workspace_id == actor.workspace_id)).one()
+        counter = s.exec(select(BudgetCounter).where(BudgetCounter.budget_id == budget.id)).one()
+        held = s.exec(select(BudgetReservation).where(BudgetReservation.counter_id == counter.id)).all()
+    assert held == []  # settled holds are deleted
+    assert counter.reserved_nanousd == 0 and counter.spent_nanousd > 0
