@@ -168,9 +168,12 @@ def test_unknown_and_known_emails_take_the_same_time() -> None:
     """Issue 9 (low): 184 ms for a known email vs 22 ms for an unknown one."""
     known, _, _ = _account()
     _sign_in_ms(known), _sign_in_ms(_email())  # warm up (the dummy hash is made once)
-    known_ms = statistics.median(_sign_in_ms(known) for _ in range(5))
-    unknown_ms = statistics.median(_sign_in_ms(_email()) for _ in range(5))
-    assert 0.6 < unknown_ms / known_ms < 1.67, (known_ms, unknown_ms)
+    # Interleaved, so load from other work on a shared machine hits both alike; the old code's
+    # ratio was ~0.1 (an unknown e-mail skipped the hash), the fixed code's is ~1.
+    pairs = [(_sign_in_ms(known), _sign_in_ms(_email())) for _ in range(7)]
+    known_ms = statistics.median(k for k, _ in pairs)
+    unknown_ms = statistics.median(u for _, u in pairs)
+    assert 0.4 < unknown_ms / known_ms < 2.5, (known_ms, unknown_ms)
 
 
 @pytest.mark.parametrize(
