@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import reflex as rx
@@ -39,6 +40,11 @@ def _startup() -> None:
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
         start_worker(maintenance=run_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
+    # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
+    # collector's view: a full collection otherwise walks it all on the event loop, pausing every
+    # user for up to ~450 ms under load (benchmarks/loop_lag.py); later garbage is still collected.
+    gc.collect()
+    gc.freeze()
     log.info("Agent Hub is ready")
 
 
