@@ -1,4 +1,7 @@
-"""Permission checks shared by the memory services, and the identity background jobs act as."""
+"""Permission checks shared by the memory services, and the identity background jobs act as.
+
+(``require_agent``, the actor's workspace's agent, is :func:`backend.blueprints.require_agent`.)
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,9 @@ import hashlib
 
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, NotFound, require_member
+from backend.accounts.actor import Actor, NotFound
 from backend.accounts.roles import require_manager
-from backend.models import Agent, Workspace
-
-
-def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
-    """The actor's workspace's (not deleted) agent.
-
-    Raises:
-        PermissionDenied: not a member of the workspace.
-        NotFound: no such agent in the actor's workspace (also for another workspace's agent).
-    """
-    require_member(actor, session)
-    agent = session.get(Agent, agent_id)
-    if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
-        raise NotFound("Agent not found.")
-    return agent
+from backend.models import Workspace
 
 
 def require_admin(actor: Actor, session: Session) -> None:

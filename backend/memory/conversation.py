@@ -19,10 +19,11 @@ from lancedb.expr import lit
 from sqlmodel import Session, select
 
 from backend.accounts.actor import Actor, NotFound
+from backend.blueprints import require_agent
 from backend.chat.service import get_conversation
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
-from backend.memory.access import require_admin, require_agent
+from backend.memory.access import require_admin
 from backend.memory.embedder import embedder_for
 from backend.memory.store import Row, Scope, get_store
 from backend.models import AgentMemorySettings, Membership

@@ -18,8 +18,8 @@ from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
+from backend.blueprints import require_agent
 from backend.config import get_settings
-from backend.memory.access import require_agent
 from backend.memory.parsing import file_type_for, unsupported_message
 from backend.memory.quota import quota_bytes, refusal, used_bytes
 from backend.memory.store import Scope, get_store

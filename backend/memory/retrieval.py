@@ -19,9 +19,9 @@ from typing import Any
 from sqlmodel import col, select
 
 from backend.accounts.actor import Actor
+from backend.blueprints import require_agent
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
-from backend.memory.access import require_agent
 from backend.memory.conversation import memory_enabled
 from backend.memory.embedder import Embedder, embedder_for
 from backend.memory.store import Hit, Kind, Scope, Store, get_store

@@ -12,7 +12,7 @@ import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.memory.conversation import forget_conversation
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
 
@@ -26,9 +26,7 @@ class ForgetState(rx.State):
     @rx.event
     async def forget(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """Delete the memories made in ``conversation_id`` (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.forgotten_id = conversation_id
         try:
             await in_session(lambda s: forget_conversation(actor=actor, conversation_id=conversation_id, session=s))

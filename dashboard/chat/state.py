@@ -30,7 +30,7 @@ from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
 from dashboard.chat.citations import load_messages
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
 from dashboard.chat.streaming import pump, set_url
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,7 @@ class ChatState(rx.State):
     @rx.event
     async def select_agent(self, agent_id: str):  # type: ignore[no-untyped-def]
         """Switch agent: its conversations and a new, empty conversation."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         if self.streaming:
             return None
         self.error = ""
@@ -157,9 +155,7 @@ class ChatState(rx.State):
     @rx.event
     async def new_conversation(self):  # type: ignore[no-untyped-def]
         """Start an empty conversation with the selected agent (stored on the first message)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        await signed_in(self)
         if self.streaming:
             return None
         self.error = ""
@@ -169,9 +165,7 @@ class ChatState(rx.State):
     @rx.event
     async def open_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """Show a past conversation."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         if self.streaming:
             return None
         self.error = ""
@@ -186,9 +180,7 @@ class ChatState(rx.State):
     @rx.event
     async def delete_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """Delete a past conversation (after the confirmation dialog)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         if self.streaming:
             return None
         self.error = ""

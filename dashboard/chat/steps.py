@@ -21,7 +21,7 @@ from backend.accounts.actor import NotFound, PermissionDenied
 from backend.accounts.principal import principal_for_member
 from backend.models import Message
 from backend.runtime import events as ev
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,7 @@ class StepsState(rx.State):
     @rx.event
     async def decide(self, run_id: str, step_id: str, approve: bool):  # type: ignore[no-untyped-def]
         """Approve or deny a waiting step; continue the run once every waiting step has a decision."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        await signed_in(self)
         self.error = ""
         decisions = {**self._decisions.get(run_id, {}), step_id: approve}
         self._decisions = {**self._decisions, run_id: decisions}

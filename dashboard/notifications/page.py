@@ -12,7 +12,7 @@ import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.tools.notifications import list_notifications, mark_read, unread_count
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
@@ -66,9 +66,7 @@ class InboxState(rx.State):
     @rx.event
     async def mark(self, notification_id: str):  # type: ignore[no-untyped-def]
         """Mark one notification (or all, with ``""``) as read."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.error = ""
         try:
             await in_session(lambda s: mark_read(actor=actor, notification_id=notification_id or None, session=s))

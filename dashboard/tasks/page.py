@@ -14,7 +14,7 @@ import reflex as rx
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.models.tools import TaskPublic
 from backend.tools.tasks import complete_task, list_tasks
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
@@ -85,9 +85,7 @@ class TasksState(rx.State):
     async def set_status(self, value: str | list[str]):  # type: ignore[no-untyped-def]
         """Switch the open / done / all filter."""
         value = value if isinstance(value, str) else (value[0] if value else "open")
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.status = value if value in FILTERS else "open"
         self.message = ""
         await self._refresh(actor)
@@ -96,9 +94,7 @@ class TasksState(rx.State):
     @rx.event
     async def complete(self, task_id: str):  # type: ignore[no-untyped-def]
         """Mark a task done."""
-        actor = await require_actor(self)
-        if actor is None:
-            return rx.redirect("/signin")
+        actor = await signed_in(self)
         self.error = self.message = ""
         try:
             done = await in_session(lambda s: complete_task(actor=actor, task_id=task_id, session=s))
