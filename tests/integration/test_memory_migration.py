@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from backend.config import Settings
 from backend.db import alembic_config, get_engine
 
 MEMORY_TABLES = {
@@ -21,27 +14,6 @@ MEMORY_TABLES = {
     "embedding_settings",
     "message_citations",
 }
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = Settings(database_url=url).resolved_database_url
-    name = f"agenthub_mem_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    target = base.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield target
-    finally:
-        get_engine(target).dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_memory_tables_upgrade_and_downgrade(fresh_url: str) -> None:
