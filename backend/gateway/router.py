@@ -2,8 +2,8 @@
 
 One call, in order, with at most two short transactions on two thread hops:
 
-1. **Open** (one transaction, in a worker thread: :func:`_open`): **plan** (resolve the agent's
-   model and fallbacks to connections, decrypting keys in memory only; read the rate-limit
+1. **Open** (one transaction, in a worker thread: :func:`backend.gateway.opening.open_call`):
+   **plan** (resolve the agent's model and fallbacks to connections, decrypting keys in memory only; read the rate-limit
    rules and budgets), **hygiene** (strip control characters, enforce size caps), count the
    prompt and **reserve** the first usable candidate's worst case on every budget.
 2. **Rate limit** once per call (not per attempt): requests/min and tokens/min. A refused call
@@ -28,25 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
-
 from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
-from backend.db import session_scope
-from backend.gateway import budgets, completion, hygiene
-from backend.gateway.calls import Call, ChatEvent, ChatUsage, count_prompt, finish
-from backend.gateway.candidates import Attempt, Candidate, Plan, RetryPolicy, Target, is_retryable, make_plan
-from backend.gateway.catalog import worst_case
+from backend.gateway import completion
+from backend.gateway.calls import Call, ChatEvent, ChatUsage, finish
+from backend.gateway.candidates import Attempt, Candidate, Plan, RetryPolicy, Target, is_retryable
 from backend.gateway.completion import TextDelta
 from backend.gateway.inflight import InFlight
 from backend.gateway.llm import GatewayError
+from backend.gateway.opening import CallOptions, next_candidate, open_call
 from backend.gateway.ratelimit import RateLimiter, get_rate_limiter
 from backend.gateway.toolcalls import ToolCallProgress, ToolCalls, tool_text
 from backend.models.gateway import UsageRecord
@@ -54,22 +50,6 @@ from backend.models.gateway import UsageRecord
 __all__ = ["ChatEvent", "ChatUsage", "TextDelta", "ToolCalls", "complete_chat", "stream_chat"]
 
 log = logging.getLogger(__name__)
-
-PROMPT_MARGIN = 1.05
-"""Reservations count the prompt 5% (+8 tokens) high: providers' tokenizers differ slightly."""
-
-
-@dataclass(frozen=True)
-class _Options:
-    """The per-call settings every step needs."""
-
-    temperature: float | None
-    max_tokens: int | None
-    timeout_s: float
-    tools: list[dict[str, Any]] | None
-    retry: RetryPolicy
-    run_id: str | None
-
 
 @dataclass
 class _Outcome:
@@ -80,85 +60,7 @@ class _Outcome:
     tries: int = 0
 
 
-def _prepare(call: Call, plan: Plan, start: int, opts: _Options, session: Session | None) -> int:
-    """Make the first usable candidate from ``start`` on current: prompt counted, hold reserved.
-
-    Skipped candidates (missing connection, context window too small) are added to
-    ``call.attempts``. Blocking (tokenizer, database): runs in a worker thread.
-
-    Returns:
-        The index of the candidate in ``plan.candidates`` (``call.current``, ``call.hold`` set),
-        or ``len(plan.candidates)`` when none is left.
-
-    Raises:
-        BudgetExceeded: a budget cannot hold the call.
-        ReserveConflict: only with ``session`` (see ``budgets.reserve``).
-    """
-    for index in range(start, len(plan.candidates)):
-        cand = plan.candidates[index]
-        if isinstance(cand, Attempt):
-            call.attempts.append(cand)
-            continue
-        prompt = count_prompt(cand.info.litellm_name, call.messages)
-        window = cand.info.context_window
-        if window is not None and prompt > window:
-            call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "skipped", "context_window"))
-            continue
-        usd, tokens = worst_case(cand.info, math.ceil(prompt * PROMPT_MARGIN) + 8, opts.max_tokens)
-        call.current, call.prompt_tokens = cand, prompt
-        call.hold = budgets.reserve(
-            plan.budgets,
-            usd=usd,
-            tokens=tokens,
-            ttl_s=get_settings().budget_hold_ttl_s,
-            run_id=opts.run_id,
-            session=session,
-        )
-        return index
-    return len(plan.candidates)
-
-
-def _open(
-    call: Call, targets: Sequence[Target], messages: Sequence[dict[str, Any]], opts: _Options
-) -> tuple[Plan, int, GatewayError | None]:
-    """Plan the call and reserve the first candidate's hold in ONE transaction (blocking).
-
-    Returns:
-        ``(plan, index of the prepared candidate, None)``, or ``(plan, 0, error)`` for a
-        rejection to record (size caps, budget).
-
-    Raises:
-        As ``make_plan`` (not recorded: the call never began).
-    """
-    plan: Plan | None = None
-    try:
-        with session_scope() as session:
-            plan = make_plan(principal=call.principal, targets=targets, session=session)
-            call.messages = hygiene.clean_messages(messages)
-            return plan, _prepare(call, plan, 0, opts, session), None
-    except budgets.ReserveConflict:  # rolled back: create the counter / sweep expired holds, then retry
-        assert plan is not None
-        call.attempts.clear()
-        try:
-            return plan, _prepare(call, plan, 0, opts, None), None
-        except GatewayError as exc:
-            return plan, 0, exc
-    except GatewayError as exc:
-        if plan is None:
-            raise
-        return plan, 0, exc
-
-
-def _next(call: Call, plan: Plan, start: int, opts: _Options) -> int:
-    """Give back the failed candidate's hold (nothing was streamed) and prepare the next (blocking)."""
-    if call.hold is not None:
-        with session_scope() as session:
-            budgets.settle(session, call.hold, nano_usd=0, tokens=0)
-        call.hold = None
-    return _prepare(call, plan, start, opts, None)
-
-
-async def _attempt(call: Call, cand: Candidate, opts: _Options) -> AsyncGenerator[completion.CompletionEvent, None]:
+async def _attempt(call: Call, cand: Candidate, opts: CallOptions) -> AsyncGenerator[completion.CompletionEvent, None]:
     """One provider request (streamed, or one non-streamed call turned into events)."""
     kwargs: dict[str, Any] = {
         "provider_id": cand.provider,
@@ -186,7 +88,7 @@ async def _attempt(call: Call, cand: Candidate, opts: _Options) -> AsyncGenerato
 
 
 async def _serve(
-    call: Call, cand: Candidate, opts: _Options, out: _Outcome, began: float
+    call: Call, cand: Candidate, opts: CallOptions, out: _Outcome, began: float
 ) -> AsyncGenerator[ChatEvent, None]:
     """Ask one candidate, retrying retryable errors while nothing has been streamed.
 
@@ -248,7 +150,7 @@ def _chat_usage(record: UsageRecord, cand: Candidate) -> ChatUsage:
 
 
 async def _run(
-    call: Call, plan: Plan, index: int, opts: _Options, limiter: RateLimiter
+    call: Call, plan: Plan, index: int, opts: CallOptions, limiter: RateLimiter
 ) -> AsyncGenerator[ChatEvent, None]:
     """Rate-limit the call, then try the candidates from ``index`` on until one answers."""
     await limiter.acquire(plan.rules)
@@ -272,7 +174,7 @@ async def _run(
         errors.append(out.error)
         if not is_retryable(out.error):
             raise out.error
-        index = await asyncio.to_thread(_next, call, plan, index + 1, opts)
+        index = await asyncio.to_thread(next_candidate, call, plan, index + 1, opts)
     raise _all_failed(call, errors)
 
 
@@ -328,7 +230,7 @@ async def stream_chat(
     call = Call(principal, run_id, stream)
     if progress is not None:
         progress.call = call
-    opts = _Options(
+    opts = CallOptions(
         temperature,
         max_tokens,
         timeout_s or get_settings().llm_timeout_s,
@@ -338,7 +240,7 @@ async def stream_chat(
     )
     limiter = limiter or get_rate_limiter()
     call.first = targets[0] if targets else None
-    plan, index, rejected = await asyncio.to_thread(_open, call, targets, messages, opts)
+    plan, index, rejected = await asyncio.to_thread(open_call, call, targets, messages, opts)
     try:
         if rejected is not None:
             raise rejected

@@ -21,8 +21,9 @@ from backend.gateway.budgets import BudgetExceeded
 from backend.gateway.candidates import Target
 from backend.gateway.catalog import litellm_model_info, worst_case
 from backend.gateway.llm import litellm
+from backend.gateway.opening import PROMPT_MARGIN
 from backend.gateway.ratelimit import RateLimiter
-from backend.gateway.router import PROMPT_MARGIN, ChatUsage, stream_chat
+from backend.gateway.router import ChatUsage, stream_chat
 from backend.models import UsageRecord
 from tests.support.gateway import FAST, MESSAGES, add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
