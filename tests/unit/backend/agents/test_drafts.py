@@ -51,9 +51,8 @@ def test_a_new_draft_copies_the_current_version_and_has_no_changes(actor: Actor)
 def test_edits_are_kept_as_typed_even_when_invalid_and_saving_is_refused(actor: Actor) -> None:
     agent_id = _agent(actor)
     with session_scope() as s:
-        errors = update_draft(
-            actor=actor, agent_id=agent_id, changes={"name": "  ", "temperature": 3.0, "tools": ["calculator"]}, session=s
-        )
+        changes = {"name": "  ", "temperature": 3.0, "tools": ["calculator"]}
+        errors = update_draft(actor=actor, agent_id=agent_id, changes=changes, session=s)
     assert set(errors) == {"name", "temperature"}
     with session_scope() as s:
         draft = get_draft(actor=actor, agent_id=agent_id, session=s)
