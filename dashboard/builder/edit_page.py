@@ -139,7 +139,8 @@ def _tabs() -> rx.Component:
         _tab("memory", applies_now, memory_section(S.editing_id)),
         _tab("limits", limits_section(S.editing_id)),
         _tab("versions", history_panel()),
-        default_value="instructions",
+        value=S.tab,
+        on_change=S.set_tab,
         width="100%",
     )
 

@@ -22,8 +22,8 @@ DEBOUNCE_MS = 600
 def _events(field: str) -> dict[str, Any]:
     """Write the field to the draft while typing (debounced) and when it loses focus."""
     return {
-        "on_change": lambda value: S.edit(field, value).debounce(DEBOUNCE_MS),
-        "on_blur": lambda value: S.edit(field, value),
+        "on_change": lambda value: S.edit(field, value, S.form_rev).debounce(DEBOUNCE_MS),
+        "on_blur": lambda value: S.edit(field, value, S.form_rev),
     }
 
 
@@ -173,8 +173,8 @@ def _model_field() -> rx.Component:
         auto_complete="off",
         width="100%",
         custom_attrs={"list": "model-options"},
-        on_change=S.model_typed.debounce(DEBOUNCE_MS),
-        on_blur=S.model_typed,
+        on_change=lambda value: S.model_typed(value, S.form_rev).debounce(DEBOUNCE_MS),
+        on_blur=lambda value: S.model_typed(value, S.form_rev),
     )
     return rx.vstack(
         labelled(

@@ -30,6 +30,7 @@ class ModelMixin(rx.State, mixin=True):
 
     connection_id: str = ""
     model: str = ""
+    form_rev: int = 0  # bumped to re-mount the (uncontrolled) fields with fresh values
     model_rev: int = 0
     connections: list[ConnectionOption] = []
     catalog: list[CatalogOption] = []
@@ -94,9 +95,13 @@ class ModelMixin(rx.State, mixin=True):
         await self._write({"model": value})
 
     @rx.event
-    async def model_typed(self, value: str) -> None:
-        """The Model field changed: remember what was typed (for its price hint) and keep it."""
-        if value != self.model:
+    async def model_typed(self, value: str, rev: int) -> None:
+        """The Model field changed: remember what was typed (for its price hint) and keep it.
+
+        ``rev``: the ``form_rev`` the field was mounted with; a late (debounced) change from
+        before a discard or restore is ignored.
+        """
+        if rev == self.form_rev and value != self.model:
             self.model = value
             await self._write({"model": value})
 

@@ -48,6 +48,7 @@ ERROR_FIELDS = (
     "starters",
     "fallbacks",
 )
+TAB_VALUES = ("instructions", "model", "knowledge", "tools", "memory", "limits", "versions")
 TEXT_FIELDS = ("name", "description", "avatar", "instructions", "starters")
 NUMBER_FIELDS: dict[str, tuple[type, str]] = {
     "temperature": (float, "Temperature must be a number between 0 and 2."),
@@ -95,7 +96,6 @@ class BuilderState(ModelMixin, rx.State):
     loaded: bool = False
     not_found: bool = False
     saving: bool = False
-    form_rev: int = 0  # bumped to re-mount the (uncontrolled) form with fresh values
     name: str = ""
     description: str = ""
     avatar: str = "🤖"
@@ -116,8 +116,14 @@ class BuilderState(ModelMixin, rx.State):
     saved_name: str = ""  # the heading: the name of the saved current version
     saved_avatar: str = ""
     versions: list[VersionRow] = []
+    tab: str = "instructions"  # the open settings tab (``?tab=limits`` opens another one)
     _parse_errors: dict[str, str] = {}
     _flash: str = ""
+
+    @rx.event
+    def set_tab(self, value: str) -> None:
+        """Open a settings tab."""
+        self.tab = value
 
     @rx.var
     def needs_guide(self) -> bool:
@@ -141,9 +147,11 @@ class BuilderState(ModelMixin, rx.State):
         self._parse_errors = {}
         self.form_rev += 1
 
-    async def _load_agent(self, actor: Actor, agent_id: str) -> None:
+    async def _load_agent(self, actor: Actor, agent_id: str, *, show: bool = True) -> None:
+        """Read the draft, the current version and the history; ``show``: put the draft in the fields."""
         fields, (version, name, avatar), rows, dirty = await in_session(lambda s: _snapshot(actor, agent_id, s))
-        self._show(fields)
+        if show:
+            self._show(fields)
         self.current_version, self.saved_name, self.saved_avatar, self.versions = version, name, avatar, rows
         status = await self.get_state(DraftStatus)
         status.dirty, status.version = dirty, version
@@ -161,6 +169,8 @@ class BuilderState(ModelMixin, rx.State):
         self.connections = [ConnectionOption(c.id, c.name, c.provider_label, list(c.models)) for c in conns]
         self.catalog = await in_session(lambda _: load_catalog(actor))
         self.editing_id = "" if raw_id == "new" else raw_id
+        wanted = str(self.router.url.query_parameters.get("tab", "") or "")
+        self.tab = wanted if wanted in TAB_VALUES else "instructions"
         try:
             if self.editing_id:
                 await self._load_agent(actor, self.editing_id)
@@ -200,12 +210,14 @@ class BuilderState(ModelMixin, rx.State):
         status.dirty = dirty
 
     @rx.event
-    async def edit(self, field: str, value: str) -> None:
+    async def edit(self, field: str, value: str, rev: int) -> None:
         """A text field changed (debounced while typing, and on leaving it): keep it in the draft.
 
-        Numbers that do not parse stay in the field with an error and are not written.
+        Numbers that do not parse stay in the field with an error and are not written. ``rev``
+        is the ``form_rev`` the field was mounted with: a late (debounced) change from before a
+        discard, restore or save is ignored instead of overwriting the draft.
         """
-        if field not in TEXT_FIELDS and field not in NUMBER_FIELDS:
+        if rev != self.form_rev or (field not in TEXT_FIELDS and field not in NUMBER_FIELDS):
             return
         if getattr(self, field) == value and field not in self._parse_errors:
             return
@@ -294,7 +306,7 @@ class BuilderState(ModelMixin, rx.State):
             self.not_found, self.saving = True, False
             return
         self.saving = False
-        await self._load_agent(actor, agent_id)
+        await self._load_agent(actor, agent_id, show=False)  # the fields already show the draft
         self._set_errors({})
         self.message = f"Saved as v{version}"
 

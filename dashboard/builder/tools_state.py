@@ -104,11 +104,9 @@ class ToolsState(rx.State):
         ]
         missing = [t for t in fields.tools or [] if t not in known]
         self.tools_error = f"No longer available (untick to save a version): {', '.join(missing)}." if missing else ""
-        stored = "\n".join(fields.allowed_domains or [])
+        self.domains = "\n".join(fields.allowed_domains or [])
         self.domain_warnings = domain_warnings(fields.allowed_domains or [], fetch_policy().rules)
-        if stored != self.domains:  # re-mount the text area only when its text changes, so that
-            self.domains = stored  # what is typed while the card (re)loads is not replaced
-            self.domains_rev += 1
+        self.domains_rev += 1  # re-mount the text area with the draft's text
 
     async def _load_audit(self, actor: Actor) -> None:
         agent_id = self.agent_id
@@ -191,9 +189,13 @@ class ToolsState(rx.State):
         await self._write_ticks()
 
     @rx.event
-    async def domains_typed(self, value: str) -> None:
-        """The domains text changed (debounced) or lost focus: keep it in the draft, warn on local hosts."""
-        if value == self.domains and not self.domains_error:
+    async def domains_typed(self, value: str, rev: int) -> None:
+        """The domains text changed (debounced) or lost focus: keep it in the draft, warn on local hosts.
+
+        ``rev``: the ``domains_rev`` the text area was mounted with (a late change from before a
+        reload of the card is ignored).
+        """
+        if rev != self.domains_rev or (value == self.domains and not self.domains_error):
             return
         self.domains = value
         domains = [d.strip() for d in value.replace(",", "\n").splitlines() if d.strip()]

@@ -60,6 +60,13 @@ def test_ticked_tool_and_instructions_survive_a_reload_and_save_version_keeps_th
             "Pirate with a calculator",
         )
 
+    # the knowledge upload offers one file control to assistive technology, and it works
+    page.get_by_role("tab", name="Knowledge").click()
+    tree = page.locator("#knowledge-dropzone").aria_snapshot()
+    assert tree.count("button") == 1 and 'button "Choose files"' in tree, tree
+    with page.expect_file_chooser():
+        page.get_by_role("button", name="Choose files").click()
+
 
 def test_preview_runs_the_draft_an_old_conversation_keeps_v1_and_discard_goes_back(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor = actor_for(sign_up(page))
