@@ -8,22 +8,17 @@ Only plain data lives in state; database work runs in worker threads (``in_sessi
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
 from typing import Any, cast
 
 import reflex as rx
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
-from backend.agents.draft_rows import fields_of
-from backend.agents.drafts import differs, discard_draft, get_draft, save_version
+from backend.agents.drafts import discard_draft, save_version
 from backend.agents.service import (
     BlueprintInvalid,
     create_agent,
     fields_from_template,
-    get_blueprint,
-    list_versions,
     restore_version,
     validate_blueprint,
 )
@@ -31,62 +26,19 @@ from backend.connections.service import list_connections
 from backend.models import BlueprintFields
 from dashboard.builder.catalog import fallback_row, load_catalog
 from dashboard.builder.draft_status import DraftStatus, write_draft
+from dashboard.builder.form_data import (
+    ERROR_FIELDS,
+    NUMBER_FIELDS,
+    TAB_VALUES,
+    TEXT_FIELDS,
+    VersionRow,
+    parse_number,
+    snapshot,
+)
 from dashboard.builder.model_state import ConnectionOption, ModelMixin
 from dashboard.builder.tools_state import ToolsState
 from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
-
-ERROR_FIELDS = (
-    "name",
-    "description",
-    "avatar",
-    "connection_id",
-    "model",
-    "instructions",
-    "temperature",
-    "max_tokens",
-    "starters",
-    "fallbacks",
-)
-TAB_VALUES = ("instructions", "model", "knowledge", "tools", "memory", "limits", "versions")
-TEXT_FIELDS = ("name", "description", "avatar", "instructions", "starters")
-NUMBER_FIELDS: dict[str, tuple[type, str]] = {
-    "temperature": (float, "Temperature must be a number between 0 and 2."),
-    "max_tokens": (int, "Max output tokens must be a whole number."),
-}
-
-
-@dataclasses.dataclass
-class VersionRow:
-    """One row of the version history panel."""
-
-    version: int = 1
-    created_at: str = ""
-    note: str = ""
-    model: str = ""
-    is_current: bool = False
-
-
-def _when(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _snapshot(actor: Actor, agent_id: str, session: Session) -> tuple[BlueprintFields, Any, list[VersionRow], bool]:
-    """The agent's draft (created if missing), current version, history and whether they differ."""
-    draft = get_draft(actor=actor, agent_id=agent_id, session=session)
-    current = get_blueprint(actor=actor, agent_id=agent_id, session=session)
-    rows = [
-        VersionRow(v.version, _when(v.created_at), v.note, v.model, v.version == current.version)
-        for v in list_versions(actor=actor, agent_id=agent_id, session=session)
-    ]
-    info = (current.version, current.name, current.avatar)
-    return fields_of(draft), info, rows, differs(draft, current)
-
-
-def _parse(field: str, text: str) -> Any:
-    kind, _ = NUMBER_FIELDS[field]
-    raw = text.strip().replace(",", ".") if kind is float else text.strip()
-    return kind(raw)
 
 
 class BuilderState(ModelMixin, rx.State):
@@ -149,7 +101,7 @@ class BuilderState(ModelMixin, rx.State):
 
     async def _load_agent(self, actor: Actor, agent_id: str, *, show: bool = True) -> None:
         """Read the draft, the current version and the history; ``show``: put the draft in the fields."""
-        fields, (version, name, avatar), rows, dirty = await in_session(lambda s: _snapshot(actor, agent_id, s))
+        fields, (version, name, avatar), rows, dirty = await in_session(lambda s: snapshot(actor, agent_id, s))
         if show:
             self._show(fields)
         self.current_version, self.saved_name, self.saved_avatar, self.versions = version, name, avatar, rows
@@ -225,7 +177,7 @@ class BuilderState(ModelMixin, rx.State):
         change: dict[str, Any]
         if field in NUMBER_FIELDS:
             try:
-                change = {field: _parse(field, value)}
+                change = {field: parse_number(field, value)}
             except ValueError:
                 self._parse_errors = {**self._parse_errors, field: NUMBER_FIELDS[field][1]}
                 setattr(self, f"{field}_error", NUMBER_FIELDS[field][1])
@@ -245,7 +197,7 @@ class BuilderState(ModelMixin, rx.State):
         self._parse_errors = {}
         for key in NUMBER_FIELDS:
             try:
-                numbers[key] = _parse(key, getattr(self, key))
+                numbers[key] = parse_number(key, getattr(self, key))
             except ValueError:
                 self._parse_errors[key] = NUMBER_FIELDS[key][1]
         return BlueprintFields.model_construct(

@@ -69,7 +69,11 @@ def test_template_prefills_the_form_and_save_creates_v1(page, llm_server) -> Non
     assert use.count() >= 6
     page.screenshot(path="/tmp/builder_list_empty.png", full_page=True)
 
+    sql = page.get_by_role("article", name="SQL helper template")
+    sql.get_by_text("Sample answer").click()  # how an agent made from it answers
+    expect(sql).to_contain_text("makes this fast")
     page.get_by_role("link", name="Use template: SQL helper").click()
+    expect(page.get_by_role("heading", name="Build your agent in three steps")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/agents/new/?\?template=sql-helper"))
     expect(page.get_by_label("Name")).to_have_value("SQL helper")
     expect(page.get_by_label("Instructions")).to_have_value(re.compile("You write correct, readable SQL"))

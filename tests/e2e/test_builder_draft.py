@@ -97,4 +97,10 @@ def test_preview_runs_the_draft_an_old_conversation_keeps_v1_and_discard_goes_ba
     expect(page.locator("#draft-status")).to_have_text("v1 (saved)")
     expect(page.get_by_role("textbox", name="Instructions")).to_have_value("Answer briefly.")
     expect(page.get_by_role("button", name="Discard draft")).to_be_disabled()
+
+    # on a narrow screen the preview folds under a button
+    page.set_viewport_size({"width": 900, "height": 800})
+    expect(page.get_by_label("Message to the preview")).to_be_hidden()
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.get_by_label("Message to the preview")).to_be_visible()
     assert re.search(r"/agents/[0-9a-f]{32}/?$", page.url)

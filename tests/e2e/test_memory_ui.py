@@ -159,8 +159,9 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     expect(page.get_by_text("Done · 1 could not be read")).to_be_visible()
     kept = sum((FIXTURES / n).stat().st_size for n in ("handbook.pdf", "policy.docx"))  # the refused one is not kept
     expect(knowledge.locator("#knowledge-storage")).to_have_text(f"Workspace storage: {size_text(kept)} of 500 MB used")
-    expect(page.locator("#memory-stats")).to_contain_text(re.compile(r"[1-9]\d* passages?"))
     page.screenshot(path="/tmp/memui_knowledge.png", full_page=True)
+    page.get_by_role("tab", name="Memory").click()  # the stats card
+    expect(page.locator("#memory-stats")).to_contain_text(re.compile(r"[1-9]\d* passages?"))
     with session_scope() as s:
         statuses = {src.name: src.status for src in list_sources(actor=actor, agent_id=agent_id, session=s)}
     assert statuses == {"handbook.pdf": "indexed", "policy.docx": "indexed", "encrypted.pdf": "failed"}
