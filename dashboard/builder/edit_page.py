@@ -131,7 +131,9 @@ def _tabs() -> rx.Component:
         "Applies immediately, not part of versions.", icon="info", color_scheme="blue", size="1", width="100%"
     )
     return rx.tabs.root(
-        rx.tabs.list(*[rx.tabs.trigger(label, value=value) for label, value in TABS], wrap="wrap"),
+        rx.tabs.list(
+            *[rx.tabs.trigger(label, value=value) for label, value in TABS], wrap="wrap", aria_label="Agent settings"
+        ),
         _tab("instructions", identity_fields(), instruction_fields()),
         _tab("model", model_fields()),
         _tab("knowledge", applies_now, knowledge_panel(S.editing_id)),

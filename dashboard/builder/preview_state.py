@@ -21,7 +21,7 @@ from sqlmodel import Session
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.accounts.principal import RunPrincipal, principal_for_member
 from backend.agents.drafts import open_preview
-from backend.runtime.events import RunEvent, RunFailed, TextDelta
+from backend.runtime.events import ApprovalRequired, RunEvent, RunFailed, TextDelta
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
 from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
@@ -126,6 +126,11 @@ class PreviewState(rx.State):
                     parts.append(event.text)
                 elif isinstance(event, RunFailed):
                     error = event.message
+                elif isinstance(event, ApprovalRequired):
+                    error = (
+                        f"“{event.title}” needs approval, which the preview cannot give: the reply stopped here. "
+                        "Try tools that need approval in the chat after saving a version."
+                    )
                 if parts and time.monotonic() - last >= FLUSH_S:
                     last = time.monotonic()
                     async with self:

@@ -93,6 +93,9 @@ def test_preview_runs_the_draft_an_old_conversation_keeps_v1_and_discard_goes_ba
     page.get_by_role("button", name="Discard draft").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("Discard the draft?")
+    for _ in range(3):  # focus stays inside the dialog
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement)")
     dialog.get_by_role("button", name="Discard").click()
     expect(page.locator("#draft-status")).to_have_text("v1 (saved)")
     expect(page.get_by_role("textbox", name="Instructions")).to_have_value("Answer briefly.")
