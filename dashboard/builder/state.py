@@ -8,6 +8,7 @@ Only plain data lives in state; database work runs in worker threads (``in_sessi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import reflex as rx
@@ -119,7 +120,7 @@ class BuilderState(ModelMixin, rx.State):
         raw_id = str(self.router.page.params.get("agent_id", "") or "")
         conns = await in_session(lambda s: list_connections(actor=actor, session=s))
         self.connections = [ConnectionOption(c.id, c.name, c.provider_label, list(c.models)) for c in conns]
-        self.catalog = await in_session(lambda _: load_catalog(actor))
+        self.catalog = await asyncio.to_thread(load_catalog, actor)  # opens its own session
         self.editing_id = "" if raw_id == "new" else raw_id
         wanted = str(self.router.url.query_parameters.get("tab", "") or "")
         self.tab = wanted if wanted in TAB_VALUES else "instructions"
