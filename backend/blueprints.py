@@ -17,6 +17,15 @@ from backend.models import Agent, BlueprintVersion
 MAX_DELEGATES = 10
 """Most agents one blueprint may ask ("ask <agent>" tools)."""
 
+DRAFT_VERSION = 0
+"""``BlueprintVersion.version`` of an agent's draft (the mutable working copy the builder edits
+and its preview runs); saved versions are numbered from 1."""
+
+
+def version_label(version: int) -> str:
+    """How a blueprint version is shown: ``"draft"`` for the draft, else ``"v<n>"``."""
+    return "draft" if version == DRAFT_VERSION else f"v{version}"
+
 
 def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
     """The actor's workspace's (not deleted) agent.
@@ -33,7 +42,8 @@ def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
 
 
 def get_blueprint(*, actor: Actor, agent_id: str, version: int | None = None, session: Session) -> BlueprintVersion:
-    """A blueprint version (the current one by default). Raises NotFound, PermissionDenied."""
+    """A saved blueprint version (the current one by default; ``version=0`` also means the
+    current one, never the draft). Raises NotFound, PermissionDenied."""
     agent = require_agent(actor, agent_id, session)
     row = session.exec(
         select(BlueprintVersion).where(

@@ -1,7 +1,8 @@
 """Agent builder service: agents with immutable, numbered blueprint versions.
 
 Every save writes a new :class:`BlueprintVersion` (v1, v2, …); nothing is updated in place, so
-a conversation pinned to a version keeps its behaviour. Every call takes the acting user.
+a conversation pinned to a version keeps its behaviour. The one mutable row, the draft (version
+0), lives in :mod:`backend.agents.drafts`. Every call takes the acting user.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
-from backend.blueprints import get_blueprint, require_agent, validate_delegates
+from backend.agents.draft_rows import sync_draft
+from backend.blueprints import DRAFT_VERSION, get_blueprint, require_agent, validate_delegates
 from backend.errors import FieldErrors
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.agent import MAX_FALLBACKS
@@ -91,7 +93,8 @@ def _check_fallbacks(fields: BlueprintFields, *, actor: Actor, session: Session)
     return None
 
 
-def _clean(fields: BlueprintFields) -> BlueprintFields:
+def clean_fields(fields: BlueprintFields) -> BlueprintFields:
+    """``fields`` as stored: name and model trimmed, empty starters dropped (validated input only)."""
     data = fields.model_dump()
     data["name"] = fields.name.strip()
     data["model"] = fields.model.strip()
@@ -100,7 +103,8 @@ def _clean(fields: BlueprintFields) -> BlueprintFields:
     return BlueprintFields.model_validate(data)
 
 
-def _write_version(agent: Agent, fields: BlueprintFields, actor: Actor, note: str, session: Session) -> int:
+def write_version(agent: Agent, fields: BlueprintFields, actor: Actor, note: str, session: Session) -> int:
+    """Store ``fields`` as version ``agent.current_version`` (the caller bumps it); returns that number."""
     version = BlueprintVersion(
         **fields.model_dump(), agent_id=agent.id, version=agent.current_version, note=note, created_by=actor.user_id
     )
@@ -123,16 +127,17 @@ def create_agent(*, actor: Actor, fields: BlueprintFields, session: Session) -> 
     require_member(actor, session)
     if errors := validate_blueprint(fields, actor=actor, session=session):
         raise BlueprintInvalid(errors)
-    fields = _clean(fields)
+    fields = clean_fields(fields)
     agent = Agent(workspace_id=actor.workspace_id, current_version=1, created_by=actor.user_id)
     session.add(agent)
     session.flush()
-    _write_version(agent, fields, actor, "Created", session)
+    write_version(agent, fields, actor, "Created", session)
     return agent.id
 
 
 def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: str = "", session: Session) -> int:
-    """Save the builder form as a new blueprint version.
+    """Save ``fields`` as a new blueprint version; the agent's draft becomes equal to it
+    (the builder saves through :func:`backend.agents.drafts.save_version` instead).
 
     Returns:
         The new version number.
@@ -143,14 +148,17 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
     agent = require_agent(actor, agent_id, session)
     if errors := validate_blueprint(fields, actor=actor, session=session, agent_id=agent.id):
         raise BlueprintInvalid(errors)
-    fields = _clean(fields)
+    fields = clean_fields(fields)
     agent.current_version += 1
     agent.updated_at = utcnow()
-    return _write_version(agent, fields, actor, note or "Saved", session)
+    version = write_version(agent, fields, actor, note or "Saved", session)
+    sync_draft(actor, agent, fields, session)
+    return version
 
 
 def restore_version(*, actor: Actor, agent_id: str, version: int, session: Session) -> int:
-    """Make a new version that copies ``version`` ("restore this version").
+    """Make a new version that copies ``version`` ("restore this version"); the draft becomes
+    equal to it (unsaved draft changes are replaced).
 
     Returns:
         The new version number. Raises NotFound, PermissionDenied.
@@ -160,16 +168,18 @@ def restore_version(*, actor: Actor, agent_id: str, version: int, session: Sessi
     agent.current_version += 1
     agent.updated_at = utcnow()
     fields = BlueprintFields.model_validate(old.model_dump(include=set(BlueprintFields.model_fields)))
-    return _write_version(agent, fields, actor, f"Restored from v{version}", session)
+    new_version = write_version(agent, fields, actor, f"Restored from v{version}", session)
+    sync_draft(actor, agent, fields, session)
+    return new_version
 
 
 def list_versions(*, actor: Actor, agent_id: str, session: Session) -> list[BlueprintVersion]:
-    """Every version of an agent, newest first."""
+    """Every saved version of an agent, newest first (not the draft)."""
     agent = require_agent(actor, agent_id, session)
     return list(
         session.exec(
             select(BlueprintVersion)
-            .where(BlueprintVersion.agent_id == agent.id)
+            .where(BlueprintVersion.agent_id == agent.id, col(BlueprintVersion.version) > DRAFT_VERSION)
             .order_by(col(BlueprintVersion.version).desc())
         ).all()
     )

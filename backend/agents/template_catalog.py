@@ -132,3 +132,47 @@ TEMPLATES: list[dict[str, Any]] = [
         "starters": ["Review this Python function:", "Is this SQL query safe from injection?"],
     },
 ]
+
+SAMPLE_ANSWERS: dict[str, str] = {
+    "support-assistant": (
+        "**You:** My order hasn't arrived yet.\n\n"
+        "**Agent:** Sorry your order is late! So I can check it, could you send me your order number "
+        "and the delivery address? Then I'll tell you where it is and what happens next."
+    ),
+    "research-summarizer": (
+        "**TL;DR:** Daily 20-minute walks lowered blood pressure by 5 mmHg on average over 12 weeks.\n\n"
+        "**Key findings:** 412 adults; the effect was largest in people over 60.\n\n"
+        "**Limitations:** self-reported activity; no control for diet."
+    ),
+    "writing-coach": (
+        "**What works:** a clear goal in the first sentence.\n\n"
+        "**Improve:** 1. Cut filler — “I am writing to say that” → “I'd like to”. "
+        "2. Move the strongest example to the top. 3. End with one specific ask."
+    ),
+    "sql-helper": (
+        "```sql\nSELECT customer_id, SUM(amount) AS revenue\nFROM orders\n"
+        "WHERE ordered_at >= date_trunc('month', now()) - interval '1 month'\n"
+        "GROUP BY customer_id ORDER BY revenue DESC LIMIT 10;\n```\n"
+        "- An index on `orders (ordered_at)` makes this fast."
+    ),
+    "meeting-notes": (
+        "## Summary\nThe team agreed to launch on 3 March.\n\n"
+        "## Action items\n| owner | task | due |\n|---|---|---|\n| Ana | Final QA | 28 Feb |\n"
+        "| unassigned | Press release | 1 Mar |"
+    ),
+    "translator": (
+        "**German:** Vielen Dank für Ihre Bestellung!\n\n"
+        "*Ambiguous:* “order” — *Bestellung* (purchase) here, not *Auftrag* (job)."
+    ),
+    "email-drafter": (
+        "**Subject:** Friday off?\n\nHi Sam,\n\nCould I take this Friday off? My tasks are on track and "
+        "Lee can cover the support queue.\n\nThanks,\nAlex"
+    ),
+    "code-reviewer": (
+        "**Bug:** `items.remove(x)` inside `for x in items` skips elements.\n\n"
+        "```python\nitems = [x for x in items if keep(x)]\n```\n"
+        "Nothing serious otherwise."
+    ),
+}
+"""An example exchange per template, shown in the template picker (stored in ``templates.sample_answer``
+by migration 0013)."""

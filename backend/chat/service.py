@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, func, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
-from backend.blueprints import get_blueprint
+from backend.blueprints import DRAFT_VERSION, get_blueprint
 from backend.models import BlueprintVersion, Connection, Conversation, Message, Run
 
 
@@ -124,10 +124,14 @@ def create_conversation(*, actor: Actor, agent_id: str, session: Session) -> Con
 
 
 def list_conversations(*, actor: Actor, agent_id: str | None = None, session: Session) -> list[ConversationPublic]:
-    """The actor's conversations (optionally with one agent), most recent first, at most 100."""
+    """The actor's conversations (optionally with one agent), most recent first, at most 100;
+    not the builder's preview conversations (pinned to an agent's draft, version 0)."""
     require_member(actor, session)
+    drafts = select(BlueprintVersion.id).where(BlueprintVersion.version == DRAFT_VERSION)
     query = select(Conversation).where(
-        Conversation.workspace_id == actor.workspace_id, Conversation.user_id == actor.user_id
+        Conversation.workspace_id == actor.workspace_id,
+        Conversation.user_id == actor.user_id,
+        col(Conversation.blueprint_version_id).not_in(drafts),
     )
     if agent_id:
         query = query.where(Conversation.agent_id == agent_id)

@@ -85,6 +85,8 @@ class Template(SQLModel, table=True):
     temperature: float = 0.7
     max_tokens: int = 1024
     starters: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # An example exchange (markdown) shown in the template picker.
+    sample_answer: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class AgentSummary(SQLModel):

@@ -97,7 +97,7 @@ def fallback_field() -> rx.Component:
             rx.text(
                 "Tried in order when the main model fails, times out or is rate limited. A fallback whose "
                 "context window is too small for the conversation is skipped. The chat shows which one answered. "
-                "Changes apply when you save.",
+                "Changes go into the draft.",
                 size="1",
                 color=MUTED,
             ),

@@ -65,6 +65,10 @@ def _upload_tab() -> rx.Component:
         ),
         id=UPLOAD_ID,
         multiple=True,
+        no_keyboard=True,  # the "Choose files" button is the one keyboard stop (and the one control)
+        # react-dropzone's own <input type=file> is only clipped: keep it out of the accessibility
+        # tree, or screen readers announce a second, unnamed "Choose File" control.
+        style={"& input[type=file]": {"display": "none"}},
         max_size=K.cap_bytes,
         on_drop=K.upload(rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=K.upload_progress)),
         on_drop_rejected=_rejected,

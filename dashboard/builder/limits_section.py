@@ -12,7 +12,7 @@ from dashboard.limits.card import CardText, limits_card
 L: Any = AgentLimitsState  # class attributes are Vars at render time
 _TEXT = CardText(
     prefix="agent",
-    intro="Apply to every conversation with this agent, right away (they are not part of its versions).",
+    intro="Applies immediately, not part of versions: every conversation with this agent, from now on.",
     budgets_empty="No budget on this agent. Workspace budgets still apply (Settings).",
     rates_empty="No rate limit on this agent.",
     rates_heading="Rate limit",

@@ -10,6 +10,7 @@ from dashboard.builder.components import avatar, link_button
 from dashboard.builder.list_state import AgentsState
 from dashboard.shell.forms import banner, confirm_delete
 from dashboard.shell.layout import page
+from dashboard.shell.markdown import safe_markdown
 
 GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(300px, 1fr))", "gap": "16px"}
 
@@ -91,6 +92,22 @@ def _template_card(tpl: Any) -> rx.Component:
                 align="center",
             ),
             rx.text(tpl.description, size="2", color="var(--gray-11)"),
+            rx.cond(
+                tpl.sample_answer != "",
+                rx.el.details(
+                    rx.el.summary("Sample answer", style={"cursor": "pointer", "fontSize": "13px"}),
+                    rx.box(
+                        safe_markdown(tpl.sample_answer),
+                        font_size="13px",
+                        padding="6px 10px",
+                        background="var(--gray-2)",
+                        border_radius="8px",
+                        margin_top="4px",
+                    ),
+                    class_name="template-sample",
+                ),
+                rx.fragment(),
+            ),
             rx.spacer(),
             link_button(
                 "Use template", "/agents/new?template=" + tpl.slug, size="1", aria_label="Use template: " + tpl.name
@@ -164,7 +181,8 @@ def agents_page() -> rx.Component:
         rx.vstack(
             rx.heading("Start from a template", size="5", as_="h2"),
             rx.text(
-                "Prefilled instructions, settings and starters — pick a model and save.",
+                "Prefilled instructions, settings and starters — open “Sample answer” to see how each one "
+                "replies, then pick a model and save.",
                 size="2",
                 color="var(--gray-11)",
             ),

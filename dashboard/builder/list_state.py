@@ -6,12 +6,13 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.agents.service import delete_agent, list_agents, list_templates
 from backend.connections.service import list_connections
-from backend.db import session_scope
 from dashboard.shell.auth import signed_in
+from dashboard.shell.db import in_session
 
 
 @dataclasses.dataclass
@@ -35,6 +36,7 @@ class TemplateCard:
     category: str = ""
     description: str = ""
     avatar: str = ""
+    sample_answer: str = ""  # markdown: how an agent made from it answers
 
 
 class AgentsState(rx.State):
@@ -47,14 +49,16 @@ class AgentsState(rx.State):
     error: str = ""
     notice: str = ""
 
-    def _refresh(self, actor: Any) -> None:
-        with session_scope() as session:
-            rows = list_agents(actor=actor, session=session)
-            self.templates = [
-                TemplateCard(t.slug, t.name, t.category, t.description, t.avatar)
+    async def _refresh(self, actor: Any) -> None:
+        def work(session: Session) -> tuple[list[Any], list[TemplateCard], bool]:
+            templates = [
+                TemplateCard(t.slug, t.name, t.category, t.description, t.avatar, t.sample_answer)
                 for t in list_templates(session=session)
             ]
-            self.has_connections = bool(list_connections(actor=actor, session=session))
+            connected = bool(list_connections(actor=actor, session=session))
+            return list_agents(actor=actor, session=session), templates, connected
+
+        rows, self.templates, self.has_connections = await in_session(work)
         self.agents = [AgentCard(a.id, a.name, a.description, a.avatar, a.model, a.current_version) for a in rows]
 
     @rx.event
@@ -63,7 +67,7 @@ class AgentsState(rx.State):
         self.error = self.notice = ""
         actor = await signed_in(self)
         try:
-            self._refresh(actor)
+            await self._refresh(actor)
         except PermissionDenied:
             self.error = "You are not a member of this workspace."
         self.loaded = True
@@ -74,11 +78,10 @@ class AgentsState(rx.State):
         actor = await signed_in(self)
         self.error = self.notice = ""
         try:
-            with session_scope() as session:
-                delete_agent(actor=actor, agent_id=agent_id, session=session)
+            await in_session(lambda s: delete_agent(actor=actor, agent_id=agent_id, session=s))
         except (NotFound, PermissionDenied) as exc:
             self.error = str(exc) or "That agent could not be deleted."
         else:
             self.notice = f"Deleted {name}."
-        self._refresh(actor)
+        await self._refresh(actor)
         return None

@@ -83,17 +83,27 @@ def _domains() -> rx.Component:
         name="allowed_domains",
         key=T.domains_rev,
         default_value=T.domains,
-        on_blur=T.domains_typed,
+        on_change=lambda value: T.domains_typed(value, T.domains_rev).debounce(700),
+        on_blur=lambda value: T.domains_typed(value, T.domains_rev),
         rows="3",
         placeholder="api.example.com\n*.example.org",
         width="100%",
     )
-    return labelled(
-        "Allowed domains for HTTP request",
-        area,
-        "allowed_domains",
-        error=T.domains_error,
-        hint="One per line; *.example.com allows its subdomains. Private and cloud-metadata addresses stay blocked.",
+    warnings = rx.foreach(
+        T.domain_warnings,
+        lambda w: rx.text(rx.icon("triangle_alert", size=12), " ", w, size="1", color="var(--amber-11)"),
+    )
+    return rx.vstack(
+        labelled(
+            "Allowed domains for HTTP request",
+            area,
+            "allowed_domains",
+            error=T.domains_error,
+            hint="One web site per line, e.g. api.example.com; *.example.com also allows its sub-sites.",
+        ),
+        rx.box(warnings, role="status", aria_live="polite", width="100%"),
+        spacing="1",
+        width="100%",
     )
 
 
@@ -103,32 +113,19 @@ def tools_section(agent_id: Any) -> rx.Component:
         rx.vstack(
             rx.heading("Tools", size="4", as_="h2", id="agent-tools-heading"),
             rx.text(
-                "Tick what this agent may use. It can never call a tool that is not ticked.", size="2", color=MUTED
+                "Tick what this agent may use; it can never call a tool that is not ticked. Changes go into the "
+                "draft: try them in the preview, then save a version.",
+                size="2",
+                color=MUTED,
             ),
             banner(T.error),
-            banner(T.message, kind="success"),
             rx.el.ul(rx.foreach(T.options, _option), style={"padding": "0", "margin": "0", "width": "100%"}),
             rx.cond(
                 T.tools_error != "",
                 rx.text(T.tools_error, color="var(--red-11)", size="2", role="alert"),
                 rx.fragment(),
             ),
-            rx.form(
-                rx.vstack(
-                    _domains(),
-                    rx.hstack(
-                        rx.button("Update tools", type="submit", loading=T.saving, size="2"),
-                        rx.text("Makes a new version of the agent.", size="1", color=MUTED),
-                        spacing="3",
-                        align="center",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=T.save,
-                reset_on_submit=False,
-                width="100%",
-            ),
+            _domains(),
             rx.divider(),
             custom_tools(),
             spacing="3",

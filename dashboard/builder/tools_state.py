@@ -1,9 +1,9 @@
 """State of the agent's "Tools" card on ``/agents/<id>``: the allowlist checkboxes, "needs
 approval" per tool, the domains ``http_request`` may call, and the per-agent audit log.
 
-"Update tools" writes a new blueprint version: the agent's current blueprint with these three
-fields replaced (``BlueprintFields.tools`` / ``approval_tools`` / ``allowed_domains``). The main
-form's Save keeps the stored tool settings (:func:`keep_tool_fields`).
+Every tick, switch and domain edit is written to the agent's draft at once
+(``BlueprintFields.tools`` / ``approval_tools`` / ``allowed_domains``); the page's one
+"Save version" button makes it a version.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
-from backend.agents.service import BlueprintInvalid, get_blueprint, save_agent
-from backend.db import session_scope
-from backend.models import BlueprintFields
-from backend.tools.agent_settings import validate_tool_settings
+from backend.agents.domain_hints import domain_warnings
+from backend.agents.draft_rows import fields_of
+from backend.agents.drafts import get_draft
+from backend.security.outbound import fetch_policy
 from backend.tools.audit import list_audit
 from backend.tools.registry import available_tools
+from dashboard.builder.draft_status import DraftStatus, write_draft
 from dashboard.shell.auth import require_actor, signed_in
-
-TOOL_FIELDS = ("tools", "approval_tools", "allowed_domains")
+from dashboard.shell.db import in_session
 
 
 @dataclasses.dataclass
@@ -53,21 +53,6 @@ class AuditRow:
     summary: str = ""
 
 
-def keep_tool_fields(fields: BlueprintFields, *, actor: Actor, agent_id: str) -> BlueprintFields:
-    """Copy the stored tool settings of ``agent_id`` into ``fields`` (the main form's Save does not
-    edit them; without this a save would clear the agent's tools). New agents keep the defaults."""
-    if not agent_id:
-        return fields
-    try:
-        with session_scope() as session:
-            current = get_blueprint(actor=actor, agent_id=agent_id, session=session)
-            for name in TOOL_FIELDS:
-                setattr(fields, name, list(getattr(current, name) or []))
-    except (NotFound, PermissionDenied):
-        pass
-    return fields
-
-
 def _audit_row(row: Any) -> AuditRow:
     args = json.dumps(row.arguments, ensure_ascii=False)
     return AuditRow(
@@ -92,7 +77,7 @@ class ToolsState(rx.State):
     domains_error: str = ""
     error: str = ""
     message: str = ""
-    saving: bool = False
+    domain_warnings: list[str] = []
     audit: list[AuditRow] = []
     audit_loading: bool = False
 
@@ -101,9 +86,7 @@ class ToolsState(rx.State):
         """Whether ``http_request`` is ticked (the domain list matters then)."""
         return any(o.checked for o in self.options if o.name == "http_request")
 
-    def _load_options(self, actor: Actor, fields: Any) -> None:
-        with session_scope() as session:
-            infos = available_tools(actor=actor, session=session)
+    def _load_options(self, infos: list[Any], fields: Any) -> None:
         enabled, approval = set(fields.tools or []), set(fields.approval_tools or [])
         known = {i.name for i in infos}
         self.options = [
@@ -120,30 +103,33 @@ class ToolsState(rx.State):
             for i in infos
         ]
         missing = [t for t in fields.tools or [] if t not in known]
-        self.tools_error = f"No longer available (will be removed on save): {', '.join(missing)}." if missing else ""
-        stored = "\n".join(fields.allowed_domains or [])
-        if stored != self.domains:  # re-mount the text area only when its text changes, so that
-            self.domains = stored  # what is typed while the card (re)loads is not replaced
-            self.domains_rev += 1
+        self.tools_error = f"No longer available (untick to save a version): {', '.join(missing)}." if missing else ""
+        self.domains = "\n".join(fields.allowed_domains or [])
+        self.domain_warnings = domain_warnings(fields.allowed_domains or [], fetch_policy().rules)
+        self.domains_rev += 1  # re-mount the text area with the draft's text
 
-    def _load_audit(self, actor: Actor) -> None:
-        with session_scope() as session:
-            rows = list_audit(actor=actor, agent_id=self.agent_id, limit=50, session=session)
+    async def _load_audit(self, actor: Actor) -> None:
+        agent_id = self.agent_id
+        rows = await in_session(lambda s: list_audit(actor=actor, agent_id=agent_id, limit=50, session=s))
         self.audit = [_audit_row(r) for r in rows]
 
     @rx.event
     async def load(self, agent_id: str):  # type: ignore[no-untyped-def]
         """``on_mount`` of the card: the tools, the agent's stored settings and its audit log."""
         self.agent_id, self.error, self.message, self.domains_error = agent_id, "", "", ""
+        self.domain_warnings = []
         actor = await require_actor(self)
         if actor is None or not agent_id:
             return None
         try:
-            with session_scope() as session:
-                current = get_blueprint(actor=actor, agent_id=agent_id, session=session)
-                fields = BlueprintFields.model_validate(current.model_dump(include=set(BlueprintFields.model_fields)))
-            self._load_options(actor, fields)
-            self._load_audit(actor)
+            fields, infos = await in_session(
+                lambda s: (
+                    fields_of(get_draft(actor=actor, agent_id=agent_id, session=s)),
+                    available_tools(actor=actor, session=s),
+                )
+            )
+            self._load_options(infos, fields)
+            await self._load_audit(actor)
         except (NotFound, PermissionDenied):
             self.error = "This agent no longer exists."
         return None
@@ -153,8 +139,7 @@ class ToolsState(rx.State):
         """Refresh the checkbox list (after a custom tool was added or deleted), keeping the ticks."""
         actor = await signed_in(self)
         ticks = {o.name: (o.checked, o.approval) for o in self.options}
-        with session_scope() as session:
-            infos = available_tools(actor=actor, session=session)
+        infos = await in_session(lambda s: available_tools(actor=actor, session=s))
         self.options = [
             ToolOption(
                 i.name,
@@ -170,93 +155,59 @@ class ToolsState(rx.State):
         ]
         return None
 
-    @rx.event
-    def toggle(self, name: str, checked: bool) -> None:
-        """Tick or untick a tool."""
-        self.options = [dataclasses.replace(o, checked=checked) if o.name == name else o for o in self.options]
-        self.message = ""
+    async def _write(self, changes: dict[str, Any]) -> None:
+        """Store tool settings in the draft; show their errors and the page's draft status."""
+        actor = await signed_in(self)
+        self.error = self.message = ""
+        try:
+            errors, dirty = await write_draft(actor, self.agent_id, changes)
+        except (NotFound, PermissionDenied):
+            self.error = "This agent no longer exists."
+            return
+        self.tools_error = errors.get("tools", "") or errors.get("approval_tools", "")
+        self.domains_error = errors.get("allowed_domains", "")
+        status = await self.get_state(DraftStatus)
+        status.dirty = dirty
+
+    async def _write_ticks(self) -> None:
+        tools = [o.name for o in self.options if o.checked]
+        approval = [o.name for o in self.options if o.checked and o.approval and not o.always_approval]
+        await self._write({"tools": tools, "approval_tools": approval})
 
     @rx.event
-    def toggle_approval(self, name: str, value: bool) -> None:
+    async def toggle(self, name: str, checked: bool) -> None:
+        """Tick or untick a tool (kept in the draft)."""
+        self.options = [dataclasses.replace(o, checked=checked) if o.name == name else o for o in self.options]
+        await self._write_ticks()
+
+    @rx.event
+    async def toggle_approval(self, name: str, value: bool) -> None:
         """Switch "Needs approval" of a tool (tools that always need it stay on)."""
         self.options = [
             dataclasses.replace(o, approval=value or o.always_approval) if o.name == name else o for o in self.options
         ]
-        self.message = ""
+        await self._write_ticks()
 
     @rx.event
-    def domains_typed(self, value: str) -> None:
-        """The domains text area lost focus: remember its text."""
+    async def domains_typed(self, value: str, rev: int) -> None:
+        """The domains text changed (debounced) or lost focus: keep it in the draft, warn on local hosts.
+
+        ``rev``: the ``domains_rev`` the text area was mounted with (a late change from before a
+        reload of the card is ignored).
+        """
+        if rev != self.domains_rev or (value == self.domains and not self.domains_error):
+            return
         self.domains = value
-
-    @rx.event
-    async def save(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """Save the tool settings (and the submitted domain list) as a new blueprint version."""
-        self.domains = str(form.get("allowed_domains", self.domains) or "")
-        actor = await signed_in(self)
-        self.error = self.message = self.domains_error = self.tools_error = ""
-        self.saving = True
-        yield
-        tools = [o.name for o in self.options if o.checked]
-        approval = [o.name for o in self.options if o.checked and o.approval and not o.always_approval]
-        domains = [d.strip() for d in self.domains.replace(",", "\n").splitlines() if d.strip()]
-        try:
-            with session_scope() as session:
-                current = get_blueprint(actor=actor, agent_id=self.agent_id, session=session)
-                data = current.model_dump(include=set(BlueprintFields.model_fields))
-                data.update(tools=tools, approval_tools=approval, allowed_domains=domains)
-                fields = BlueprintFields.model_validate(data)
-                errors = validate_tool_settings(fields, actor=actor, session=session)
-                if errors:
-                    raise BlueprintInvalid(errors)
-                version = save_agent(
-                    actor=actor, agent_id=self.agent_id, fields=fields, note="Tools changed", session=session
-                )
-        except BlueprintInvalid as exc:
-            self.tools_error = exc.errors.get("tools", "") or exc.errors.get("approval_tools", "")
-            self.domains_error = exc.errors.get("allowed_domains", "")
-            other = {k: v for k, v in exc.errors.items() if k not in TOOL_FIELDS}
-            self.error = (
-                "The agent's other settings are invalid; fix them in the form above first: " + "; ".join(other.values())
-                if other
-                else ""
-            )
-            self.saving = False
-            return
-        except (NotFound, PermissionDenied):
-            self.error, self.saving = "This agent no longer exists.", False
-            return
-        self.saving = False
-        self.message = f"Tools saved as v{version}"
-        yield type(self).after_save(version)  # type: ignore[operator]
-
-    @rx.event
-    async def after_save(self, version: int):  # type: ignore[no-untyped-def]
-        """Show the new version in the page heading and history (without touching the form)."""
-        from dashboard.builder.state import BuilderState, VersionRow
-
-        actor = await signed_in(self)
-        builder = await self.get_state(BuilderState)
-        if builder.editing_id != self.agent_id:
-            return
-        from backend.agents.service import list_versions
-
-        with session_scope() as session:
-            rows = list_versions(actor=actor, agent_id=self.agent_id, session=session)
-            builder.versions = [
-                VersionRow(
-                    v.version, v.created_at.strftime("%Y-%m-%d %H:%M UTC"), v.note, v.model, v.version == version
-                )
-                for v in rows
-            ]
-        builder.current_version = version
+        domains = [d.strip() for d in value.replace(",", "\n").splitlines() if d.strip()]
+        self.domain_warnings = domain_warnings(domains, fetch_policy().rules)
+        await self._write({"allowed_domains": domains})
 
     @rx.event
     async def refresh_audit(self):  # type: ignore[no-untyped-def]
         """Reload the audit log."""
         actor = await signed_in(self)
         try:
-            self._load_audit(actor)
+            await self._load_audit(actor)
         except (NotFound, PermissionDenied):
             self.error = "This agent no longer exists."
         return None

@@ -69,7 +69,11 @@ def test_template_prefills_the_form_and_save_creates_v1(page, llm_server) -> Non
     assert use.count() >= 6
     page.screenshot(path="/tmp/builder_list_empty.png", full_page=True)
 
+    sql = page.get_by_role("article", name="SQL helper template")
+    sql.get_by_text("Sample answer").click()  # how an agent made from it answers
+    expect(sql).to_contain_text("makes this fast")
     page.get_by_role("link", name="Use template: SQL helper").click()
+    expect(page.get_by_role("heading", name="Build your agent in three steps")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/agents/new/?\?template=sql-helper"))
     expect(page.get_by_label("Name")).to_have_value("SQL helper")
     expect(page.get_by_label("Instructions")).to_have_value(re.compile("You write correct, readable SQL"))
@@ -83,6 +87,8 @@ def test_template_prefills_the_form_and_save_creates_v1(page, llm_server) -> Non
 
     expect(page).to_have_url(AGENT_URL)
     expect(page.get_by_text("Saved as v1")).to_be_visible()
+    expect(page.locator("#draft-status")).to_have_text("v1 (saved)")
+    page.get_by_role("tab", name="Versions").click()
     expect(page.get_by_role("listitem").filter(has_text="v1")).to_have_count(1)
     agent_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     with session_scope() as s:
@@ -106,11 +112,13 @@ def test_each_save_is_a_new_version_and_restore_copies_an_old_one(page, llm_serv
     actor = _actor(sign_up(page))
     agent_id = _agent(actor, _connect(actor, llm_server), instructions="Answer in French.")
     page.goto(f"/agents/{agent_id}")
-    expect(page.get_by_label("Instructions")).to_have_value("Answer in French.")
-    page.get_by_label("Instructions").fill("Answer in German.")
+    instructions = page.get_by_role("textbox", name="Instructions")
+    expect(instructions).to_have_value("Answer in French.")
+    instructions.fill("Answer in German.")
     page.get_by_label("Version note (optional)").fill("Switch to German")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save version").click()
     expect(page.get_by_text("Saved as v2")).to_be_visible()
+    page.get_by_role("tab", name="Versions").click()
     history = page.get_by_role("list").filter(has_text="v1")
     expect(history.get_by_role("listitem")).to_have_count(2)
     expect(history.get_by_role("listitem").first).to_contain_text("v2")
@@ -119,10 +127,11 @@ def test_each_save_is_a_new_version_and_restore_copies_an_old_one(page, llm_serv
 
     page.get_by_role("button", name="Restore version 1").click()
     expect(page.get_by_text("Restored v1 as v3")).to_be_visible()
-    expect(page.get_by_label("Instructions")).to_have_value("Answer in French.")
     expect(history.get_by_role("listitem")).to_have_count(3)
     expect(history.get_by_role("listitem").first).to_contain_text("Restored from v1")
     page.screenshot(path="/tmp/builder_versions.png", full_page=True)
+    page.get_by_role("tab", name="Instructions").click()
+    expect(instructions).to_have_value("Answer in French.")
     with session_scope() as s:
         current = get_blueprint(actor=actor, agent_id=agent_id, session=s)
         assert (current.version, current.instructions) == (3, "Answer in French.")

@@ -161,7 +161,7 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
     agent_id = _agent(actor, _connect(actor, llm_server), name="Spender", max_tokens=15000)
     llm_server.reply = WORDS
 
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=limits")
     limits = page.get_by_role("region", name="Limits & budgets")
     expect(limits).to_contain_text("No budget on this agent")
     form = limits.get_by_role("form", name="Set a budget")
@@ -191,6 +191,7 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
     # The builder shows the spend; the settings page shows the usage.
     error.get_by_role("link", name="See this agent's limits").click()
     expect(page).to_have_url(re.compile(f"/agents/{agent_id}/?$"))
+    page.get_by_role("tab", name="Limits").click()
     limits = page.get_by_role("region", name="Limits & budgets")
     expect(limits).to_contain_text(re.compile(r"\$0\.001\d* of \$0\.01 spent"))
     page.screenshot(path="/tmp/gw_builder_limits.png", full_page=True)
@@ -207,7 +208,7 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
 def test_agent_rate_limit_refuses_the_fourth_message(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor = _actor(sign_up(page))
     agent_id = _agent(actor, _connect(actor, llm_server), name="Chatty", model="test-model")
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=limits")
     limits = page.get_by_role("region", name="Limits & budgets")
     rates = limits.get_by_role("form", name="Set a rate limit")
     rates.get_by_label("Requests per minute").fill("3")
@@ -235,7 +236,7 @@ def test_fallback_answers_when_the_first_endpoint_is_down(page, llm_server) -> N
     with LLMTestServer(api_key="sk-test-backup-0000000000", models=("test-model",)) as backup_server:
         backup = _connect(actor, backup_server, name="Backup")
         agent_id = _agent(actor, primary, name="Resilient")
-        page.goto(f"/agents/{agent_id}")
+        page.goto(f"/agents/{agent_id}?tab=model")
         expect(page.get_by_text("No fallbacks: a failing model fails the reply.")).to_be_visible()
         expect(page.get_by_text("gpt-4o-mini: 128,000-token context · $0.15 input / $0.60 output")).to_be_visible()
         page.get_by_label("Add a fallback").click()
@@ -252,13 +253,14 @@ def test_fallback_answers_when_the_first_endpoint_is_down(page, llm_server) -> N
         expect(page.get_by_role("group", name="Fallback 2")).to_have_count(0)
         expect(page.get_by_role("group", name="Fallback 1")).to_contain_text("test-model · Backup")
         page.screenshot(path="/tmp/gw_builder_fallbacks.png", full_page=True)
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save version").click()
         expect(page.get_by_text("Saved as v2")).to_be_visible()
         with session_scope() as s:
             assert get_blueprint(actor=actor, agent_id=agent_id, session=s).fallbacks == [
                 {"connection_id": backup, "model": "test-model"}
             ]
         page.reload()
+        page.get_by_role("tab", name="Model").click()
         expect(page.get_by_role("group", name="Fallback 1")).to_contain_text("test-model · Backup")
 
         llm_server.fail_next(500, times=10)  # the first endpoint is down
@@ -287,13 +289,13 @@ def test_a_fallback_on_a_deleted_connection_is_an_inline_error(page, llm_server)
     agent_id = _agent(actor, primary, name="Orphan", fallbacks=[{"connection_id": spare, "model": "test-model"}])
     with session_scope() as s:
         delete_connection(actor=actor, connection_id=spare, session=s)
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=model")
     expect(page.get_by_role("group", name="Fallback 1")).to_contain_text("test-model · a deleted connection")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save version").click()
     expect(page.get_by_text("A fallback's connection no longer exists.")).to_be_visible()
     expect(page.get_by_text("Fix the highlighted fields, then save again.")).to_be_visible()
     page.get_by_role("button", name="Remove fallback 1").click()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save version").click()
     expect(page.get_by_text("Saved as v2")).to_be_visible()
     with session_scope() as s:
         assert get_blueprint(actor=actor, agent_id=agent_id, session=s).fallbacks == []
@@ -337,7 +339,7 @@ def test_connection_manager_shows_the_catalog_and_edits_a_price(page, llm_server
 
     # The builder's model picker shows the catalog's figures next to the reported models.
     agent_id = _agent(actor, conn_id, name="Priced", model="test-model")
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=model")
     expect(page.get_by_role("button", name="test-model", exact=True)).to_contain_text("8k · $1.00/$2.50")
     expect(page.get_by_role("button", name="gpt-4o-mini", exact=True)).to_contain_text("128k · $0.15/$0.60")
     expect(

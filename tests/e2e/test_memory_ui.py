@@ -137,9 +137,8 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     page.goto(f"/agents/{agent_id}")
     knowledge = page.get_by_role("region", name="Knowledge", exact=True)
     heading = knowledge.get_by_role("heading", name="Knowledge", exact=True)
-    expect(heading).not_to_be_in_viewport()  # below the long form on a laptop screen...
-    page.get_by_role("navigation", name="Agent sections").get_by_role("link", name="Knowledge").click()
-    expect(heading).to_be_in_viewport()  # ...one click away
+    page.get_by_role("tab", name="Knowledge").click()  # one click away, in its own tab
+    expect(heading).to_be_in_viewport()
     expect(knowledge.get_by_text("keyword mode")).to_be_visible()
     expect(knowledge.get_by_text("up to 20 MB each")).to_be_visible()
     expect(knowledge.get_by_text("No knowledge yet")).to_be_visible()
@@ -160,8 +159,9 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
     expect(page.get_by_text("Done · 1 could not be read")).to_be_visible()
     kept = sum((FIXTURES / n).stat().st_size for n in ("handbook.pdf", "policy.docx"))  # the refused one is not kept
     expect(knowledge.locator("#knowledge-storage")).to_have_text(f"Workspace storage: {size_text(kept)} of 500 MB used")
-    expect(page.locator("#memory-stats")).to_contain_text(re.compile(r"[1-9]\d* passages?"))
     page.screenshot(path="/tmp/memui_knowledge.png", full_page=True)
+    page.get_by_role("tab", name="Memory").click()  # the stats card
+    expect(page.locator("#memory-stats")).to_contain_text(re.compile(r"[1-9]\d* passages?"))
     with session_scope() as s:
         statuses = {src.name: src.status for src in list_sources(actor=actor, agent_id=agent_id, session=s)}
     assert statuses == {"handbook.pdf": "indexed", "policy.docx": "indexed", "encrypted.pdf": "failed"}
@@ -204,7 +204,7 @@ def test_upload_pdf_and_docx_with_progress_then_the_answer_cites_the_pdf(page, b
 
 def test_paste_text_url_and_remove_a_source(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor, agent_id = _setup(page, llm_server)
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=knowledge")
     # Too big: refused by the browser before uploading. Wrong type: listed as failed with the reason.
     page.locator("#knowledge-dropzone input[type=file]").set_input_files(
         [{"name": "big.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + b"0" * 20_000_001}]
@@ -247,7 +247,7 @@ def test_paste_text_url_and_remove_a_source(page, llm_server) -> None:  # type: 
 
 def test_memory_switch_rules_export_forget_and_delete(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor, agent_id = _setup(page, llm_server, name="Memo")
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=memory")
     memory = page.get_by_role("region", name="Memory", exact=True)
     switch = memory.get_by_role("switch", name="Long-term memory")
     expect(switch).to_have_attribute("aria-checked", "false")
@@ -281,7 +281,7 @@ def test_memory_switch_rules_export_forget_and_delete(page, llm_server) -> None:
 
     llm_server.reply = "Sure, Friday works."
     _ask(page, agent_id, "Book the team lunch for Friday.")
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=memory")
     expect(memory.locator("#memory-stats")).to_contain_text("1 memory")
     with page.expect_download() as download:
         memory.get_by_role("button", name="Export my memories (JSON)").click()
@@ -301,7 +301,7 @@ def test_memory_switch_rules_export_forget_and_delete(page, llm_server) -> None:
 
 def test_embedding_model_setting_and_keyword_mode(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor, agent_id = _setup(page, llm_server)
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=knowledge")
     page.locator("#knowledge-dropzone input[type=file]").set_input_files([str(FIXTURES / "readme.txt")])
     expect(_source_row(page, "readme.txt")).to_contain_text("Indexed", timeout=30_000)
 
@@ -318,7 +318,7 @@ def test_embedding_model_setting_and_keyword_mode(page, llm_server) -> None:  # 
     expect(section.get_by_text("hybrid (model test-embed)")).to_be_visible(timeout=30_000)
     page.screenshot(path="/tmp/memui_settings.png", full_page=True)
 
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=knowledge")
     knowledge = page.get_by_role("region", name="Knowledge", exact=True)
     expect(knowledge.get_by_text("hybrid (model test-embed)")).to_be_visible()
 

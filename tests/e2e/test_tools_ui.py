@@ -109,15 +109,24 @@ def test_tasks_page_lists_completes_and_inbox_marks_read(page) -> None:  # type:
 def test_builder_tools_card_saves_allowlist_approval_and_domains(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor = _actor(sign_up(page))
     agent_id = _agent(actor, llm_server)
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=tools")
     expect(page.get_by_role("heading", name="Tools", exact=True)).to_be_visible()
     expect(page.get_by_text("File a task on the workspace", exact=False).first).to_be_visible()
     page.get_by_label("Create task", exact=True).click()
     page.get_by_label("HTTP request", exact=True).click()
     page.get_by_label("Needs approval: Create task").click()
-    page.get_by_label("Allowed domains for HTTP request").fill("api.example.com")
-    page.get_by_role("button", name="Update tools").click()
-    expect(page.get_by_text(re.compile(r"Tools saved as v2"))).to_be_visible()
+    domains = page.get_by_label("Allowed domains for HTTP request")
+    domains.fill("api.example.com\n127.0.0.1\n169.254.169.254")
+    domains.press("Tab")
+    # local and metadata hosts are kept but flagged: the outbound policy will refuse them
+    expect(page.get_by_text("127.0.0.1 is a loopback address")).to_be_visible()
+    expect(page.get_by_text("169.254.169.254 is a cloud metadata address")).to_be_visible()
+    expect(page.get_by_text("api.example.com is")).to_have_count(0)
+    domains.fill("api.example.com")
+    domains.press("Tab")
+    expect(page.get_by_text("127.0.0.1 is a loopback address")).to_have_count(0)
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Saved as v2")).to_be_visible()
     with session_scope() as s:
         bp = get_blueprint(actor=actor, agent_id=agent_id, session=s)
         assert bp.tools == ["http_request", "create_task"]
@@ -125,27 +134,27 @@ def test_builder_tools_card_saves_allowlist_approval_and_domains(page, llm_serve
         assert bp.allowed_domains == ["api.example.com"]
     page.screenshot(path="/tmp/tools_card.png", full_page=True)
 
-    # the main form's Save keeps the tools
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Saved as v3")).to_be_visible()
     page.reload()
+    page.get_by_role("tab", name="Tools").click()
     expect(page.get_by_label("Create task", exact=True)).to_be_checked()
     expect(page.get_by_label("HTTP request", exact=True)).to_be_checked()
     expect(page.get_by_label("Calculator", exact=True)).not_to_be_checked()
     expect(page.get_by_label("Allowed domains for HTTP request")).to_have_value("api.example.com")
-    with session_scope() as s:
-        assert get_blueprint(actor=actor, agent_id=agent_id, session=s).tools == ["http_request", "create_task"]
 
-    # an invalid domain is refused with a precise message
+    # an invalid domain is refused with a precise message, and no version can be saved with it
     page.get_by_label("Allowed domains for HTTP request").fill("https://bad/path")
-    page.get_by_role("button", name="Update tools").click()
+    page.get_by_label("Allowed domains for HTTP request").press("Tab")
     expect(page.get_by_role("alert").filter(has_text=re.compile("domain|host", re.I)).first).to_be_visible()
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Fix the highlighted fields, then save again.")).to_be_visible()
+    with session_scope() as s:
+        assert get_blueprint(actor=actor, agent_id=agent_id, session=s).version == 2
 
 
 def test_custom_tool_form_validation_and_create_then_openapi_import(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     actor = _actor(sign_up(page))
     agent_id = _agent(actor, llm_server)
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=tools")
     page.get_by_role("button", name="New custom tool").click()
     page.get_by_label("Tool name").fill("Bad Name")
     page.get_by_label("URL template").fill("ftp://weather")
@@ -173,10 +182,11 @@ def test_custom_tool_form_validation_and_create_then_openapi_import(page, llm_se
     page.get_by_role("button", name="Import OpenAPI").click()
     page.get_by_label("OpenAPI document (JSON or YAML)").fill("openapi: 3.0.0\ninfo: [oops")
     page.get_by_role("button", name="Parse document").click()
-    expect(page.get_by_role("alert").filter(has_text="line").first).to_be_visible()
+    # parsing runs in a worker process: allow for a busy machine
+    expect(page.get_by_role("alert").filter(has_text="line").first).to_be_visible(timeout=30_000)
     page.get_by_label("OpenAPI document (JSON or YAML)").fill(PETSTORE)
     page.get_by_role("button", name="Parse document").click()
-    expect(page.get_by_text("Operations of Pets 1.0")).to_be_visible()
+    expect(page.get_by_text("Operations of Pets 1.0")).to_be_visible(timeout=30_000)
     page.get_by_label(re.compile(r"GET /pets/\{petId\}")).click()
     page.get_by_role("button", name="Import selected").click()
     expect(page.get_by_text("Imported 1 tool(s): show_pet_by_id")).to_be_visible()
@@ -211,7 +221,7 @@ def test_audit_log_shows_tool_calls(page, llm_server) -> None:  # type: ignore[n
         )
 
     _in_thread(lambda: asyncio.run(calls()))
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=tools")
     page.screenshot(path="/tmp/audit.png", full_page=True)
     table = page.get_by_role("region", name="Audit log").get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(3)
@@ -230,12 +240,12 @@ def test_done_when_agent_files_a_task_and_is_refused_the_metadata_address(page, 
     actor = _actor(sign_up(page))
     agent_id = _agent(actor, llm_server, name="Office bot")
     # the user gives the agent create_task and http_request for one domain, in the builder
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=tools")
     page.get_by_label("Create task", exact=True).click()
     page.get_by_label("HTTP request", exact=True).click()
     page.get_by_label("Allowed domains for HTTP request").fill("api.example.com")
-    page.get_by_role("button", name="Update tools").click()
-    expect(page.get_by_text("Tools saved as v2")).to_be_visible()
+    page.get_by_role("button", name="Save version").click()
+    expect(page.get_by_text("Saved as v2")).to_be_visible()
 
     llm_server.script = [
         {
@@ -263,7 +273,7 @@ def test_done_when_agent_files_a_task_and_is_refused_the_metadata_address(page, 
     page.goto("/tasks")
     expect(page.get_by_text("Call the plumber")).to_be_visible()
     expect(page.get_by_text("by an agent")).to_be_visible()
-    page.goto(f"/agents/{agent_id}")
+    page.goto(f"/agents/{agent_id}?tab=tools")
     audit = page.get_by_role("region", name="Audit log")
     expect(audit.get_by_role("row").filter(has_text="create_task")).to_contain_text("ok")
     expect(audit.get_by_role("row").filter(has_text="http_request")).to_contain_text("denied")
