@@ -1,0 +1,116 @@
+"""Full-text search over published listings, behind one function for both databases.
+
+SQLite: the FTS5 table ``listing_search`` (porter stemming, kept in step with ``listings`` by
+triggers of migration 0015), ranked by ``bm25`` with title weighted 10, tagline and tags 4,
+description 1. PostgreSQL: the generated ``listings.search_vector`` (english configuration,
+weights A/B/C, GIN index) matched with ``plainto_tsquery`` and ranked by ``ts_rank``. Both match
+every word of the query (AND), after stemming: "invoices" finds "invoice".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from backend.models import Listing
+from marketplace.schemas import SORT_KEYS, SearchPage, SortKey
+from marketplace.views import cards_of
+
+DEFAULT_PER_PAGE = 24
+MAX_PER_PAGE = 60
+MAX_QUERY_WORDS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a search box's text (letters/digits; operators and quotes dropped), at most 8."""
+    return _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
+
+
+def _sqlite_scores(words: list[str]) -> Any:
+    match = " ".join(f'"{w}"' for w in words)  # each word a quoted string: no FTS5 syntax from users
+    return (
+        sa.text(
+            "SELECT listing_id, -bm25(listing_search, 0.0, 10.0, 4.0, 4.0, 1.0) AS score "
+            "FROM listing_search WHERE listing_search MATCH :match"
+        )
+        .bindparams(match=match)
+        .columns(sa.column("listing_id", sa.String), sa.column("score", sa.Float))
+        .subquery("matches")
+    )
+
+
+def _price() -> Any:
+    return sa.case(
+        (col(Listing.plan_kind) == "monthly", col(Listing.monthly_price_cents)),
+        (col(Listing.plan_kind) == "per_run", col(Listing.price_per_run_cents)),
+        else_=0,
+    )
+
+
+def _average() -> Any:
+    return sa.case(
+        (col(Listing.rating_count) > 0, sa.cast(col(Listing.rating_total), sa.Float) / col(Listing.rating_count)),
+        else_=0.0,
+    )
+
+
+def _order(sort: SortKey, score: Any) -> list[Any]:
+    popular = [col(Listing.subscriber_count).desc(), col(Listing.rating_count).desc()]
+    orders: dict[str, list[Any]] = {
+        "relevance": ([score.desc()] if score is not None else []) + popular,
+        "popular": popular,
+        "top_rated": [_average().desc(), col(Listing.rating_count).desc()],
+        "newest": [col(Listing.published_at).desc()],
+        "price": [_price().asc(), *popular],
+    }
+    return [*orders[sort], col(Listing.id)]
+
+
+def search_listings(
+    *,
+    query: str = "",
+    category: str = "",
+    sort: SortKey = "relevance",
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    session: Session,
+) -> SearchPage:
+    """Published listings matching ``query`` (all of its words, stemmed), in ``category`` when
+    given, sorted by ``sort`` (relevance falls back to popular without a query), one page of them.
+
+    Args:
+        query: The search box text (any characters; an empty query lists everything).
+        category: One of :data:`marketplace.validation.CATEGORIES`, or ``""`` for all.
+        sort: ``relevance``, ``popular``, ``top_rated``, ``newest`` or ``price`` (free first);
+            an unknown key sorts by relevance.
+        page: 1-based (clamped to the last page). per_page: 1-60 (default 24).
+
+    Returns:
+        The cards of the page and the totals. Drafts, unlisted and suspended listings never appear.
+    """
+    sort = sort if sort in SORT_KEYS else "relevance"
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    words = query_words(query)
+    stmt: Any = select(Listing)
+    score: Any = None
+    if words and session.get_bind().dialect.name == "postgresql":
+        tsquery = func.plainto_tsquery("english", " ".join(words))
+        vector: Any = sa.literal_column("listings.search_vector")
+        stmt = stmt.where(vector.op("@@")(tsquery))
+        score = func.ts_rank(vector, tsquery)
+    elif words:
+        matches = _sqlite_scores(words)
+        stmt = stmt.join(matches, matches.c.listing_id == col(Listing.id))
+        score = matches.c.score
+    stmt = stmt.where(col(Listing.status) == "published")
+    if category:
+        stmt = stmt.where(col(Listing.category) == category)
+    total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    rows = session.exec(stmt.order_by(*_order(sort, score)).offset((page - 1) * per_page).limit(per_page)).all()
+    return SearchPage(cards_of(list(rows), session), total, page, pages, per_page)
