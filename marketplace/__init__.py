@@ -42,5 +42,5 @@ Reviews: ``reviews.save_review(actor, listing_id, stars, text)`` (create or edit
     ``reviews.reply_to_review(actor, review_id, reply)`` (publisher, once), ``reviews.list_reviews``.
 Reports and admins: ``moderation.report_listing`` / ``report_review(actor, id, reason)``,
     ``moderation.report_queue(actor, status)``, ``resolve_report``, ``suspend_listing``,
-    ``reinstate_listing``, ``is_platform_admin(user_id)``, ``make_admin(email)``.
+    ``reinstate_listing``, ``is_platform_admin(user_id)`` (``agenthub make-admin EMAIL`` sets the flag).
 """

@@ -28,20 +28,6 @@ def require_admin(actor: Actor, session: Session) -> None:
         raise PermissionDenied("Only platform admins may do this.")
 
 
-def make_admin(*, email: str, session: Session) -> bool:
-    """Make the user with ``email`` a platform admin (the ``agenthub make-admin`` command).
-
-    Returns:
-        True when the user exists (now an admin), False when no user has that email.
-    """
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None:
-        return False
-    user.is_platform_admin = True
-    session.add(user)
-    return True
-
-
 def _reason(reason: str) -> str:
     text = reason.strip()
     if not 3 <= len(text) <= MAX_REASON_CHARS:
