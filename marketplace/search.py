@@ -23,11 +23,18 @@ DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 60
 MAX_QUERY_WORDS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
+STOP_WORDS = frozenset(
+    "a an and are as at be but by can do does for from how i if in into is it me my no not of on or our "
+    "such that the their then there these they this to was we what when which will with you your".split()
+)
+"""Words dropped from queries on both databases (PostgreSQL's english configuration drops these,
+SQLite's FTS5 would require them), so a query means the same on both."""
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a search box's text (letters/digits; operators and quotes dropped), at most 8."""
-    return _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
+    """The words of a search box's text: letters/digits only (quotes and operators dropped), no
+    stop words, at most 8."""
+    return [w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS][:MAX_QUERY_WORDS]
 
 
 def _sqlite_scores(words: list[str]) -> Any:
