@@ -17,7 +17,12 @@ def publisher_connection(actor: Actor, base_url: str = "http://127.0.0.1:9/v1", 
     """A connection of the publisher's workspace (never called unless a test runs the agent)."""
     with session_scope() as s:
         return create_connection(
-            actor=actor, name="Publisher key", provider="openai_compatible", api_key=api_key, base_url=base_url, session=s
+            actor=actor,
+            name="Publisher key",
+            provider="openai_compatible",
+            api_key=api_key,
+            base_url=base_url,
+            session=s,
         ).id
 
 

@@ -73,7 +73,12 @@ def test_category_filter_and_pagination(actor: Actor) -> None:
         listing(actor, conn, title=f"Agent {i}", description=word, category="Finance" if i < 2 else "Writing")
     assert sorted(_titles(_search(query=word, category="Finance"))) == ["Agent 0", "Agent 1"]
     pages = [_search(query=word, per_page=2, page=n) for n in (1, 2, 3, 9)]
-    assert [(p.total, p.pages, p.page, len(p.items)) for p in pages] == [(5, 3, 1, 2), (5, 3, 2, 2), (5, 3, 3, 1), (5, 3, 3, 1)]
+    assert [(p.total, p.pages, p.page, len(p.items)) for p in pages] == [
+        (5, 3, 1, 2),
+        (5, 3, 2, 2),
+        (5, 3, 3, 1),
+        (5, 3, 3, 1),
+    ]
     assert len({t for p in pages[:3] for t in _titles(p)}) == 5
 
 
