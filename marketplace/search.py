@@ -102,7 +102,8 @@ def search_listings(
     sort = sort if sort in SORT_KEYS else "relevance"
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     words = query_words(query)
-    stmt: Any = select(Listing)
+    # One statement: the page's rows, each with the count of all matches (a window over the result).
+    stmt: Any = select(Listing, func.count().over().label("total"))
     score: Any = None
     if words and session.get_bind().dialect.name == "postgresql":
         tsquery = func.plainto_tsquery("english", " ".join(words))
@@ -116,8 +117,13 @@ def search_listings(
     stmt = stmt.where(col(Listing.status) == "published")
     if category:
         stmt = stmt.where(col(Listing.category) == category)
-    total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+    stmt = stmt.order_by(*_order(sort, score))
+    page = max(1, page)
+    rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+    if not rows and page > 1:  # past the end: show the last page
+        total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+        page = max(1, -(-total // per_page))
+        rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+    total = int(rows[0][1]) if rows else 0
     pages = max(1, -(-total // per_page))
-    page = max(1, min(page, pages))
-    rows = session.exec(stmt.order_by(*_order(sort, score)).offset((page - 1) * per_page).limit(per_page)).all()
-    return SearchPage(cards_of(list(rows), session), total, page, pages, per_page)
+    return SearchPage(cards_of([r[0] for r in rows], session), total, page, pages, per_page)

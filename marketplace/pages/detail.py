@@ -32,7 +32,9 @@ def _actions() -> rx.Component:
         rx.badge("Subscribed", color_scheme="green", size="2"),
         rx.text("You run version ", S.running_version, size="2"),
         rx.link(
-            rx.button(rx.icon("message_square", size=16), "Chat"), href="/chat?agent=" + CHAT_PREFIX + S.listing_id
+            rx.button(rx.icon("message_square", size=16), "Chat"),
+            href="/chat?agent=" + CHAT_PREFIX + S.listing_id,
+            aria_label="Chat with " + S.title,
         ),
         align="center",
         spacing="3",
