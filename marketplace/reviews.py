@@ -5,6 +5,7 @@ same transaction as the review."""
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
@@ -59,6 +60,19 @@ def _rating(listing_id: str, count: int, total: int, session: Session) -> None:
     )
 
 
+def _create(listing_id: str, user_id: str, stars: int, text: str, session: Session) -> Review:
+    """Insert the user's review with its rating, or return the one another request just wrote."""
+    review = Review(listing_id=listing_id, user_id=user_id, stars=stars, text=text)
+    try:
+        with session.begin_nested():
+            session.add(review)
+            session.flush()
+            _rating(listing_id, 1, stars, session)
+    except IntegrityError:
+        return session.exec(select(Review).where(Review.listing_id == listing_id, Review.user_id == user_id)).one()
+    return review
+
+
 def save_review(*, actor: Actor, listing_id: str, stars: int, text: str, session: Session) -> ReviewView:
     """Write the actor's review of a listing, or edit it (stars and text; a reply stays).
 
@@ -81,14 +95,12 @@ def save_review(*, actor: Actor, listing_id: str, stars: int, text: str, session
     review = session.exec(
         select(Review).where(Review.listing_id == listing.id, Review.user_id == actor.user_id)
     ).first()
-    if review is None:
-        review = Review(listing_id=listing.id, user_id=actor.user_id, stars=stars, text=text.strip())
-        _rating(listing.id, 1, stars, session)
-    else:
+    review = review or _create(listing.id, actor.user_id, stars, text.strip(), session)
+    if review.stars != stars or review.text != text.strip():  # an edit (or a second tab's review)
         _rating(listing.id, 0, stars - review.stars, session)
         review.stars, review.text, review.updated_at = stars, text.strip(), utcnow()
-    session.add(review)
-    session.flush()
+        session.add(review)
+        session.flush()
     user = session.get(User, actor.user_id)
     return _view(review, user.email if user else "", actor.user_id)
 

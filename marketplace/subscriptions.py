@@ -11,6 +11,7 @@ working after unsubscribing. The publisher never reads a subscriber's conversati
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
@@ -130,17 +131,25 @@ def subscribe(*, actor: Actor, listing_id: str, session: Session) -> Subscriptio
     if own is not None:
         raise MarketplaceError("This agent belongs to your workspace; run it from your agents.")
     entitlement_check(user_id=actor.user_id, listing=listing, session=session)
-    grant = AgentGrant(
-        agent_id=listing.agent_id, owner_workspace_id=listing.workspace_id, grantee_user_id=actor.user_id
-    )
-    session.add(grant)
-    session.flush()
-    if sub is None:
-        sub = Subscription(
-            listing_id=listing.id, user_id=actor.user_id, grant_id=grant.id, blueprint_version_id=listing.version_id
-        )
-    sub.grant_id, sub.status, sub.canceled_at = grant.id, "active", None
-    session.add(sub)
+    try:
+        with session.begin_nested():  # two clicks at once: the second finds the first's row
+            grant = AgentGrant(
+                agent_id=listing.agent_id, owner_workspace_id=listing.workspace_id, grantee_user_id=actor.user_id
+            )
+            session.add(grant)
+            session.flush()
+            if sub is None:
+                sub = Subscription(
+                    listing_id=listing.id, user_id=actor.user_id, blueprint_version_id=listing.version_id
+                )
+            sub.grant_id, sub.status, sub.canceled_at = grant.id, "active", None
+            session.add(sub)
+            session.flush()
+    except IntegrityError:
+        existing = _subscription(actor, listing.id, session)
+        if existing is None:
+            raise
+        return _view(existing, listing, session)
     _apply_defaults(listing, actor.user_id, session)
     _count(listing.id, 1, session)
     session.flush()

@@ -189,8 +189,9 @@ def _search() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("is_platform_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ALTER TABLE on both databases: a batch (copy) of ``users`` on SQLite would fail on the
+    # foreign keys pointing at it once rows exist.
+    op.add_column("users", sa.Column("is_platform_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
     _listings()
     _children()
     _search()
@@ -203,5 +204,4 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS listing_search")
     for table in ("marketplace_reports", "reviews", "subscriptions", "listing_versions", "listings"):
         op.drop_table(table)
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("is_platform_admin")
+    op.execute("ALTER TABLE users DROP COLUMN is_platform_admin")  # SQLite >= 3.35 and PostgreSQL
