@@ -74,7 +74,7 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     expect(visitor.locator("#tries-left")).to_have_text("3 free tries left")
     visitor.get_by_label("Message to try").fill("Hello birds")
     visitor.get_by_role("button", name="Send").click()
-    expect(visitor.locator(".try-reply")).to_contain_text("You said: Hello birds")
+    expect(visitor.locator(".try-reply")).to_contain_text("You said: Hello birds", timeout=20_000)
     expect(visitor.locator("#tries-left")).to_have_text("2 free tries left")
 
     # ... signs up, subscribes and chats on the chat page
@@ -84,11 +84,11 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     visitor.get_by_role("button", name="Subscribe (free)").click()
     expect(visitor.get_by_text("You are subscribed.")).to_be_visible()
     expect(visitor.get_by_text("No reviews yet.")).to_be_visible()
-    visitor.get_by_role("link", name="Chat", exact=True).click()
+    visitor.get_by_role("link", name=f"Chat with {title}").click()
     expect(visitor.get_by_label("Agent")).to_contain_text(title)
     expect(visitor.get_by_role("button", name="Where do they nest?")).to_be_visible()
     send(visitor, "What is your secret word?")
-    expect(visitor.locator(".chat-reply")).to_contain_text("You said: What is your secret word?")
+    expect(visitor.locator(".chat-reply")).to_contain_text("You said: What is your secret word?", timeout=20_000)
     expect(visitor.locator(".chat-conversation")).to_contain_text("What is your secret word?")
     assert "PELICAN" not in visitor.content()
     visitor.reload()
