@@ -1,10 +1,11 @@
 """Full-text search over published listings, behind one function for both databases.
 
 SQLite: the FTS5 table ``listing_search`` (porter stemming, kept in step with ``listings`` by
-triggers of migration 0015), ranked by ``bm25`` with title weighted 10, tagline and tags 4,
-description 1. PostgreSQL: the generated ``listings.search_vector`` (english configuration,
-weights A/B/C, GIN index) matched with ``plainto_tsquery`` and ranked by ``ts_rank``. Both match
-every word of the query (AND), after stemming: "invoices" finds "invoice".
+triggers of migration 0015, joined on ``listings.search_rowid``), ranked by its ``rank``: ``bm25``
+with title weighted 10, tagline and tags 4, description 1. PostgreSQL: the generated
+``listings.search_vector`` (english configuration, weights A/B/C, GIN index) matched with
+``plainto_tsquery`` and ranked by ``ts_rank``. Both match every word of the query (AND), after
+stemming: "invoices" finds "invoice".
 """
 
 from __future__ import annotations
@@ -37,17 +38,37 @@ def query_words(query: str) -> list[str]:
     return [w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS][:MAX_QUERY_WORDS]
 
 
-def _sqlite_scores(words: list[str]) -> Any:
-    match = " ".join(f'"{w}"' for w in words)  # each word a quoted string: no FTS5 syntax from users
-    return (
-        sa.text(
-            "SELECT listing_id, -bm25(listing_search, 0.0, 10.0, 4.0, 4.0, 1.0) AS score "
-            "FROM listing_search WHERE listing_search MATCH :match"
-        )
-        .bindparams(match=match)
-        .columns(sa.column("listing_id", sa.String), sa.column("score", sa.Float))
-        .subquery("matches")
+def _sqlite_page(session: Session, words: list[str], category: str, order: list[Any], limit: int, offset: int) -> Any:
+    """Ids and match count of one page on SQLite: FTS5 first (``CROSS JOIN`` fixes the join order,
+    so the index yields the matches and each looks up its listing by ``search_rowid``)."""
+    dialect = session.get_bind().dialect
+    order_sql = ", ".join(str(e.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for e in order)
+    category_sql = " AND listings.category = :category" if category else ""
+    # Only our constants are formatted in (the sort's SQL, a fixed clause); user input is bound.
+    sql = (
+        "SELECT listings.id, count(*) OVER () FROM listing_search CROSS JOIN listings "  # noqa: S608
+        "ON listings.search_rowid = listing_search.rowid "
+        f"WHERE listing_search MATCH :match AND listings.status = 'published'{category_sql} "
+        f"ORDER BY {order_sql} LIMIT :limit OFFSET :offset"
     )
+    match = " ".join(f'"{w}"' for w in words)  # each word a quoted string: no FTS5 syntax from users
+    params = {"match": match, "category": category, "limit": limit, "offset": offset}
+    return session.connection().execute(sa.text(sql), params).all()
+
+
+def _orm_page(session: Session, words: list[str], category: str, sort: SortKey, limit: int, offset: int) -> Any:
+    """Ids and match count of one page: PostgreSQL full text, or no query words on either database."""
+    stmt: Any = select(Listing.id, func.count().over())
+    score: Any = None
+    if words:
+        tsquery = func.plainto_tsquery("english", " ".join(words))
+        vector: Any = sa.literal_column("listings.search_vector")
+        stmt = stmt.where(vector.op("@@")(tsquery))
+        score = func.ts_rank(vector, tsquery)
+    stmt = stmt.where(col(Listing.status) == "published")
+    if category:
+        stmt = stmt.where(col(Listing.category) == category)
+    return session.exec(stmt.order_by(*_order(sort, score)).offset(offset).limit(limit)).all()
 
 
 def _price() -> Any:
@@ -102,28 +123,24 @@ def search_listings(
     sort = sort if sort in SORT_KEYS else "relevance"
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     words = query_words(query)
-    # One statement: the page's rows, each with the count of all matches (a window over the result).
-    stmt: Any = select(Listing, func.count().over().label("total"))
-    score: Any = None
-    if words and session.get_bind().dialect.name == "postgresql":
-        tsquery = func.plainto_tsquery("english", " ".join(words))
-        vector: Any = sa.literal_column("listings.search_vector")
-        stmt = stmt.where(vector.op("@@")(tsquery))
-        score = func.ts_rank(vector, tsquery)
-    elif words:
-        matches = _sqlite_scores(words)
-        stmt = stmt.join(matches, matches.c.listing_id == col(Listing.id))
-        score = matches.c.score
-    stmt = stmt.where(col(Listing.status) == "published")
-    if category:
-        stmt = stmt.where(col(Listing.category) == category)
-    stmt = stmt.order_by(*_order(sort, score))
+    sqlite_fts = bool(words) and session.get_bind().dialect.name != "postgresql"
+
+    def fetch(page: int) -> Any:  # the page's (id, total of all matches) rows, in order
+        offset = (page - 1) * per_page
+        if sqlite_fts:
+            order = _order(sort, sa.literal_column("-listing_search.rank"))
+            return _sqlite_page(session, words, category, order, per_page, offset)
+        return _orm_page(session, words, category, sort, per_page, offset)
+
     page = max(1, page)
-    rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+    rows = fetch(page)
     if not rows and page > 1:  # past the end: show the last page
-        total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
+        first = fetch(1)
+        total = int(first[0][1]) if first else 0
         page = max(1, -(-total // per_page))
-        rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+        rows = fetch(page)
     total = int(rows[0][1]) if rows else 0
-    pages = max(1, -(-total // per_page))
-    return SearchPage(cards_of([r[0] for r in rows], session), total, page, pages, per_page)
+    ids = [r[0] for r in rows]
+    found = {x.id: x for x in session.exec(select(Listing).where(col(Listing.id).in_(ids))).all()} if ids else {}
+    cards = cards_of([found[i] for i in ids if i in found], session)
+    return SearchPage(cards, total, page, max(1, -(-total // per_page)), per_page)

@@ -5,7 +5,8 @@ Money: plan prices are integer **cents** in ``currency`` (ISO 4217, lower case, 
 Stripe prices use; spend caps are integer **nano-USD** like every other budget amount.
 
 Full-text search: migration ``0015_marketplace`` keeps an index over title, tagline, tags and
-description in step with ``listings`` by database triggers (SQLite FTS5 table ``listing_search``)
+description in step with ``listings`` by database triggers (SQLite FTS5 table ``listing_search``,
+its row of a listing named by the SQLite-only column ``listings.search_rowid``)
 or a generated ``tsvector`` column with a GIN index (PostgreSQL ``listings.search_vector``), so
 every writer of ``listings`` keeps search current in its own transaction.
 """

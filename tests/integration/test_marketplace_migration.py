@@ -23,7 +23,10 @@ def _found(conn: sa.Connection, dialect: str) -> list[str]:
     if dialect == "postgresql":
         sql = "SELECT id FROM listings WHERE search_vector @@ plainto_tsquery('english', 'invoices')"
     else:
-        sql = "SELECT listing_id FROM listing_search WHERE listing_search MATCH '\"invoices\"'"
+        sql = (
+            "SELECT listings.id FROM listing_search CROSS JOIN listings "
+            "ON listings.search_rowid = listing_search.rowid WHERE listing_search MATCH '\"invoices\"'"
+        )
     return list(conn.execute(sa.text(sql)).scalars())
 
 

@@ -2,7 +2,8 @@
 reports, a full-text index over listings, and the platform-admin flag on users.
 
 Search: on SQLite an FTS5 table ``listing_search`` (porter stemming) kept in step with
-``listings`` by triggers; on PostgreSQL a generated ``tsvector`` column ``listings.search_vector``
+``listings`` by triggers, its rows tied to listings by ``listings.search_rowid`` (SQLite only);
+on PostgreSQL a generated ``tsvector`` column ``listings.search_vector``
 (english configuration, weighted title > tagline/tags > description) with a GIN index.
 
 Revision ID: 0015_marketplace
@@ -165,17 +166,23 @@ _PG_VECTOR = (
 )
 
 _SQLITE_FTS = [
+    # ``search_rowid`` ties a listing to its FTS row for good (SQLite may renumber implicit rowids on VACUUM).
+    "ALTER TABLE listings ADD COLUMN search_rowid INTEGER",
+    "CREATE UNIQUE INDEX ix_listings_search_rowid ON listings (search_rowid)",
     "CREATE VIRTUAL TABLE listing_search USING fts5("
-    "listing_id UNINDEXED, title, tagline, tags, description, tokenize='porter unicode61 remove_diacritics 2')",
+    "title, tagline, tags, description, tokenize='porter unicode61 remove_diacritics 2')",
+    # ORDER BY rank: title weighs 10, tagline and tags 4, description 1.
+    "INSERT INTO listing_search (listing_search, rank) VALUES ('rank', 'bm25(10.0, 4.0, 4.0, 1.0)')",
     "CREATE TRIGGER listings_search_insert AFTER INSERT ON listings BEGIN "
-    "INSERT INTO listing_search (listing_id, title, tagline, tags, description) "
-    "VALUES (new.id, new.title, new.tagline, new.tags_text, new.description); END",
+    "UPDATE listings SET search_rowid = (SELECT coalesce(max(search_rowid), 0) + 1 FROM listings) WHERE id = new.id; "
+    "INSERT INTO listing_search (rowid, title, tagline, tags, description) "
+    "SELECT search_rowid, new.title, new.tagline, new.tags_text, new.description FROM listings WHERE id = new.id; END",
     "CREATE TRIGGER listings_search_update AFTER UPDATE OF title, tagline, tags_text, description ON listings BEGIN "
-    "DELETE FROM listing_search WHERE listing_id = old.id; "
-    "INSERT INTO listing_search (listing_id, title, tagline, tags, description) "
-    "VALUES (new.id, new.title, new.tagline, new.tags_text, new.description); END",
+    "DELETE FROM listing_search WHERE rowid = old.search_rowid; "
+    "INSERT INTO listing_search (rowid, title, tagline, tags, description) "
+    "VALUES (old.search_rowid, new.title, new.tagline, new.tags_text, new.description); END",
     "CREATE TRIGGER listings_search_delete AFTER DELETE ON listings BEGIN "
-    "DELETE FROM listing_search WHERE listing_id = old.id; END",
+    "DELETE FROM listing_search WHERE rowid = old.search_rowid; END",
 ]
 
 
@@ -202,6 +209,7 @@ def downgrade() -> None:
         for trigger in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS listings_search_{trigger}")
         op.execute("DROP TABLE IF EXISTS listing_search")
+        op.execute("DROP INDEX IF EXISTS ix_listings_search_rowid")
     for table in ("marketplace_reports", "reviews", "subscriptions", "listing_versions", "listings"):
         op.drop_table(table)
     op.execute("ALTER TABLE users DROP COLUMN is_platform_admin")  # SQLite >= 3.35 and PostgreSQL
