@@ -15,7 +15,7 @@ from dashboard.shell.forms import banner, labelled
 from marketplace.catalog import listing_detail
 from marketplace.errors import MarketplaceError
 from marketplace.moderation import reinstate_listing, report_queue, resolve_report, suspend_listing
-from marketplace.pages.common import MUTED, empty, frame, loading, status_badge
+from marketplace.pages.common import MUTED, confirm, empty, frame, loading, status_badge
 from marketplace.pages.rows import ReportRow, report_row
 
 REFUSED = (NotFound, PermissionDenied, MarketplaceError)
@@ -99,25 +99,12 @@ S: Any = ReportsState
 
 
 def _suspend(row: Any) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Suspend listing", size="1", color_scheme="red", variant="soft")),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Suspend “", row.title, "”?"),
-            rx.alert_dialog.description(
-                "It leaves the marketplace; subscribers and visitors cannot run it. Its publisher sees the reason.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Suspend", color_scheme="red", on_click=S.suspend(row.slug, row.reason))
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
+    return confirm(
+        rx.button("Suspend listing", size="1", color_scheme="red", variant="soft"),
+        "Suspend “" + row.title + "”?",
+        "It leaves the marketplace; subscribers and visitors cannot run it. Its publisher sees the reason.",
+        "Suspend",
+        S.suspend(row.slug, row.reason),
     )
 
 

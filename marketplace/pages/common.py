@@ -113,3 +113,23 @@ def status_badge(status: Any) -> rx.Component:
         "amber",
     )
     return rx.badge(status, color_scheme=color, variant="soft")
+
+
+def confirm(trigger: rx.Component, title: Any, description: str, action: str, on_confirm: Any) -> rx.Component:
+    """A button (``trigger``) that asks first: a dialog with Cancel and a red ``action`` button
+    firing ``on_confirm`` (unsubscribe, unlist, suspend)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(action, color_scheme="red", on_click=on_confirm)),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )

@@ -12,7 +12,7 @@ from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.markdown import safe_markdown
-from marketplace.pages.common import MUTED, empty, frame, loading, status_badge
+from marketplace.pages.common import MUTED, confirm, empty, frame, loading, status_badge
 from marketplace.pages.detail_state import CHAT_PREFIX
 from marketplace.pages.rows import SubscriptionRow, subscription_row
 from marketplace.subscriptions import my_subscriptions, unsubscribe
@@ -61,26 +61,12 @@ def _change(entry: Any) -> rx.Component:
 
 
 def _unsubscribe(row: Any) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button("Unsubscribe", variant="soft", color_scheme="red", aria_label="Unsubscribe from " + row.title)
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Unsubscribe from “", row.title, "”?"),
-            rx.alert_dialog.description(
-                "You will not be able to start new runs. Your conversations stay readable in Chat.", size="2"
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button("Unsubscribe", color_scheme="red", on_click=S.unsubscribe(row.listing_id))
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
+    return confirm(
+        rx.button("Unsubscribe", variant="soft", color_scheme="red", aria_label="Unsubscribe from " + row.title),
+        "Unsubscribe from “" + row.title + "”?",
+        "You will not be able to start new runs. Your conversations stay readable in Chat.",
+        "Unsubscribe",
+        S.unsubscribe(row.listing_id),
     )
 
 

@@ -15,7 +15,7 @@ from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner, field_error, labelled
 from marketplace.errors import ListingInvalid, MarketplaceError
 from marketplace.listings import publish_listing, publish_version, publisher_listings, unlist_listing
-from marketplace.pages.common import MUTED, empty, frame, loading, status_badge
+from marketplace.pages.common import MUTED, confirm, empty, frame, loading, status_badge
 from marketplace.pages.rows import PairRow, PublisherRow, publisher_row
 
 REFUSED = (NotFound, PermissionDenied, MarketplaceError)
@@ -108,24 +108,12 @@ S: Any = PublisherState
 
 
 def _unlist(row: Any) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button("Unlist", size="1", variant="soft", color_scheme="red", aria_label="Unlist " + row.title)
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Unlist “", row.title, "”?"),
-            rx.alert_dialog.description(
-                "It leaves search and nobody new can subscribe. Current subscribers keep using it.", size="2"
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Unlist", color_scheme="red", on_click=S.unlist(row.id))),
-                spacing="3",
-                justify="end",
-                margin_top="16px",
-            ),
-            max_width="440px",
-        ),
+    return confirm(
+        rx.button("Unlist", size="1", variant="soft", color_scheme="red", aria_label="Unlist " + row.title),
+        "Unlist “" + row.title + "”?",
+        "It leaves search and nobody new can subscribe. Current subscribers keep using it.",
+        "Unlist",
+        S.unlist(row.id),
     )
 
 
