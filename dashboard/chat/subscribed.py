@@ -19,7 +19,7 @@ from backend.accounts.principal import RunPrincipal
 from backend.chat.service import ConversationPublic, list_conversations
 from backend.runtime.run import RunRejected
 from dashboard.chat import citations
-from dashboard.chat.format import AgentOption, ChatMessage, conversation_item, error_kind
+from dashboard.chat.format import AgentOption, ChatMessage, conversation_item
 from dashboard.shell.db import in_session
 from marketplace.catalog import listing_detail
 from marketplace.errors import MarketplaceError
@@ -32,6 +32,7 @@ from marketplace.subscriptions import (
 )
 
 PREFIX = "listing:"
+PUBLISHERS_MODEL = "chosen by the publisher"  # the chat shows "model chosen by the publisher · blueprint v2"
 
 
 def is_subscribed(agent_id: str) -> bool:
@@ -58,7 +59,7 @@ async def agent_options(actor: Actor) -> list[AgentOption]:
 
 def conversations(actor: Actor, agent_id: str, session: Session) -> list[ConversationPublic]:
     """The actor's conversations with ``agent_id``: their own agent's, or a subscribed listing's
-    (the model left out)."""
+    (the model withheld)."""
     if not is_subscribed(agent_id):
         return list_conversations(actor=actor, agent_id=agent_id, session=session)
     return [
@@ -66,7 +67,7 @@ def conversations(actor: Actor, agent_id: str, session: Session) -> list[Convers
             id=c.id,
             agent_id=agent_id,
             title=c.title,
-            model="",
+            model=PUBLISHERS_MODEL,
             blueprint_version=c.version_number,
             updated_at=c.updated_at,
         )
@@ -117,7 +118,7 @@ def listing_of(actor: Actor, conversation_id: str, session: Session) -> str | No
 def load_messages(actor: Actor, conversation_id: str, session: Session) -> list[ChatMessage]:
     """A conversation's messages as the chat shows them: the actor's own agent's (with figures and
     sources, :func:`dashboard.chat.citations.load_messages`), else one of their subscriber
-    conversations (no figures: those are the publisher's).
+    conversations (no figures, no link to the agent's limits: those are the publisher's).
 
     Raises:
         NotFound: neither.
@@ -131,12 +132,7 @@ def load_messages(actor: Actor, conversation_id: str, session: Session) -> list[
     rows = subscriber_messages(
         actor=actor, listing_id=_listing(listing), conversation_id=conversation_id, session=session
     )
-    return [
-        ChatMessage(
-            id=m.id, role=m.role, content=m.content, status=m.run_status, error=m.error, error_kind=error_kind(m.error)
-        )
-        for m in rows
-    ]
+    return [ChatMessage(id=m.id, role=m.role, content=m.content, status=m.run_status, error=m.error) for m in rows]
 
 
 def edge(actor: Actor, agent_id: str, conversation_id: str, session: Session) -> tuple[RunPrincipal, str | None]:

@@ -43,9 +43,10 @@ class BrowseState(rx.State):
 
     @rx.var
     def summary(self) -> str:
-        """``"12 agents"`` / ``"3 agents match “invoice”"``."""
+        """``"12 agents"`` / ``"3 agents match “invoice”"`` / ``"1 agent matches “invoice”"``."""
         noun = f"{self.total:,} agent{'s' if self.total != 1 else ''}"
-        return f"{noun} match “{self.query}”" if self.query else noun
+        verb = "matches" if self.total == 1 else "match"
+        return f"{noun} {verb} “{self.query}”" if self.query else noun
 
     async def _search(self) -> None:
         sort: SortKey = self.sort if self.sort in SORT_KEYS else "relevance"  # type: ignore[assignment]

@@ -16,7 +16,7 @@ from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from marketplace.catalog import listing_detail
 from marketplace.errors import MarketplaceError
-from marketplace.moderation import is_platform_admin, report_listing, report_review
+from marketplace.moderation import report_listing, report_review
 from marketplace.pages.common import viewer
 from marketplace.pages.rows import ChangeRow, PairRow, ReviewRow, change_row, rating_text, review_row
 from marketplace.reviews import reply_to_review, save_review
@@ -26,11 +26,6 @@ from marketplace.subscriptions import subscribe
 REFUSED = (NotFound, PermissionDenied, MarketplaceError)
 CHAT_PREFIX = "listing:"
 """The chat page opens a subscribed agent as ``/chat?agent=listing:<listing id>``."""
-
-
-def _detail(slug: str, actor: Actor | None, session: Session) -> tuple[ListingDetail, bool]:
-    detail = listing_detail(slug=slug, viewer=actor, session=session)
-    return detail, actor is not None and is_platform_admin(user_id=actor.user_id, session=session)
 
 
 class DetailState(rx.State):
@@ -63,7 +58,6 @@ class DetailState(rx.State):
     page_title: str = "Marketplace · Agent Hub"
     meta_description: str = "AI agents you can try, subscribe to and chat with."
     signed: bool = False
-    is_admin: bool = False
     is_publisher: bool = False
     subscribed: bool = False
     can_review: bool = False
@@ -114,12 +108,12 @@ class DetailState(rx.State):
     async def _reload(self, actor: Actor | None) -> None:
         slug = self.slug
         try:
-            detail, admin = await in_session(lambda s: _detail(slug, actor, s))
+            detail = await in_session(lambda s: listing_detail(slug=slug, viewer=actor, session=s))
         except NotFound:
             self.found = False
         else:
             self._fill(detail)
-            self.found, self.is_admin = True, admin
+            self.found = True
         self.signed, self.loading = actor is not None, False
 
     @rx.event

@@ -48,6 +48,7 @@ def _publish(page, llm_server, *, title: str, word: str) -> str:  # type: ignore
     page.get_by_label("Tagline").fill("Answers questions about birds.")
     page.get_by_label("Description (markdown)").fill(f"An **expert** on {word} migration and nesting.")
     page.get_by_label("Example prompt 1").fill("Where do they nest?")
+    page.screenshot(path="/tmp/market-listing-form.png", full_page=True)
     page.get_by_role("button", name="Save listing").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
@@ -66,7 +67,8 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     expect(visitor.get_by_role("link", name="Sign in")).to_be_visible()
     visitor.get_by_label("Search agents").fill(word)
     visitor.get_by_label("Search agents").press("Enter")
-    expect(visitor.get_by_text(f"1 agent match “{word}”")).to_be_visible()
+    expect(visitor.get_by_text(f"1 agent matches “{word}”")).to_be_visible()
+    visitor.screenshot(path="/tmp/market-browse.png")
     visitor.get_by_role("link", name=title).click()
     expect(visitor).to_have_title(re.compile(title))
     expect(visitor.locator(".listing-description strong")).to_have_text("expert")
@@ -76,6 +78,7 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     visitor.get_by_role("button", name="Send").click()
     expect(visitor.locator(".try-reply")).to_contain_text("You said: Hello birds", timeout=20_000)
     expect(visitor.locator("#tries-left")).to_have_text("2 free tries left")
+    visitor.screenshot(path="/tmp/market-listing.png", full_page=True)
 
     # ... signs up, subscribes and chats on the chat page
     sign_up(visitor)
@@ -90,6 +93,7 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     send(visitor, "What is your secret word?")
     expect(visitor.locator(".chat-reply")).to_contain_text("You said: What is your secret word?", timeout=20_000)
     expect(visitor.locator(".chat-conversation")).to_contain_text("What is your secret word?")
+    visitor.screenshot(path="/tmp/market-chat.png")
     assert "PELICAN" not in visitor.content()
     visitor.reload()
     expect(visitor.locator(".chat-msg-user")).to_have_text("What is your secret word?")
@@ -104,6 +108,7 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     assert "PELICAN" not in visitor.content()
     visitor.goto("/my-agents")
     expect(visitor.locator(".subscription")).to_contain_text("Runs version 1")
+    visitor.screenshot(path="/tmp/market-my-agents.png")
     assert "PELICAN" not in visitor.content()
 
     # the publisher sees one subscriber and the rating
@@ -111,6 +116,7 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     row = page.locator(".publisher-listing")
     expect(row.locator(".subscribers")).to_have_text("1")
     expect(row.locator(".rating")).to_have_text("5.0 ★ (1 review)")
+    page.screenshot(path="/tmp/market-publisher.png")
 
 
 def test_a_report_reaches_the_admins_who_suspend_the_listing(page, second_page, llm_server) -> None:  # type: ignore[no-untyped-def]
