@@ -56,46 +56,55 @@ def _sqlite_page(session: Session, words: list[str], category: str, order: list[
     return session.connection().execute(sa.text(sql), params).all()
 
 
+_SORT_COLUMNS = (
+    "id",
+    "subscriber_count",
+    "rating_count",
+    "rating_total",
+    "published_at",
+    "plan_kind",
+    "monthly_price_cents",
+    "price_per_run_cents",
+)
+
+
 def _orm_page(session: Session, words: list[str], category: str, sort: SortKey, limit: int, offset: int) -> Any:
-    """Ids and match count of one page: PostgreSQL full text, or no query words on either database."""
-    stmt: Any = select(Listing.id, func.count().over())
+    """Ids and match count of one page: PostgreSQL full text, or no query words on either database.
+
+    The matches are a subquery of the sort columns and the rank only, so the count over them
+    carries small rows (carrying ``search_vector`` made PostgreSQL spill 10k matches to disk).
+    """
+    table = Listing.__table__.c  # type: ignore[attr-defined]
+    inner: Any = select(*(table[name] for name in _SORT_COLUMNS)).where(col(Listing.status) == "published")
+    if category:
+        inner = inner.where(col(Listing.category) == category)
     score: Any = None
     if words:
         tsquery = func.plainto_tsquery("english", " ".join(words))
         vector: Any = sa.literal_column("listings.search_vector")
-        stmt = stmt.where(vector.op("@@")(tsquery))
-        score = func.ts_rank(vector, tsquery)
-    stmt = stmt.where(col(Listing.status) == "published")
-    if category:
-        stmt = stmt.where(col(Listing.category) == category)
-    return session.exec(stmt.order_by(*_order(sort, score)).offset(offset).limit(limit)).all()
+        inner = inner.add_columns(func.ts_rank(vector, tsquery).label("score")).where(vector.op("@@")(tsquery))
+    m = inner.offset(0).subquery("m")  # OFFSET 0: computed here, not flattened into the outer query
+    if words:
+        score = m.c.score
+    stmt = select(m.c.id, func.count().over()).order_by(*_order(sort, score, m.c)).offset(offset).limit(limit)
+    return session.exec(stmt).all()
 
 
-def _price() -> Any:
-    return sa.case(
-        (col(Listing.plan_kind) == "monthly", col(Listing.monthly_price_cents)),
-        (col(Listing.plan_kind) == "per_run", col(Listing.price_per_run_cents)),
-        else_=0,
+def _order(sort: SortKey, score: Any, c: Any) -> list[Any]:
+    """ORDER BY terms of ``sort`` over the columns ``c`` (of ``listings`` or of a subquery)."""
+    popular = [c.subscriber_count.desc(), c.rating_count.desc()]
+    price = sa.case(
+        (c.plan_kind == "monthly", c.monthly_price_cents), (c.plan_kind == "per_run", c.price_per_run_cents), else_=0
     )
-
-
-def _average() -> Any:
-    return sa.case(
-        (col(Listing.rating_count) > 0, sa.cast(col(Listing.rating_total), sa.Float) / col(Listing.rating_count)),
-        else_=0.0,
-    )
-
-
-def _order(sort: SortKey, score: Any) -> list[Any]:
-    popular = [col(Listing.subscriber_count).desc(), col(Listing.rating_count).desc()]
+    average = sa.case((c.rating_count > 0, sa.cast(c.rating_total, sa.Float) / c.rating_count), else_=0.0)
     orders: dict[str, list[Any]] = {
         "relevance": ([score.desc()] if score is not None else []) + popular,
         "popular": popular,
-        "top_rated": [_average().desc(), col(Listing.rating_count).desc()],
-        "newest": [col(Listing.published_at).desc()],
-        "price": [_price().asc(), *popular],
+        "top_rated": [average.desc(), c.rating_count.desc()],
+        "newest": [c.published_at.desc()],
+        "price": [price.asc(), *popular],
     }
-    return [*orders[sort], col(Listing.id)]
+    return [*orders[sort], c.id]
 
 
 def search_listings(
@@ -128,7 +137,7 @@ def search_listings(
     def fetch(page: int) -> Any:  # the page's (id, total of all matches) rows, in order
         offset = (page - 1) * per_page
         if sqlite_fts:
-            order = _order(sort, sa.literal_column("-listing_search.rank"))
+            order = _order(sort, sa.literal_column("-listing_search.rank"), Listing.__table__.c)  # type: ignore[attr-defined]
             return _sqlite_page(session, words, category, order, per_page, offset)
         return _orm_page(session, words, category, sort, per_page, offset)
 
