@@ -8,12 +8,12 @@ from dataclasses import replace
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
-from backend.models import BlueprintVersion, Listing, ListingVersion, Membership, Subscription
+from backend.models import BlueprintVersion, Listing, ListingVersion, Membership, Subscription, User, Workspace
 from marketplace.moderation import is_platform_admin
 from marketplace.reviews import can_review, list_reviews
 from marketplace.schemas import ChangelogEntry, ExamplePair, ListingDetail
 from marketplace.validation import CATEGORIES
-from marketplace.views import card_of, publisher_names, rating_with_histogram, tools_of, trust_figures
+from marketplace.views import card_of, publisher_name, rating_with_histogram, tools_of, trust_figures
 
 _MARKDOWN = re.compile(r"[#*_`>\[\]()!~|-]+")
 
@@ -64,10 +64,16 @@ def listing_detail(*, slug: str, viewer: Actor | None, session: Session) -> List
     Raises:
         NotFound: no such listing, or the viewer may not see it.
     """
-    listing, is_publisher = _visible(session.exec(select(Listing).where(Listing.slug == slug)).first(), viewer, session)
-    version = session.get(BlueprintVersion, listing.version_id)
-    assert version is not None  # noqa: S101  (foreign key)
-    tools, leaves = tools_of(version)
+    row = session.exec(  # the listing, its publisher's public name and its version's tools at once
+        select(Listing, Workspace.name, Workspace.personal, User.email, BlueprintVersion.tools)  # type: ignore[call-overload]
+        .join(Workspace, col(Workspace.id) == col(Listing.workspace_id))
+        .join(User, col(User.id) == col(Workspace.owner_id))
+        .join(BlueprintVersion, col(BlueprintVersion.id) == col(Listing.version_id))
+        .where(Listing.slug == slug)
+    ).first()
+    listing, is_publisher = _visible(row[0] if row else None, viewer, session)
+    assert row is not None  # noqa: S101  (_visible raised otherwise)
+    tools, leaves = tools_of(row[4])
     changelog = session.exec(
         select(ListingVersion)
         .where(ListingVersion.listing_id == listing.id)
@@ -86,7 +92,7 @@ def listing_detail(*, slug: str, viewer: Actor | None, session: Session) -> List
                 ListingVersion.blueprint_version_id == sub.blueprint_version_id,
             )
         ).first()
-    card = card_of(listing, publisher_names([listing.workspace_id], session).get(listing.workspace_id, ""))
+    card = card_of(listing, publisher_name(row[1], row[2], row[3]))
     card = replace(card, rating=rating_with_histogram(listing, session))
     return ListingDetail(
         card=card,

@@ -13,7 +13,7 @@ from statistics import median
 from sqlmodel import Session, col, func, select
 
 from backend.chat.service import ConversationPublic, MessagePublic
-from backend.models import BlueprintVersion, Listing, Review, Run, User, Workspace
+from backend.models import Listing, Review, Run, User, Workspace
 from backend.models.common import utcnow
 from marketplace.schemas import (
     ConversationView,
@@ -109,7 +109,13 @@ def publisher_names(workspace_ids: Iterable[str], session: Session) -> dict[str,
         .join(User, col(User.id) == col(Workspace.owner_id))
         .where(col(Workspace.id).in_(ids))
     ).all()
-    return {wid: (email.split("@", 1)[0] if personal else name) for wid, name, personal, email in rows}
+    return {wid: publisher_name(name, personal, email) for wid, name, personal, email in rows}
+
+
+def publisher_name(workspace_name: str, personal: bool, owner_email: str) -> str:
+    """A publisher's public name: the workspace's name, or for a personal workspace the owner's
+    email local part (never the full address)."""
+    return owner_email.split("@", 1)[0] if personal else workspace_name
 
 
 def card_of(listing: Listing, publisher: str) -> ListingCard:
@@ -170,11 +176,11 @@ def trust_figures(agent_id: str, session: Session) -> TrustFigures:
     )
 
 
-def tools_of(version: BlueprintVersion) -> tuple[tuple[ToolUse, ...], str]:
-    """The pinned version's tools as public titles and data statements, and a one-line summary
-    of what data leaves Agent Hub. Custom tools are named only as "Custom integration"."""
+def tools_of(tool_names: Iterable[str]) -> tuple[tuple[ToolUse, ...], str]:
+    """The pinned version's tools (its allowlist) as public titles and data statements, and a
+    one-line summary of what data leaves Agent Hub. Custom tools are named only as "Custom integration"."""
     seen: dict[str, ToolUse] = {}
-    for name in version.tools:
+    for name in tool_names:
         title, leaves = TOOL_DISCLOSURES.get(name, _CUSTOM_TOOL)
         seen.setdefault(title, ToolUse(title, leaves))
     leaving = [t.data_leaves for t in seen.values() if "nothing leaves" not in t.data_leaves]
