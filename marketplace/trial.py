@@ -65,6 +65,15 @@ class TryLimiter:
             keys.append((self._ip, ("try-ip", listing_id, visitor.ip)))
         return keys
 
+    def take_new_visitor(self, ip: str | None) -> None:
+        """Count one new visitor identity from ``ip`` (as many a window as an IP's tries of one
+        listing), or raise :class:`TryLimitReached`: fresh browser ids cannot mint accounts unboundedly."""
+        if not ip:
+            return
+        if not self._limiter.hit(self._ip, "try-new-visitor", ip):
+            reset = self._limiter.get_window_stats(self._ip, "try-new-visitor", ip).reset_time
+            raise TryLimitReached(max(1, math.ceil(reset - time.time())))
+
     def remaining(self, listing_id: str, visitor: Visitor) -> int:
         """Tries left for this visitor on this listing now (the smaller of the two counts)."""
         return min(self._limiter.get_window_stats(i, *k).remaining for i, k in self._keys(listing_id, visitor))
@@ -103,6 +112,7 @@ def visitor_user_id(visitor: Visitor, session: Session) -> str:
 
     Raises:
         ValueError: signed out without a browser id.
+        TryLimitReached: too many new browsers from this IP in the window.
     """
     if visitor.user_id:
         return visitor.user_id
@@ -113,6 +123,7 @@ def visitor_user_id(visitor: Visitor, session: Session) -> str:
     found = session.exec(select(User.id).where(User.email == email)).first()
     if found is not None:
         return found
+    get_try_limiter().take_new_visitor(visitor.ip)
     user = User(email=email, password_hash="!")  # noqa: S106  ("!" is no argon2 hash: nobody can sign in)
     try:
         with session.begin_nested():
@@ -132,6 +143,7 @@ def start_trial(*, listing_id: str, visitor: Visitor, session: Session) -> Conve
     Raises:
         NotFound: no such listing, or it is a draft or suspended.
         ValueError: signed out without a browser id.
+        TryLimitReached: too many new browsers from this IP in the window.
     """
     listing = _tryable(listing_id, session)
     principal = _principal(listing, visitor_user_id(visitor, session))

@@ -91,3 +91,12 @@ def test_tries_are_limited_per_browser_and_per_ip() -> None:
     signed_in = Visitor("", "198.51.100.10", user_id="user-1")
     limiter.take("listing-1", signed_in)
     assert limiter.remaining("listing-1", signed_in) == 1
+
+
+def test_fresh_browsers_from_one_ip_cannot_mint_visitors_endlessly() -> None:
+    limiter = TryLimiter(per_visitor=2, per_ip=2, window="hour")
+    limiter.take_new_visitor("198.51.100.20")
+    limiter.take_new_visitor("198.51.100.20")
+    with pytest.raises(TryLimitReached):
+        limiter.take_new_visitor("198.51.100.20")
+    limiter.take_new_visitor("198.51.100.21")
