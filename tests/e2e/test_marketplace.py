@@ -37,8 +37,9 @@ def _word() -> str:
     return "zq" + "".join(random.choices(string.ascii_lowercase, k=10))  # noqa: S311  (a test word)
 
 
-def _publish(page, llm_server, *, title: str, word: str) -> str:  # type: ignore[no-untyped-def]
-    """Sign up a publisher with an agent and publish it through the listing form; its agent id."""
+def _publish(page, llm_server, *, title: str, word: str):  # type: ignore[no-untyped-def]
+    """Sign up a publisher with an agent and publish it through the listing form; the publisher's
+    ``Actor`` and the agent id."""
     actor = actor_for(sign_up(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server), name=title, instructions=SECRET)
     page.goto("/publisher")
@@ -53,7 +54,7 @@ def _publish(page, llm_server, *, title: str, word: str) -> str:  # type: ignore
     expect(page.get_by_text("Saved.")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Published: anyone can find it")).to_be_visible()
-    return agent_id
+    return actor, agent_id
 
 
 def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -> None:  # type: ignore[no-untyped-def]
@@ -117,18 +118,35 @@ def test_publish_find_try_subscribe_chat_review(page, second_page, llm_server) -
     expect(row.locator(".subscribers")).to_have_text("1")
     expect(row.locator(".rating")).to_have_text("5.0 ★ (1 review)")
     page.screenshot(path="/tmp/market-publisher.png")
+    page.get_by_role("link", name=title, exact=True).click()
+    page.get_by_label(re.compile("^Reply to ")).fill("Thank you!")
+    page.get_by_role("button", name="Publish reply").click()
+    expect(page.locator(".review")).to_contain_text("Reply from the publisher")
+    expect(page.locator(".review")).to_contain_text("Thank you!")
 
 
 def test_a_report_reaches_the_admins_who_suspend_the_listing(page, second_page, llm_server) -> None:  # type: ignore[no-untyped-def]
+    from backend.agents.service import restore_version
     from backend.db import session_scope
     from backend.models import User
 
     title, word = "Report Me " + _word()[:6], _word()
-    _publish(page, llm_server, title=title, word=word)
+    publisher, agent_id = _publish(page, llm_server, title=title, word=word)
+
+    # the publisher edits the agent (version 2) and publishes it with a changelog entry
+    with session_scope() as s:
+        restore_version(actor=publisher, agent_id=agent_id, version=1, session=s)
+    page.goto("/publisher")
+    page.get_by_role("button", name="Publish version 2").click()
+    page.get_by_label("Changelog (markdown)").fill("Knows **owls** now.")
+    page.get_by_role("button", name="Publish version", exact=True).click()
+    expect(page.get_by_text("New version published")).to_be_visible()
+    expect(page.locator(".publisher-listing")).to_contain_text("v2")
     reporter = second_page
     email = sign_up(reporter)
     reporter.goto("/marketplace?q=" + word)
     reporter.get_by_role("link", name=title).click()
+    expect(reporter.get_by_role("region", name="Version and changelog")).to_contain_text("Knows owls now.")
     reporter.get_by_role("button", name="Report").click()
     reporter.get_by_label("Reason").fill("It claims to be a real ornithologist.")
     reporter.get_by_role("button", name="Send report").click()
