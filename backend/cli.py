@@ -1,11 +1,16 @@
-"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``rotate-master-key``, ``worker``."""
+"""The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``make-admin``,
+``rotate-master-key``, ``worker``.
+
+Packages above the backend add to ``seed-demo`` by passing seeders to :func:`build_parser`
+(``marketplace.cli`` is the console script's entry point; the backend never imports it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel import select
 
@@ -15,6 +20,9 @@ from backend.db import migrate, session_scope
 DEMO_EMAIL = "demo@agenthub.local"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105  (documented demo account, local only)
 
+Seeder = Callable[[argparse.Namespace], None]
+"""Adds more demo data after the demo user exists (idempotent; gets ``--base-url``/``--model``)."""
+
 
 def _cmd_migrate(_args: argparse.Namespace) -> int:
     migrate()
@@ -22,8 +30,8 @@ def _cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_seed_demo(args: argparse.Namespace) -> int:
-    """Create a demo user with an Ollama-style connection and one agent per template."""
+def _seed_demo_user(args: argparse.Namespace) -> None:
+    """Create a demo user with an Ollama-style connection and one agent per template (once)."""
     from backend.accounts.actor import Actor
     from backend.accounts.service import sign_up
     from backend.agents.service import create_agent, fields_from_template, list_templates
@@ -34,7 +42,7 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     with session_scope() as session:
         if session.exec(select(User).where(User.email == DEMO_EMAIL)).first() is not None:
             print(f"Demo user already exists: {DEMO_EMAIL}")
-            return 0
+            return
         user, _token = sign_up(email=DEMO_EMAIL, password=DEMO_PASSWORD, session=session)
         actor = Actor(user_id=user.id, workspace_id=user.workspace_id)
         conn = create_connection(
@@ -50,6 +58,32 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
             fields.connection_id, fields.model = conn.id, args.model
             create_agent(actor=actor, fields=fields, session=session)
     print(f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (connection to {args.base_url}, model {args.model})")
+
+
+def _seed_command(seeders: Sequence[Seeder]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        _seed_demo_user(args)
+        for seeder in seeders:
+            seeder(args)
+        return 0
+
+    return run
+
+
+def _cmd_make_admin(args: argparse.Namespace) -> int:
+    """Make an existing user a platform admin (suspends marketplace listings, works reports)."""
+    from backend.models import User
+    from backend.security.passwords import normalize_email
+
+    migrate()
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.email == normalize_email(args.email))).first()
+        if user is None:
+            print(f"error: no user with email {args.email}", file=sys.stderr)
+            return 2
+        user.is_platform_admin = True
+        session.add(user)
+    print(f"{user.email} is now a platform admin.")
     return 0
 
 
@@ -127,20 +161,22 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``agenthub`` console script. Returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def build_parser(seeders: Sequence[Seeder] = ()) -> argparse.ArgumentParser:
+    """The ``agenthub`` argument parser; ``seed-demo`` runs the demo user's seed, then ``seeders``."""
     parser = argparse.ArgumentParser(prog="agenthub", description="Agent Hub administration")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
     seed = sub.add_parser("seed-demo", help="create a demo user, connection and agents")
     seed.add_argument("--base-url", default="http://localhost:11434/v1", help="OpenAI-compatible endpoint")
     seed.add_argument("--model", default="llama3.2", help="model name at that endpoint")
-    seed.set_defaults(func=_cmd_seed_demo)
+    seed.set_defaults(func=_seed_command(seeders))
     cu = sub.add_parser("create-user", help="create a user with a personal workspace")
     cu.add_argument("email")
     cu.add_argument("password")
     cu.set_defaults(func=_cmd_create_user)
+    admin = sub.add_parser("make-admin", help="make a user a platform admin (marketplace moderation)")
+    admin.add_argument("email")
+    admin.set_defaults(func=_cmd_make_admin)
     sub.add_parser(
         "rotate-master-key", help="re-wrap stored secrets under the first key of AGENTHUB_MASTER_KEYS"
     ).set_defaults(func=_cmd_rotate_master_key)
@@ -148,8 +184,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker.add_argument("--once", action="store_true", help="do what is due now, then exit")
     worker.add_argument("--idle-seconds", type=float, default=2.0, help="sleep when there is nothing to do")
     worker.set_defaults(func=_cmd_worker)
+    return parser
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` with ``parser`` and run the command. Returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parser.parse_args(argv)
     return int(args.func(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The backend's commands alone (``python -m backend.cli``); the console script adds the
+    marketplace's demo data (``marketplace.cli.main``). Returns the process exit code."""
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
 from dashboard.shell.errors import on_backend_exception
 from dashboard.tasks.page import TasksState, tasks_page
+from marketplace.pages.routes import add_marketplace_pages
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +85,4 @@ _private(settings_page, "/settings", "Settings", SettingsState.load)
 _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
+add_marketplace_pages(app, _private)

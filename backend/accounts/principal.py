@@ -5,7 +5,8 @@ A run carries three identities (``docs/architecture.md``):
 * the **owner** workspace: whose agent, connection, knowledge, tools, budgets and rate limits
   apply, and which workspace usage is charged to;
 * the **caller**: who started the run, a workspace ``member``, the holder of a ``grant`` (a
-  user of another workspace, e.g. a marketplace subscriber) or an ``api_key``;
+  user of another workspace, e.g. a marketplace subscriber), an ``api_key``, or a ``visitor``
+  trying a marketplace listing (its id is the listing's; the marketplace builds that principal);
 * the **end user**: whose conversations and long-term memory these are.
 
 The edge (the chat page, later the marketplace and the developer API) builds a
@@ -23,7 +24,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models import Agent, AgentGrant
 
-CallerKind = Literal["member", "grant", "api_key"]
+CallerKind = Literal["member", "grant", "api_key", "visitor"]
 
 
 @dataclass(frozen=True)

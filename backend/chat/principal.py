@@ -32,20 +32,29 @@ def conversation_for(*, principal: RunPrincipal, conversation_id: str, session: 
     return conv
 
 
-def create_conversation_for(*, principal: RunPrincipal, session: Session) -> ConversationPublic:
-    """Open a conversation of the end user with the agent, pinned to its current version.
+def create_conversation_for(
+    *, principal: RunPrincipal, session: Session, blueprint_version_id: str | None = None
+) -> ConversationPublic:
+    """Open a conversation of the end user with the agent, pinned to its current version, or to
+    ``blueprint_version_id`` (a version of this agent: the marketplace pins a listing's version).
 
     Raises:
-        NotFound: the agent was deleted.
+        NotFound: the agent was deleted, or ``blueprint_version_id`` is not a version of it.
     """
     agent = session.get(Agent, principal.agent_id)
     if agent is None or agent.deleted_at is not None or agent.workspace_id != principal.owner_workspace_id:
         raise NotFound("Agent not found.")
-    blueprint = session.exec(
-        select(BlueprintVersion).where(
-            BlueprintVersion.agent_id == agent.id, BlueprintVersion.version == agent.current_version
-        )
-    ).one()
+    if blueprint_version_id is not None:
+        pinned = session.get(BlueprintVersion, blueprint_version_id)
+        if pinned is None or pinned.agent_id != agent.id:
+            raise NotFound("Version not found.")
+        blueprint = pinned
+    else:
+        blueprint = session.exec(
+            select(BlueprintVersion).where(
+                BlueprintVersion.agent_id == agent.id, BlueprintVersion.version == agent.current_version
+            )
+        ).one()
     conv = Conversation(
         workspace_id=principal.owner_workspace_id,
         agent_id=agent.id,

@@ -60,3 +60,6 @@ __all__ += ["BillingOutbox"]
 from backend.models.grant import AgentGrant  # noqa: E402  (run principal, issue 10)
 
 __all__ += ["AgentGrant"]
+from backend.models.marketplace import Listing, ListingVersion, Report, Review, Subscription  # noqa: E402  (issue 12)
+
+__all__ += ["Listing", "ListingVersion", "Report", "Review", "Subscription"]

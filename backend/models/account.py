@@ -18,6 +18,8 @@ class User(SQLModel, table=True):
     email: str = Field(index=True, unique=True, max_length=254)
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
+    # May suspend marketplace listings and work the report queue (``agenthub make-admin EMAIL``).
+    is_platform_admin: bool = False
 
 
 class Workspace(SQLModel, table=True):

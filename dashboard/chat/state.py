@@ -27,9 +27,10 @@ from backend.chat.service import (
 )
 from backend.runtime.events import RunEvent
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
-from dashboard.chat.citations import load_messages
+from dashboard.chat import subscribed
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
 from dashboard.chat.streaming import pump, set_url
+from dashboard.chat.subscribed import load_messages  # own agents' and subscribed agents' conversations
 from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
 
@@ -44,14 +45,14 @@ def _agents_and_owner(actor: Actor, conversation_id: str, session: Session) -> t
     try:
         return agents, get_conversation(actor=actor, conversation_id=conversation_id, session=session).agent_id
     except (NotFound, PermissionDenied):
-        return agents, None
+        return agents, subscribed.listing_of(actor, conversation_id, session)
 
 
 def _conversations_and_messages(
     actor: Actor, agent_id: str, conversation_id: str, session: Session
 ) -> tuple[list[ConversationPublic], list[ChatMessage] | None]:
     """An agent's conversations and, if one is open, its stored messages (after a reply)."""
-    convs = list_conversations(actor=actor, agent_id=agent_id, session=session)
+    convs = subscribed.conversations(actor, agent_id, session)
     return convs, load_messages(actor, conversation_id, session) if conversation_id else None
 
 
@@ -86,6 +87,8 @@ class ChatState(rx.State):
     # ------------------------------------------------------------------ loading
     async def _pick_agent(self, actor: Actor, agent_id: str) -> None:
         """Select an agent: its blueprint (name, avatar, starters) and its conversations."""
+        if subscribed.is_subscribed(agent_id):  # a marketplace subscription: no blueprint shown
+            return await subscribed.pick(self, actor, agent_id)
         blueprint, convs = await in_session(
             lambda s: (
                 get_blueprint(actor=actor, agent_id=agent_id, session=s),
@@ -115,7 +118,7 @@ class ChatState(rx.State):
         want_conv, want_agent = str(params.get("c", "") or ""), str(params.get("agent", "") or "")
         self.error = ""
         agents, conv_agent = await in_session(lambda s: _agents_and_owner(actor, want_conv, s))
-        self.agents = [AgentOption(a.id, a.name, a.avatar) for a in agents]
+        self.agents = [AgentOption(a.id, a.name, a.avatar) for a in agents] + await subscribed.agent_options(actor)
         if want_conv and conv_agent is None:
             self.error = "That conversation was not found. It may have been deleted."
             want_conv = ""
@@ -241,6 +244,8 @@ class ChatState(rx.State):
         error = ""
         try:
             def edge(session: Session) -> tuple[RunPrincipal, str | None]:  # who this run is for, resolved once
+                if subscribed.is_subscribed(agent_id):
+                    return subscribed.edge(actor, agent_id, conv_id, session)
                 principal = principal_for_member(actor, agent_id, session)
                 new = None if conv_id else create_conversation_for(principal=principal, session=session).id
                 return principal, new

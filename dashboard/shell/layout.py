@@ -9,6 +9,7 @@ from dashboard.shell.auth import AuthState, sign_out_form
 NAV = [
     ("Agents", "/agents", "bot"),
     ("Chat", "/chat", "message_square"),
+    ("Marketplace", "/marketplace", "store"),
     ("Connections", "/connections", "plug"),
     ("Tasks", "/tasks", "list_checks"),
     ("Inbox", "/notifications", "bell"),

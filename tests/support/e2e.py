@@ -86,7 +86,14 @@ def add_connection(actor, llm_server, *, api_key: str | None = None, check: bool
     return conn.id
 
 
-def add_agent(actor, connection_id: str, *, name: str = "Helper", starters: tuple[str, ...] = ()) -> str:  # type: ignore[no-untyped-def]
+def add_agent(  # type: ignore[no-untyped-def]
+    actor,
+    connection_id: str,
+    *,
+    name: str = "Helper",
+    starters: tuple[str, ...] = (),
+    instructions: str = "Answer briefly.",
+) -> str:
     """An agent on ``test-model`` (a model LiteLLM has no price for)."""
     from backend.agents.service import create_agent
     from backend.db import session_scope
@@ -97,7 +104,7 @@ def add_agent(actor, connection_id: str, *, name: str = "Helper", starters: tupl
         avatar="🦉",
         connection_id=connection_id,
         model="test-model",
-        instructions="Answer briefly.",
+        instructions=instructions,
         starters=list(starters),
     )
     with session_scope() as s:

@@ -1,0 +1,40 @@
+"""Errors of the marketplace services (access errors are ``backend.accounts.actor``'s
+``NotFound`` and ``PermissionDenied``; a page shows ``str(exc)`` of any of them as is)."""
+
+from __future__ import annotations
+
+from backend.errors import FieldErrors
+
+
+class ListingInvalid(FieldErrors):
+    """Publish/update input is wrong; ``errors`` maps a form field (``title``, ``slug``,
+    ``monthly_price_cents``, ``examples[0].prompt``, ...) to its message."""
+
+
+class MarketplaceError(ValueError):
+    """A marketplace rule refused the request; ``str(exc)`` is a sentence for the user."""
+
+
+class PaidPlansUnavailable(MarketplaceError):
+    """Subscribing to a paid listing before billing is available (billing's entitlement seam)."""
+
+    def __init__(
+        self, message: str = "Paid plans are not available yet. Only free listings can be subscribed to."
+    ) -> None:
+        super().__init__(message)
+
+
+class ReviewNotAllowed(MarketplaceError):
+    """Only subscribers with at least one finished run may review; the publisher replies once."""
+
+
+class TryLimitReached(MarketplaceError):
+    """A visitor used up their free tries; ``retry_after_s`` is when the next one is allowed."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        hours = max(1, round(retry_after_s / 3600))
+        super().__init__(
+            f"You have used your free tries of this agent. Sign up and subscribe to keep using it, "
+            f"or try again in about {hours} hour{'s' if hours != 1 else ''}."
+        )
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,263 @@
+"""Subscribing: a user of any workspace gets an agent grant on a listing's agent and runs its
+pinned version with conversations and memory of their own.
+
+The edge (the chat page for a subscriber) calls :func:`subscriber_principal` before **every**
+run (it checks the subscription, the listing's status and billing's entitlement), opens
+conversations with :func:`start_conversation` (pinned to the listing's published version) and
+reads history with :func:`subscriber_conversations` / :func:`subscriber_messages`, which keep
+working after unsubscribing. The publisher never reads a subscriber's conversations or memory.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backend.accounts.actor import Actor, NotFound
+from backend.accounts.principal import Caller, RunPrincipal, principal_for_grant
+from backend.chat.principal import create_conversation_for, list_conversations_for, messages_for
+from backend.models import AgentGrant, Budget, Listing, ListingVersion, Membership, RateLimitRule, Subscription
+from backend.models.common import utcnow
+from marketplace.entitlements import entitlement_check
+from marketplace.errors import MarketplaceError
+from marketplace.schemas import ChangelogEntry, ConversationView, MessageView, SubscriptionView
+from marketplace.views import conversation_view, message_view
+
+NANO_PER_USD = 1_000_000_000
+
+
+def _listing(listing_id: str, session: Session) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.status in ("draft", "suspended"):
+        raise NotFound("Listing not found.")
+    return listing
+
+
+def _subscription(actor: Actor, listing_id: str, session: Session) -> Subscription | None:
+    return session.exec(
+        select(Subscription).where(Subscription.listing_id == listing_id, Subscription.user_id == actor.user_id)
+    ).first()
+
+
+def _count(listing_id: str, delta: int, session: Session) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(Listing)
+        .where(col(Listing.id) == listing_id)
+        .values(subscriber_count=col(Listing.subscriber_count) + delta)
+    )
+
+
+def _apply_defaults(listing: Listing, user_id: str, session: Session) -> None:
+    """The listing's per-subscriber rate limit and monthly budget, as end-user rules of the owner
+    workspace (kept if the publisher already set one for this user)."""
+    ws = listing.workspace_id
+    if listing.subscriber_requests_per_min is not None:
+        exists = session.exec(
+            select(RateLimitRule.id).where(
+                RateLimitRule.workspace_id == ws, RateLimitRule.scope == "end_user", RateLimitRule.scope_id == user_id
+            )
+        ).first()
+        if exists is None:
+            session.add(
+                RateLimitRule(
+                    workspace_id=ws,
+                    scope="end_user",
+                    scope_id=user_id,
+                    requests_per_min=listing.subscriber_requests_per_min,
+                )
+            )
+    if listing.subscriber_monthly_budget_nano is not None:
+        exists = session.exec(
+            select(Budget.id).where(
+                Budget.workspace_id == ws,
+                Budget.scope == "end_user",
+                Budget.scope_id == user_id,
+                Budget.period == "month",
+            )
+        ).first()
+        if exists is None:
+            limit = listing.subscriber_monthly_budget_nano / NANO_PER_USD
+            session.add(Budget(workspace_id=ws, scope="end_user", scope_id=user_id, period="month", limit_usd=limit))
+
+
+def _view(sub: Subscription, listing: Listing, session: Session) -> SubscriptionView:
+    running = session.exec(
+        select(ListingVersion.version_number).where(
+            ListingVersion.listing_id == listing.id, ListingVersion.blueprint_version_id == sub.blueprint_version_id
+        )
+    ).first()
+    running_number = running if running is not None else listing.version_number
+    newer = session.exec(
+        select(ListingVersion)
+        .where(ListingVersion.listing_id == listing.id, ListingVersion.version_number > running_number)
+        .order_by(col(ListingVersion.version_number).desc())
+    ).all()
+    return SubscriptionView(
+        id=sub.id,
+        listing_id=listing.id,
+        listing_slug=listing.slug,
+        listing_title=listing.title,
+        icon=listing.icon,
+        agent_id=listing.agent_id,
+        status=sub.status,
+        current_version_number=listing.version_number,
+        running_version_number=running_number,
+        newer_changes=tuple(ChangelogEntry(v.version_number, v.changelog, v.published_at) for v in newer),
+        can_run=sub.status == "active" and listing.status != "suspended",
+    )
+
+
+def subscribe(*, actor: Actor, listing_id: str, session: Session) -> SubscriptionView:
+    """Subscribe the actor's user to a published listing: a free plan at once (an agent grant on
+    the listing's agent, the listing's per-subscriber limits applied); a paid plan asks billing.
+    Subscribing again while active returns the subscription; after canceling it re-activates.
+
+    Raises:
+        NotFound: no such listing, or it is a draft or suspended.
+        MarketplaceError: the listing is unlisted (no new subscribers), or it is the actor's own
+            workspace's agent.
+        PaidPlansUnavailable: a paid plan, until billing lands (:func:`entitlement_check`).
+    """
+    listing = _listing(listing_id, session)
+    sub = _subscription(actor, listing.id, session)
+    if sub is not None and sub.status == "active":
+        return _view(sub, listing, session)
+    if listing.status != "published":
+        raise MarketplaceError("This listing no longer takes new subscribers.")
+    own = session.exec(
+        select(Membership).where(Membership.workspace_id == listing.workspace_id, Membership.user_id == actor.user_id)
+    ).first()
+    if own is not None:
+        raise MarketplaceError("This agent belongs to your workspace; run it from your agents.")
+    entitlement_check(user_id=actor.user_id, listing=listing, session=session)
+    try:
+        with session.begin_nested():  # two clicks at once: the second finds the first's row
+            grant = AgentGrant(
+                agent_id=listing.agent_id, owner_workspace_id=listing.workspace_id, grantee_user_id=actor.user_id
+            )
+            session.add(grant)
+            session.flush()
+            if sub is None:
+                sub = Subscription(
+                    listing_id=listing.id, user_id=actor.user_id, blueprint_version_id=listing.version_id
+                )
+            sub.grant_id, sub.status, sub.canceled_at = grant.id, "active", None
+            session.add(sub)
+            session.flush()
+    except IntegrityError:
+        existing = _subscription(actor, listing.id, session)
+        if existing is None:
+            raise
+        return _view(existing, listing, session)
+    _apply_defaults(listing, actor.user_id, session)
+    _count(listing.id, 1, session)
+    session.flush()
+    return _view(sub, listing, session)
+
+
+def unsubscribe(*, actor: Actor, listing_id: str, session: Session) -> SubscriptionView:
+    """Cancel the actor's subscription: the grant is revoked (new runs stop at once), the
+    conversations and memory stay readable to the subscriber.
+
+    Raises:
+        NotFound: the actor has no subscription to this listing.
+    """
+    listing = session.get(Listing, listing_id)
+    sub = _subscription(actor, listing_id, session)
+    if listing is None or sub is None:
+        raise NotFound("Subscription not found.")
+    if sub.status == "active":
+        grant = session.get(AgentGrant, sub.grant_id) if sub.grant_id else None
+        if grant is not None and grant.revoked_at is None:
+            grant.revoked_at = utcnow()
+            session.add(grant)
+        sub.status, sub.canceled_at = "canceled", utcnow()
+        session.add(sub)
+        _count(listing.id, -1, session)
+        session.flush()
+    return _view(sub, listing, session)
+
+
+def my_subscriptions(*, actor: Actor, session: Session) -> list[SubscriptionView]:
+    """ "My agents": the actor's subscriptions, active first, newest first (suspended listings
+    included with ``can_run`` False; drafts never appear)."""
+    rows = session.exec(
+        select(Subscription, Listing)
+        .join(Listing, col(Listing.id) == col(Subscription.listing_id))
+        .where(Subscription.user_id == actor.user_id)
+        .order_by(col(Subscription.status), col(Subscription.created_at).desc())
+    ).all()
+    return [_view(sub, listing, session) for sub, listing in rows]
+
+
+def subscription_for(*, actor: Actor, listing_id: str, session: Session) -> SubscriptionView | None:
+    """The actor's subscription to the listing (active or canceled), or None."""
+    listing = session.get(Listing, listing_id)
+    sub = _subscription(actor, listing_id, session)
+    return None if listing is None or sub is None else _view(sub, listing, session)
+
+
+def subscriber_principal(*, actor: Actor, listing_id: str, session: Session) -> RunPrincipal:
+    """The run principal of an active subscriber (caller: their grant; owner: the publisher).
+    Call it for every run: it refuses once the subscription ends or the listing is suspended.
+
+    Raises:
+        NotFound: no active subscription, the listing is suspended, or the grant is gone.
+        PaidPlansUnavailable: billing no longer entitles the user (paid plans).
+    """
+    listing = session.get(Listing, listing_id)
+    sub = _subscription(actor, listing_id, session)
+    if listing is None or sub is None or sub.status != "active" or listing.status == "suspended":
+        raise NotFound("You are not subscribed to this agent.")
+    entitlement_check(user_id=actor.user_id, listing=listing, session=session)
+    return principal_for_grant(actor.user_id, listing.agent_id, session)
+
+
+def start_conversation(*, actor: Actor, listing_id: str, session: Session) -> ConversationView:
+    """Open a subscriber's conversation pinned to the listing's published version; the
+    subscription remembers it as the version they run.
+
+    Raises:
+        NotFound, PaidPlansUnavailable: as :func:`subscriber_principal`.
+    """
+    principal = subscriber_principal(actor=actor, listing_id=listing_id, session=session)
+    listing = session.get(Listing, listing_id)
+    sub = _subscription(actor, listing_id, session)
+    assert listing is not None and sub is not None  # noqa: S101  (checked by subscriber_principal)
+    conv = create_conversation_for(principal=principal, session=session, blueprint_version_id=listing.version_id)
+    sub.blueprint_version_id = listing.version_id
+    session.add(sub)
+    return conversation_view(conv)
+
+
+def _history_principal(actor: Actor, listing_id: str, session: Session) -> RunPrincipal:
+    """A read-only principal over the subscriber's own conversations (also after canceling)."""
+    listing = session.get(Listing, listing_id)
+    sub = _subscription(actor, listing_id, session)
+    if listing is None or sub is None:
+        raise NotFound("You are not subscribed to this agent.")
+    return RunPrincipal(
+        listing.workspace_id, listing.agent_id, Caller("grant", sub.grant_id or "", actor.user_id), actor.user_id
+    )
+
+
+def subscriber_conversations(*, actor: Actor, listing_id: str, session: Session) -> list[ConversationView]:
+    """The subscriber's own conversations with the listing's agent, newest first (at most 100).
+
+    Raises:
+        NotFound: the actor never subscribed to this listing.
+    """
+    principal = _history_principal(actor, listing_id, session)
+    return [conversation_view(c) for c in list_conversations_for(principal=principal, session=session)]
+
+
+def subscriber_messages(*, actor: Actor, listing_id: str, conversation_id: str, session: Session) -> list[MessageView]:
+    """Messages of one of the subscriber's own conversations with the listing's agent.
+
+    Raises:
+        NotFound: never subscribed, or not their conversation.
+    """
+    principal = _history_principal(actor, listing_id, session)
+    rows = messages_for(principal=principal, conversation_id=conversation_id, session=session)
+    return [message_view(m) for m in rows]
