@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0015_marketplace"
-down_revision = "0012_hold_index"
+down_revision = "0013_agent_draft"
 branch_labels = None
 depends_on = None
 
