@@ -17,6 +17,14 @@ from dashboard.shell.markdown import safe_markdown
 S: Any = ChatState  # class attributes are Vars at render time
 
 MUTED = "var(--gray-11)"
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "whiteSpace": "nowrap",
+}
 
 
 # ---------------------------------------------------------------------- messages
@@ -152,9 +160,15 @@ def _streaming_block() -> rx.Component:
         ),
         align="start",
         width="100%",
-        role="status",
-        aria_live="polite",
+        aria_busy="true",  # the finished reply is announced once, by the chat's live region
+        aria_label="Reply in progress",
     )
+
+
+def reply_announcer() -> rx.Component:
+    """A visually hidden live region: screen readers read each finished reply (or why it failed)
+    once, instead of every streamed token."""
+    return rx.el.div(S.announcement, role="status", aria_live="polite", id="chat-announcer", style=VISUALLY_HIDDEN)
 
 
 def _empty_conversation() -> rx.Component:
@@ -248,6 +262,8 @@ def composer() -> rx.Component:
     )
     return rx.form(
         rx.vstack(
+            # the conversation shown when sending: the message only goes into that one
+            rx.el.input(type="hidden", name="conversation", value=S.conversation_id),
             labelled("Message", box, "message"),
             rx.hstack(
                 rx.text(
