@@ -17,14 +17,6 @@ from dashboard.shell.markdown import safe_markdown
 S: Any = ChatState  # class attributes are Vars at render time
 
 MUTED = "var(--gray-11)"
-VISUALLY_HIDDEN = {
-    "position": "absolute",
-    "width": "1px",
-    "height": "1px",
-    "overflow": "hidden",
-    "clip": "rect(0 0 0 0)",
-    "whiteSpace": "nowrap",
-}
 
 
 # ---------------------------------------------------------------------- messages
@@ -160,15 +152,7 @@ def _streaming_block() -> rx.Component:
         ),
         align="start",
         width="100%",
-        aria_busy="true",  # the finished reply is announced once, by the chat's live region
-        aria_label="Reply in progress",
     )
-
-
-def reply_announcer() -> rx.Component:
-    """A visually hidden live region: screen readers read each finished reply (or why it failed)
-    once, instead of every streamed token."""
-    return rx.el.div(S.announcement, role="status", aria_live="polite", id="chat-announcer", style=VISUALLY_HIDDEN)
 
 
 def _empty_conversation() -> rx.Component:
@@ -233,7 +217,12 @@ def message_list() -> rx.Component:
         rx.box(content, width="100%", min_height="100%", flex_shrink="0"),
         id="chat-messages",
         aria_label="Conversation",
+        # a live region: screen readers read what is added (the finished reply, not every token:
+        # the log is busy while a reply streams, and announced once it is stored)
         role="log",
+        aria_live="polite",
+        aria_relevant="additions text",
+        aria_busy=rx.cond(S.streaming, "true", "false"),
         width="100%",
         style={
             "flex": "1",

@@ -9,7 +9,7 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.chat.components import composer, message_list, reply_announcer
+from dashboard.chat.components import composer, message_list
 from dashboard.chat.forget import forget_button, forget_notice
 from dashboard.chat.sidebar import conversation_column
 from dashboard.chat.state import ChatState
@@ -53,7 +53,6 @@ def _chat() -> rx.Component:
         header,
         forget_notice(S.conversation_id),
         message_list(),
-        reply_announcer(),
         banner(S.error),
         composer(),
         spacing="3",
@@ -96,6 +95,8 @@ def chat_page() -> rx.Component:
         rx.cond(
             loaded_for_this_visit(S.loaded),
             rx.cond(S.agents.length() == 0, _no_agents(), rx.fragment(_address_bar(), _chat())),
-            rx.center(rx.spinner(size="3"), width="100%", padding="64px 0", aria_label="Loading the chat"),
+            rx.center(
+                rx.spinner(size="3"), width="100%", padding="64px 0", role="status", aria_label="Loading the chat"
+            ),
         ),
     )

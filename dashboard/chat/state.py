@@ -60,7 +60,6 @@ class ChatState(rx.State):
     stopping: bool = False
     loaded: bool = False
     error: str = ""
-    announcement: str = ""  # read by screen readers once a reply is finished (live region)
     _stop_requested: bool = False
 
     @rx.var
@@ -86,7 +85,7 @@ class ChatState(rx.State):
         self.conversations = [conversation_item(c) for c in convs]
 
     def _reset_conversation(self) -> None:
-        self.conversation_id, self.announcement = "", ""
+        self.conversation_id = ""
         self.messages = []
         self.stream_text, self.stream_citations = "", []
 
@@ -201,7 +200,7 @@ class ChatState(rx.State):
             return self._refuse(text, "The conversation changed before your message went out. Send it again.")
         if len(text) > MAX_USER_MESSAGE_CHARS:
             return self._refuse(text, f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-        self.error, self.stream_text, self.stream_citations, self.announcement = "", "", [], ""
+        self.error, self.stream_text, self.stream_citations = "", "", []
         self.streaming, self.stopping, self._stop_requested = True, False, False
         self.messages = [*self.messages, ChatMessage(id="pending", role="user", content=text)]
         return cast(Any, ChatState).stream_reply(text)

@@ -102,19 +102,6 @@ def _stored(
     return convs, load_messages(actor, conversation_id, session) if conversation_id else None
 
 
-def announcement(rows: list[ChatMessage], error: str) -> str:
-    """What a screen reader announces when a run ends: the reply, or why there is none."""
-    if error:
-        return f"The reply failed: {error}"
-    last = rows[-1] if rows else None
-    if last is None or last.role != "assistant":
-        return ""
-    if last.status == "failed":
-        return f"The reply failed: {last.error}"
-    stopped = " (stopped)" if last.status == "cancelled" else ""
-    return f"Reply{stopped}: {last.content[:2000]}"
-
-
 async def stream_run(
     chat: Any,
     *,
@@ -154,7 +141,6 @@ async def stream_run(
     async with chat:
         if rows is not None and chat.conversation_id == conversation_id:
             chat.messages = rows
-            chat.announcement = announcement(rows, error)
         if convs is not None and chat.agent_id == agent_id:
             chat.conversations = [conversation_item(c) for c in convs]
         chat.error, chat.stream_text, chat.stream_citations = error, "", []
