@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.limits.components import budget_form, budget_table, rate_form, rate_table, read_only_note
+from dashboard.limits.price_prompt import price_prompt
 from dashboard.shell.forms import banner
 
 MUTED = "var(--gray-11)"
@@ -84,6 +85,7 @@ def limits_card(
                 scope_select=budget_scope,
             ),
         ),
+        rx.cond(S.can_manage, price_prompt(S, text.prefix)),
     )
     rates = _section(
         text.rates_heading,
