@@ -51,6 +51,25 @@ def test_connections_chat_and_settings_pages(page, llm_server) -> None:  # type:
     found = axe_violations(page)
     assert not found, "/chat (after a reply): " + describe(found)
 
+    # focus order follows the page: the message box, then Send
+    page.get_by_label("Message").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send")).to_be_focused()
+    # a dialog keeps the focus inside until it is closed, then gives it back
+    trigger = page.get_by_role("button", name="Delete conversation Hello")
+    trigger.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_be_visible()
+    found = axe_violations(page)
+    assert not found, "/chat (delete dialog): " + describe(found)
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement)"), "focus left the open dialog"
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(trigger).to_be_focused()
+
     page.goto("/settings")
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
     page.wait_for_load_state("networkidle")
