@@ -65,7 +65,10 @@ def limits_card(
         "Budgets",
         text.budgets_intro,
         budget_table(
-            S.budgets, on_delete=S.delete_budget, can_manage=S.can_manage, show_scope=show_scope,
+            S.budgets,
+            on_delete=S.delete_budget,
+            can_manage=S.can_manage,
+            show_scope=show_scope,
             empty=text.budgets_empty,
         ),
         rx.cond(
@@ -91,7 +94,10 @@ def limits_card(
         text.rates_heading,
         text.rates_intro,
         rate_table(
-            S.rate_limits, on_delete=S.delete_rate_limit, can_manage=S.can_manage, show_scope=show_scope,
+            S.rate_limits,
+            on_delete=S.delete_rate_limit,
+            can_manage=S.can_manage,
+            show_scope=show_scope,
             empty=text.rates_empty,
         ),
         rx.cond(
