@@ -150,7 +150,7 @@ def signin_page() -> rx.Component:
         on_submit=AuthFormState.submit_sign_in,
         width="100%",
     )
-    footer = rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2")
+    footer = rx.text("New here? ", rx.link("Create an account", href="/signup", underline="always"), size="2")
     return _card("Sign in", form, footer)
 
 
@@ -179,5 +179,5 @@ def signup_page() -> rx.Component:
         on_submit=AuthFormState.submit_sign_up,
         width="100%",
     )
-    footer = rx.text("Already have an account? ", rx.link("Sign in", href="/signin"), size="2")
+    footer = rx.text("Already have an account? ", rx.link("Sign in", href="/signin", underline="always"), size="2")
     return _card("Create your account", form, footer)

@@ -152,8 +152,6 @@ def _streaming_block() -> rx.Component:
         ),
         align="start",
         width="100%",
-        role="status",
-        aria_live="polite",
     )
 
 
@@ -219,7 +217,12 @@ def message_list() -> rx.Component:
         rx.box(content, width="100%", min_height="100%", flex_shrink="0"),
         id="chat-messages",
         aria_label="Conversation",
+        # a live region: screen readers read what is added (the finished reply, not every token:
+        # the log is busy while a reply streams, and announced once it is stored)
         role="log",
+        aria_live="polite",
+        aria_relevant="additions text",
+        aria_busy=rx.cond(S.streaming, "true", "false"),
         width="100%",
         style={
             "flex": "1",
@@ -248,6 +251,8 @@ def composer() -> rx.Component:
     )
     return rx.form(
         rx.vstack(
+            # the conversation shown when sending: the message only goes into that one
+            rx.el.input(type="hidden", name="conversation", value=S.conversation_id),
             labelled("Message", box, "message"),
             rx.hstack(
                 rx.text(

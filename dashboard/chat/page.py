@@ -14,7 +14,7 @@ from dashboard.chat.forget import forget_button, forget_notice
 from dashboard.chat.sidebar import conversation_column
 from dashboard.chat.state import ChatState
 from dashboard.shell.forms import banner
-from dashboard.shell.layout import page
+from dashboard.shell.layout import loaded_for_this_visit, page
 
 S: Any = ChatState  # class attributes are Vars at render time
 
@@ -71,13 +71,32 @@ def _chat() -> rx.Component:
     )
 
 
+def _address_bar() -> rx.Component:
+    """Keeps the address bar on what is shown: ``?c=<conversation>``, or ``?agent=<agent>`` for a
+    new conversation. The key re-mounts the inner box whenever either changes (in the same
+    render as the state update), and its ``on_mount`` replaces the URL (no navigation)."""
+    query = rx.cond(S.conversation_id != "", "c=" + S.conversation_id, "agent=" + S.agent_id)
+    script = "window.history.replaceState(window.history.state, '', window.location.pathname + '?" + query + "')"
+    return rx.box(
+        rx.box(on_mount=rx.call_script(script)),
+        key=S.agent_id + "/" + S.conversation_id,
+        display="none",
+    )
+
+
 def chat_page() -> rx.Component:
-    """``/chat``: conversations on the left, the open conversation and the composer on the right."""
+    """``/chat``: conversations on the left, the open conversation and the composer on the right.
+
+    Nothing of the chat shows until this visit's ``load`` has run: a previous conversation
+    never flashes, and no message can be typed into it.
+    """
     return page(
         "Chat",
         rx.cond(
-            S.loaded,
-            rx.cond(S.agents.length() == 0, _no_agents(), _chat()),
-            rx.center(rx.spinner(size="3"), width="100%", padding="64px 0"),
+            loaded_for_this_visit(S.loaded),
+            rx.cond(S.agents.length() == 0, _no_agents(), rx.fragment(_address_bar(), _chat())),
+            rx.center(
+                rx.spinner(size="3"), width="100%", padding="64px 0", role="status", aria_label="Loading the chat"
+            ),
         ),
     )

@@ -19,17 +19,12 @@ from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.accounts.principal import RunPrincipal, principal_for_member
 from backend.agents.service import get_blueprint, list_agents
 from backend.chat.principal import create_conversation_for
-from backend.chat.service import (
-    ConversationPublic,
-    delete_conversation,
-    get_conversation,
-    list_conversations,
-)
+from backend.chat.service import delete_conversation, get_conversation, list_conversations
 from backend.runtime.events import RunEvent
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
 from dashboard.chat import subscribed
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
-from dashboard.chat.streaming import pump, set_url
+from dashboard.chat.streaming import stream_run
 from dashboard.chat.subscribed import load_messages  # own agents' and subscribed agents' conversations
 from dashboard.shell.auth import require_actor, signed_in
 from dashboard.shell.db import in_session
@@ -46,14 +41,6 @@ def _agents_and_owner(actor: Actor, conversation_id: str, session: Session) -> t
         return agents, get_conversation(actor=actor, conversation_id=conversation_id, session=session).agent_id
     except (NotFound, PermissionDenied):
         return agents, subscribed.listing_of(actor, conversation_id, session)
-
-
-def _conversations_and_messages(
-    actor: Actor, agent_id: str, conversation_id: str, session: Session
-) -> tuple[list[ConversationPublic], list[ChatMessage] | None]:
-    """An agent's conversations and, if one is open, its stored messages (after a reply)."""
-    convs = subscribed.conversations(actor, agent_id, session)
-    return convs, load_messages(actor, conversation_id, session) if conversation_id else None
 
 
 class ChatState(rx.State):
@@ -153,7 +140,7 @@ class ChatState(rx.State):
             self.error = "That agent no longer exists."
             return None
         self._reset_conversation()
-        return set_url(f"agent={agent_id}")
+        return None
 
     @rx.event
     async def new_conversation(self):  # type: ignore[no-untyped-def]
@@ -163,7 +150,7 @@ class ChatState(rx.State):
             return None
         self.error = ""
         self._reset_conversation()
-        return [set_url(f"agent={self.agent_id}"), rx.set_focus("message")]
+        return rx.set_focus("message")
 
     @rx.event
     async def open_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
@@ -178,7 +165,7 @@ class ChatState(rx.State):
             self.error = "That conversation was not found. It may have been deleted."
             return None
         self.conversation_id, self.stream_text, self.stream_citations = conversation_id, "", []
-        return set_url(f"c={conversation_id}")
+        return None
 
     @rx.event
     async def delete_conversation(self, conversation_id: str):  # type: ignore[no-untyped-def]
@@ -194,20 +181,28 @@ class ChatState(rx.State):
         self.conversations = [c for c in self.conversations if c.id != conversation_id]
         if conversation_id == self.conversation_id:
             self._reset_conversation()
-            return set_url(f"agent={self.agent_id}")
         return None
 
     # ----------------------------------------------------------------- sending
-    def _begin(self, text: str):  # type: ignore[no-untyped-def]
+    def _refuse(self, text: str, message: str):  # type: ignore[no-untyped-def]
+        """Not sent: say why and put the text back in the box (a message is never silently lost)."""
+        self.error = message
+        return rx.set_value("message", text)
+
+    def _begin(self, text: str, shown: str | None = None):  # type: ignore[no-untyped-def]
+        """Start a reply to ``text``; ``shown`` is the conversation the page showed when sending."""
         text = text.strip()
-        if self.streaming or not self.agent_id:
-            return None
         if not text:
             self.error = "Type a message first."
             return None
+        if self.streaming:
+            return self._refuse(text, "The reply is still on its way. Your message is back in the box: send it again.")
+        if not self.agent_id or not self.loaded:
+            return self._refuse(text, "The chat was still loading. Your message is back in the box: send it again.")
+        if shown is not None and shown != self.conversation_id:
+            return self._refuse(text, "The conversation changed before your message went out. Send it again.")
         if len(text) > MAX_USER_MESSAGE_CHARS:
-            self.error = f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters."
-            return rx.set_value("message", text)
+            return self._refuse(text, f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
         self.error, self.stream_text, self.stream_citations = "", "", []
         self.streaming, self.stopping, self._stop_requested = True, False, False
         self.messages = [*self.messages, ChatMessage(id="pending", role="user", content=text)]
@@ -215,8 +210,12 @@ class ChatState(rx.State):
 
     @rx.event
     def send(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """Composer submit (Send button or Enter): start a reply to the typed message."""
-        return self._begin(str(form.get("message", "")))
+        """Composer submit (Send button or Enter): start a reply to the typed message.
+
+        The form carries the conversation the page showed (hidden ``conversation`` field): a
+        message is only sent into that conversation.
+        """
+        return self._begin(str(form.get("message", "") or ""), str(form.get("conversation", "") or ""))
 
     @rx.event
     def send_starter(self, text: str):  # type: ignore[no-untyped-def]
@@ -232,7 +231,11 @@ class ChatState(rx.State):
 
     @rx.event(background=True)
     async def stream_reply(self, text: str):  # type: ignore[no-untyped-def]
-        """Run the agent and stream its reply into the page, then reload the stored messages."""
+        """Run the agent on ``text`` and stream its reply into the page (``stream_run``).
+
+        A new conversation is stored first and shown as open (the address bar follows it)
+        before any token streams, so the next message goes to the same conversation.
+        """
         async with self:
             actor = await require_actor(self)
             conv_id, agent_id = self.conversation_id, self.agent_id
@@ -241,43 +244,34 @@ class ChatState(rx.State):
         if actor is None:
             yield rx.redirect("/signin")
             return
-        error = ""
-        try:
-            def edge(session: Session) -> tuple[RunPrincipal, str | None]:  # who this run is for, resolved once
+
+        async def open_run() -> tuple[str, AsyncGenerator[RunEvent, None]]:
+            def edge(session: Session) -> tuple[RunPrincipal, str]:  # who this run is for, resolved once
                 if subscribed.is_subscribed(agent_id):
-                    return subscribed.edge(actor, agent_id, conv_id, session)
+                    principal, started = subscribed.edge(actor, agent_id, conv_id, session)
+                    return principal, started or conv_id
                 principal = principal_for_member(actor, agent_id, session)
-                new = None if conv_id else create_conversation_for(principal=principal, session=session).id
+                new = conv_id or create_conversation_for(principal=principal, session=session).id
                 return principal, new
 
-            principal, new_conv = await in_session(edge)
-            if new_conv is not None:
-                conv_id = new_conv
+            principal, conversation = await in_session(edge)
+            if conversation != conv_id:
                 async with self:
-                    self.conversation_id = conv_id
-                yield set_url(f"c={conv_id}")
-            gen = cast(
-                AsyncGenerator[RunEvent, None], run_agent(principal=principal, conversation_id=conv_id, user_text=text)
-            )
-            await pump(self, gen, actor, agent_id)
-        except RunRejected as exc:
-            error = str(exc)
-        except (NotFound, PermissionDenied):
-            error = "This agent or conversation no longer exists."
-        except Exception as exc:  # never leave the page stuck in "streaming"
-            log.exception("chat reply failed")
-            error = f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."
-        rows: list[ChatMessage] | None = None
-        convs: list[ConversationPublic] | None = None
-        try:
-            convs, rows = await in_session(lambda s: _conversations_and_messages(actor, agent_id, conv_id, s))
-        except Exception:  # the agent or conversation went away meanwhile: keep what is shown
-            log.exception("reloading the conversation failed")
-        async with self:
-            if rows is not None and self.conversation_id == conv_id:
-                self.messages = rows
-            if convs is not None and self.agent_id == agent_id:
-                self.conversations = [conversation_item(c) for c in convs]
-            self.error, self.stream_text, self.stream_citations = error, "", []
-            self.streaming = self.stopping = self._stop_requested = False
+                    self.conversation_id = conversation
+            gen = run_agent(principal=principal, conversation_id=conversation, user_text=text)
+            return conversation, cast(AsyncGenerator[RunEvent, None], gen)
+
+        await stream_run(
+            self, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=_send_failure
+        )
         yield rx.set_focus("message")
+
+
+def _send_failure(exc: Exception) -> str:
+    """What the chat says when a reply could not be produced."""
+    if isinstance(exc, RunRejected):
+        return str(exc)
+    if isinstance(exc, (NotFound, PermissionDenied)):
+        return "This agent or conversation no longer exists."
+    log.error("chat reply failed", exc_info=exc)
+    return f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."

@@ -133,11 +133,9 @@ class StepsState(rx.State):
     @rx.event(background=True)
     async def resume(self, run_id: str):  # type: ignore[no-untyped-def]
         """Continue a paused run with the user's decisions and stream it into the chat."""
-        from backend.runtime.run import RunRejected
-        from dashboard.chat.citations import load_messages
-        from dashboard.chat.format import conversation_item
+        from backend.runtime.resume import resume_run
         from dashboard.chat.state import ChatState
-        from dashboard.chat.streaming import pump
+        from dashboard.chat.streaming import stream_run
 
         async with self:
             actor = await require_actor(self)
@@ -157,38 +155,26 @@ class StepsState(rx.State):
                 ]
         if actor is None or busy:
             return
-        error = ""
-        try:
-            from backend.runtime.resume import resume_run
 
+        async def open_run() -> tuple[str, Any]:
             principal = await in_session(lambda s: principal_for_member(actor, agent_id, s))  # the edge
-            await pump(chat, resume_run(principal=principal, run_id=run_id, decisions=decisions), actor, agent_id)
-        except (NotFound, PermissionDenied, RunRejected):
-            error = "This run can no longer be continued (it was already answered)."
-        except Exception as exc:  # never leave the page stuck in "streaming"
-            log.exception("resuming run %s failed", run_id)
-            error = f"Something went wrong: {type(exc).__name__}."
-        rows, convs = None, None
-        try:
-            from backend.chat.service import list_conversations
+            return conv_id, resume_run(principal=principal, run_id=run_id, decisions=decisions)
 
-            rows, convs = await in_session(
-                lambda s: (
-                    load_messages(actor, conv_id, s),
-                    list_conversations(actor=actor, agent_id=agent_id, session=s),
-                )
-            )
-        except Exception:
-            log.exception("reloading the conversation failed")
+        await stream_run(
+            chat, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=_resume_failure
+        )
         async with self:
             self._decisions = {k: v for k, v in self._decisions.items() if k != run_id}
-            chat = await self.get_state(ChatState)
-            if rows is not None and chat.conversation_id == conv_id:
-                chat.messages = rows
-            if convs is not None and chat.agent_id == agent_id:
-                chat.conversations = [conversation_item(c) for c in convs]
-            chat.error, chat.stream_text, chat.stream_citations = error, "", []
-            chat.streaming = chat.stopping = chat._stop_requested = False
+
+
+def _resume_failure(exc: Exception) -> str:
+    """What the chat says when a paused run could not be continued."""
+    from backend.runtime.run import RunRejected
+
+    if isinstance(exc, (NotFound, PermissionDenied, RunRejected)):
+        return "This run can no longer be continued (it was already answered)."
+    log.error("resuming a run failed", exc_info=exc)
+    return f"Something went wrong: {type(exc).__name__}."
 
 
 def _started(event: Any, run_id: str) -> StepItem:

@@ -1,26 +1,45 @@
-"""Streaming a run into the chat page: batching text and citations, Stop, and the address bar."""
+"""Streaming a run into the chat page: one routine for a new reply and for a resumed run.
+
+:func:`stream_run` opens the run, feeds its events into the chat page's state (:func:`pump`:
+text and citations batched, tool steps, Stop), then shows what was stored and ends the
+"streaming" state. ``ChatState.stream_reply`` (send) and ``StepsState.resume`` (Approve / Deny)
+both use it; they differ only in how the run is opened and how a failure is worded.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
-import reflex as rx
-from reflex.event import EventSpec
+from sqlmodel import Session
 
 from backend.accounts.actor import Actor
-from backend.chat.service import list_conversations
+from backend.chat.service import ConversationPublic
 from backend.runtime.events import Citation, RunEvent, RunStarted, TextDelta
 from dashboard.chat.citations import citation_item
-from dashboard.chat.format import CitationItem, conversation_item
+from dashboard.chat.format import ChatMessage, CitationItem, conversation_item
 from dashboard.chat.steps import on_run_event
+from dashboard.chat.subscribed import conversations, load_messages
 from dashboard.shell.db import in_session
+
+log = logging.getLogger(__name__)
 
 FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
 STOP_CHECK_S = 0.25  # how often a quiet stream (slow first token) looks at the Stop flag
+
+RunOpener = Callable[[], Awaitable[tuple[str, AsyncGenerator[RunEvent, None]]]]
+"""Opens a run: returns ``(conversation id, run event generator)``; may raise before streaming."""
+
+
+async def _list_into(state: Any, actor: Actor, agent_id: str) -> None:
+    convs = await in_session(lambda s: conversations(actor, agent_id, s))
+    async with state:
+        if state.agent_id == agent_id:
+            state.conversations = [conversation_item(c) for c in convs]
 
 
 async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str) -> None:
@@ -54,10 +73,7 @@ async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, ag
                 elif isinstance(event, Citation):  # sent after the text: the sources under it
                     cited.append(citation_item(event))
                 elif isinstance(event, RunStarted):  # the message is stored: list its conversation
-                    convs = await in_session(lambda s: list_conversations(actor=actor, agent_id=agent_id, session=s))
-                    async with state:
-                        if state.agent_id == agent_id:
-                            state.conversations = [conversation_item(c) for c in convs]
+                    await _list_into(state, actor, agent_id)
             now = time.monotonic()
             if ((buffer or cited) and now - last >= FLUSH_S) or now - last >= STOP_CHECK_S:
                 last = now
@@ -79,7 +95,55 @@ async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, ag
         await gen.aclose()
 
 
-def set_url(query: str) -> EventSpec:
-    """Put the open agent or conversation in the address bar (no navigation, no reload)."""
-    script = f"window.history.replaceState(window.history.state, '', window.location.pathname + '?{query}')"
-    return rx.call_script(script)
+def _stored(
+    actor: Actor, agent_id: str, conversation_id: str, session: Session
+) -> tuple[list[ConversationPublic], list[ChatMessage] | None]:
+    """An agent's conversations and, if one is open, its stored messages (after a reply)."""
+    convs = conversations(actor, agent_id, session)
+    return convs, load_messages(actor, conversation_id, session) if conversation_id else None
+
+
+async def stream_run(
+    chat: Any,
+    *,
+    actor: Actor,
+    agent_id: str,
+    conversation_id: str,
+    open_run: RunOpener,
+    failure: Callable[[Exception], str],
+) -> str:
+    """Stream one run into the chat page, then show what was stored and end "streaming".
+
+    The caller has already set ``chat.streaming`` (so no second run starts meanwhile).
+
+    Args:
+        chat: The chat page's state proxy (``ChatState`` of this browser tab).
+        actor: The signed-in member (reads the stored messages back).
+        agent_id: The agent of the run; the conversation list shown is reloaded for it.
+        conversation_id: The open conversation (``""`` if ``open_run`` creates it).
+        open_run: Opens the run; its conversation id replaces ``conversation_id``.
+        failure: The message shown for an exception raised while opening or streaming.
+
+    Returns:
+        The conversation the run belonged to.
+    """
+    error = ""
+    try:
+        conversation_id, gen = await open_run()
+        await pump(chat, gen, actor, agent_id)
+    except Exception as exc:  # never leave the page stuck in "streaming"
+        error = failure(exc)
+    rows: list[ChatMessage] | None = None
+    convs: list[ConversationPublic] | None = None
+    try:
+        convs, rows = await in_session(lambda s: _stored(actor, agent_id, conversation_id, s))
+    except Exception:  # the agent or conversation went away meanwhile: keep what is shown
+        log.exception("reloading the conversation failed")
+    async with chat:
+        if rows is not None and chat.conversation_id == conversation_id:
+            chat.messages = rows
+        if convs is not None and chat.agent_id == agent_id:
+            chat.conversations = [conversation_item(c) for c in convs]
+        chat.error, chat.stream_text, chat.stream_citations = error, "", []
+        chat.streaming = chat.stopping = chat._stop_requested = False
+    return conversation_id

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.limits.components import budget_form, budget_table, rate_form, rate_table, read_only_note
+from dashboard.limits.price_prompt import price_prompt
 from dashboard.shell.forms import banner
 
 MUTED = "var(--gray-11)"
@@ -64,7 +65,10 @@ def limits_card(
         "Budgets",
         text.budgets_intro,
         budget_table(
-            S.budgets, on_delete=S.delete_budget, can_manage=S.can_manage, show_scope=show_scope,
+            S.budgets,
+            on_delete=S.delete_budget,
+            can_manage=S.can_manage,
+            show_scope=show_scope,
             empty=text.budgets_empty,
         ),
         rx.cond(
@@ -84,12 +88,16 @@ def limits_card(
                 scope_select=budget_scope,
             ),
         ),
+        rx.cond(S.can_manage, price_prompt(S, text.prefix)),
     )
     rates = _section(
         text.rates_heading,
         text.rates_intro,
         rate_table(
-            S.rate_limits, on_delete=S.delete_rate_limit, can_manage=S.can_manage, show_scope=show_scope,
+            S.rate_limits,
+            on_delete=S.delete_rate_limit,
+            can_manage=S.can_manage,
+            show_scope=show_scope,
             empty=text.rates_empty,
         ),
         rx.cond(

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars.base import VarData
 
 from dashboard.shell.auth import AuthState, sign_out_form
+
+# False on a page's first render, true from its first effect on. A client-side navigation first
+# renders the new page with the state the browser still holds from an earlier visit, before the
+# router marks the state unhydrated (in an effect): this hides that first render.
+_MOUNTED: Any = rx.Var(
+    "page_mounted",
+    _var_data=VarData(
+        imports={"react": ["useState", "useEffect"]},
+        hooks={
+            "const [page_mounted, set_page_mounted] = useState(false);": None,
+            "useEffect(() => set_page_mounted(true), []);": None,
+        },
+    ),
+).to(bool)
+
+
+def loaded_for_this_visit(loaded: Any) -> Any:
+    """A condition that is true only once this visit's ``on_load`` handlers have all run.
+
+    ``loaded`` is the page state's own flag (set by its load handler). The state a browser
+    holds from an earlier visit (or from another page) is never shown: the condition is false on
+    the first render after a navigation, and while ``on_load`` runs (``is_hydrated``).
+    """
+    return _MOUNTED & rx.State.is_hydrated & loaded
+
 
 NAV = [
     ("Agents", "/agents", "bot"),

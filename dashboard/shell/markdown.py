@@ -30,7 +30,8 @@ LINK_REL = "noopener noreferrer"
 
 
 def _link(*children: Any, **props: Any) -> rx.Component:
-    return rx.link(*children, is_external=True, rel=LINK_REL, **props)
+    # underlined: a link inside text must not be told apart by colour alone (WCAG 1.4.1)
+    return rx.link(*children, is_external=True, rel=LINK_REL, underline="always", **props)
 
 
 def safe_markdown(content: rx.Var | str, **props: Any) -> rx.Component:
