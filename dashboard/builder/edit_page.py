@@ -30,7 +30,7 @@ D: Any = DraftStatus
 IS_NEW = S.editing_id == ""
 MUTED = "var(--gray-11)"
 
-# (label, value). A "Listing" tab (the marketplace listing) goes after "Limits" once it exists.
+# (label, value) of the settings tabs; ``?tab=<value>`` opens one.
 TABS = (
     ("Instructions", "instructions"),
     ("Model", "model"),
@@ -38,6 +38,7 @@ TABS = (
     ("Tools", "tools"),
     ("Memory", "memory"),
     ("Limits", "limits"),
+    ("Listing", "listing"),
     ("Versions", "versions"),
 )
 
@@ -122,6 +123,29 @@ def _header() -> rx.Component:
     )
 
 
+def _listing_panel() -> rx.Component:
+    """Where the agent is published (the marketplace's own pages hold the form) and its figures."""
+    return rx.vstack(
+        rx.text(
+            "Publish a saved version in the marketplace: subscribers run the version you publish, "
+            "never this draft, and never see your instructions, knowledge or connection.",
+            size="2",
+        ),
+        rx.hstack(
+            rx.link(
+                rx.button("Create or edit the listing", type="button"), href="/publisher/listing?agent=" + S.editing_id
+            ),
+            rx.link(rx.button("My listings", variant="soft", type="button"), href="/publisher"),
+            rx.link(
+                rx.button("This agent's analytics", variant="soft", type="button"),
+                href="/analytics?agent=" + S.editing_id,
+            ),
+            wrap="wrap",
+        ),
+        spacing="3",
+    )
+
+
 def _tab(value: str, *children: rx.Component) -> rx.Component:
     return rx.tabs.content(rx.vstack(*children, spacing="3", width="100%"), value=value, padding_top="12px")
 
@@ -140,6 +164,7 @@ def _tabs() -> rx.Component:
         _tab("tools", tools_section(S.editing_id), audit_section()),
         _tab("memory", applies_now, memory_section(S.editing_id)),
         _tab("limits", limits_section(S.editing_id)),
+        _tab("listing", _listing_panel()),
         _tab("versions", history_panel()),
         value=S.tab,
         on_change=S.set_tab,

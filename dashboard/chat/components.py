@@ -69,8 +69,8 @@ def _failure(msg: ChatMessage) -> rx.Component:
         "The reply failed. ",
     )
     limits_link = rx.cond(
-        msg.error_kind != "",
-        rx.link("See this agent's limits", href="/agents/" + S.agent_id, size="2"),
+        (msg.error_kind != "") & ~S.agent_id.startswith("listing:"),  # a subscription's limits are the publisher's
+        rx.link("See this agent's limits", href="/agents/" + S.agent_id + "?tab=limits", size="2"),
     )
     icon = rx.match(
         msg.error_kind,

@@ -42,7 +42,10 @@ def _chat() -> rx.Component:
         rx.heading(S.agent_name, size="4", as_="h2"),
         rx.text(S.conversation_info, size="2", color="var(--gray-11)"),
         rx.spacer(),
-        rx.cond(S.conversation_id != "", forget_button(S.conversation_id, S.streaming)),
+        rx.cond(
+            (S.conversation_id != "") & ~S.agent_id.startswith("listing:"),
+            forget_button(S.conversation_id, S.streaming),
+        ),
         align="center",
         spacing="2",
         width="100%",

@@ -55,7 +55,7 @@ def _conversation_row(conv: ConversationItem) -> rx.Component:
             min_width="0",
             justify="start",
         ),
-        _delete_dialog(conv),
+        rx.cond(~S.agent_id.startswith("listing:"), _delete_dialog(conv)),  # no delete for subscriptions yet
         align="center",
         spacing="1",
         width="100%",

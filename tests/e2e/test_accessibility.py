@@ -27,11 +27,19 @@ def test_sign_in_and_sign_up_pages(page) -> None:  # type: ignore[no-untyped-def
     found = axe_violations(page)
     assert not found, "/signup: " + describe(found)
 
+    page.goto("/marketplace")
+    expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    found = axe_violations(page)
+    assert not found, "/marketplace (signed out): " + describe(found)
+
 
 def test_connections_chat_and_settings_pages(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = "Here is **an answer** with a [link](https://example.com)."
     actor = actor_for(sign_up(page))
-    add_agent(actor, add_connection(actor, llm_server, check=True), name="Helper", starters=("What can you do?",))
+    agent = add_agent(
+        actor, add_connection(actor, llm_server, check=True), name="Helper", starters=("What can you do?",)
+    )
 
     page.goto("/connections")
     expect(page.get_by_text("Local test server").first).to_be_visible()
@@ -75,3 +83,14 @@ def test_connections_chat_and_settings_pages(page, llm_server) -> None:  # type:
     page.wait_for_load_state("networkidle")
     found = axe_violations(page)
     assert not found, "/settings: " + describe(found)
+
+    page.goto(f"/agents/{agent}")
+    expect(page.get_by_role("tablist", name="Agent settings")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    found = axe_violations(page)
+    assert not found, "/agents/<id> (builder, Instructions tab): " + describe(found)
+    for tab in ("Tools", "Limits", "Listing"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_load_state("networkidle")
+        found = axe_violations(page)
+        assert not found, f"/agents/<id> (builder, {tab} tab): " + describe(found)
