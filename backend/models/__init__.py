@@ -60,3 +60,12 @@ __all__ += ["BillingOutbox"]
 from backend.models.grant import AgentGrant  # noqa: E402  (run principal, issue 10)
 
 __all__ += ["AgentGrant"]
+from backend.models.analytics import (  # noqa: E402  (analytics rollups, issue 14)
+    EndUserHourly,
+    RollupState,
+    RunHourly,
+    ToolHourly,
+    UsageHourly,
+)
+
+__all__ += ["EndUserHourly", "RollupState", "RunHourly", "ToolHourly", "UsageHourly"]

@@ -1,0 +1,157 @@
+"""Breakdown tables of the analytics page: by agent, by model/provider, by connection, by end
+user, and tool calls per tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from backend.accounts.actor import Actor, require_member
+from backend.analytics.measures import Runs, Usage, runs_by, usage_by
+from backend.analytics.periods import Period
+from backend.analytics.tables import Cell, Table, percent, usd
+from backend.models import Agent, BlueprintVersion, Connection
+from backend.models.analytics import EndUserHourly, ToolHourly
+
+END_USER_LIMIT = 200
+"""The end-user table lists the users who cost most, up to this many."""
+
+_USAGE_COLUMNS = (
+    "calls",
+    "call_errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+
+
+def _usage_cells(u: Usage) -> tuple[Cell, ...]:
+    return (
+        u.calls,
+        u.errors,
+        u.prompt_tokens,
+        u.completion_tokens,
+        usd(u.cost_nano_usd),
+        u.latency(0.5),
+        u.latency(0.95),
+    )
+
+
+def agent_names(session: Session, workspace_id: str) -> dict[str, str]:
+    """``{agent id: name}`` of the workspace's agents."""
+    a, v = Agent.__table__, BlueprintVersion.__table__  # type: ignore[attr-defined]
+    current = (v.c.agent_id == a.c.id) & (v.c.version == a.c.current_version)
+    rows = session.execute(select(a.c.id, v.c.name).join(v, current).where(a.c.workspace_id == workspace_id)).all()
+    return {str(i): str(n) for i, n in rows}
+
+
+def _by_agent(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
+    usage = usage_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
+    runs = runs_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
+    names = agent_names(session, ws)
+    keys = sorted(set(usage) | set(runs), key=lambda k: -(usage.get(k) or Usage()).cost_nano_usd)
+    rows = []
+    for key in keys:
+        u, r = usage.get(key) or Usage(), runs.get(key) or Runs()
+        agent = str(key[0])
+        label = names.get(agent, "(deleted agent)") if agent else "(no agent)"
+        rows.append((label, agent, r.runs, percent(r.succeeded, r.runs), *_usage_cells(u)))
+    columns = ("agent", "agent_id", "runs", "success_rate_pct", *_USAGE_COLUMNS)
+    return Table("by_agent", "By agent", columns, tuple(rows))
+
+
+def _by_model(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
+    usage = usage_by(session, ws, p.start_hour, p.end_hour, agent_id, ["provider", "model"])
+    ordered = sorted(usage.items(), key=lambda kv: (-kv[1].cost_nano_usd, kv[0]))
+    rows = tuple((str(prov) or "(none)", str(model) or "(none)", *_usage_cells(u)) for (prov, model), u in ordered)
+    return Table("by_model", "By model", ("provider", "model", *_USAGE_COLUMNS), rows)
+
+
+def _by_connection(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
+    usage = usage_by(session, ws, p.start_hour, p.end_hour, agent_id, ["connection_id"])
+    conns = session.execute(select(Connection.id, Connection.name).where(Connection.workspace_id == ws)).all()  # type: ignore[call-overload]
+    names = {str(i): str(n) for i, n in conns}
+    ordered = sorted(usage.items(), key=lambda kv: (-kv[1].cost_nano_usd, kv[0]))
+    rows = tuple(
+        (names.get(str(cid), "(deleted connection)") if cid else "(none)", str(cid), *_usage_cells(u))
+        for (cid,), u in ordered
+    )
+    return Table("by_connection", "By connection", ("connection", "connection_id", *_USAGE_COLUMNS), rows)
+
+
+def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
+    t = EndUserHourly.__table__  # type: ignore[attr-defined]
+    cost = func.sum(t.c.cost_nano_usd)
+    stmt = (
+        select(t.c.end_user_id, func.sum(t.c.calls), func.sum(t.c.errors), func.sum(t.c.prompt_tokens))
+        .add_columns(func.sum(t.c.completion_tokens), cost)
+        .where(t.c.workspace_id == ws, t.c.hour >= p.start_hour, t.c.hour < p.end_hour)
+        .group_by(t.c.end_user_id)
+        .order_by(cost.desc(), t.c.end_user_id)
+        .limit(END_USER_LIMIT)
+    )
+    if agent_id:
+        stmt = stmt.where(t.c.agent_id == agent_id)
+    rows = tuple(
+        (str(uid) or "(none)", int(c), int(e), int(pt), int(ct), usd(int(n)))
+        for uid, c, e, pt, ct, n in session.execute(stmt).all()
+    )
+    columns = ("end_user_id", "calls", "call_errors", "prompt_tokens", "completion_tokens", "cost_usd")
+    return Table("by_end_user", "By end user", columns, rows)
+
+
+def _tools(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
+    t = ToolHourly.__table__  # type: ignore[attr-defined]
+    calls = func.sum(t.c.calls)
+    failed = func.sum(case((t.c.status != "ok", t.c.calls), else_=0))
+    stmt = (
+        select(t.c.tool_name, calls, failed, func.sum(t.c.duration_ms_sum))
+        .where(t.c.workspace_id == ws, t.c.hour >= p.start_hour, t.c.hour < p.end_hour)
+        .group_by(t.c.tool_name)
+        .order_by(calls.desc(), t.c.tool_name)
+    )
+    if agent_id:
+        stmt = stmt.where(t.c.agent_id == agent_id)
+    rows = tuple(
+        (str(name), int(n), int(f), percent(int(f), int(n)), int(d) // int(n) if n else None)
+        for name, n, f, d in session.execute(stmt).all()
+    )
+    return Table("tools", "Tool calls", ("tool", "calls", "failures", "failure_rate_pct", "avg_duration_ms"), rows)
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """The breakdown tables (each a :class:`~backend.analytics.tables.Table`)."""
+
+    by_agent: Table
+    by_model: Table
+    by_connection: Table
+    by_end_user: Table
+    tools: Table
+
+    def tables(self) -> tuple[Table, ...]:
+        """All of them, in page order."""
+        return (self.by_agent, self.by_model, self.by_connection, self.by_end_user, self.tools)
+
+
+def breakdowns(*, actor: Actor, period: Period, agent_id: str | None = None, session: Session) -> Breakdowns:
+    """Figures of ``period`` per agent, model/provider, connection, end user and tool.
+
+    Cost in USD (6 decimals, from nano-USD sums), latencies in ms (histogram estimates), success
+    rate over finished runs; rows ordered by cost (tools by calls). ``agent_id`` limits every
+    table to one agent.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    ws = actor.workspace_id
+    parts: list[Any] = [
+        f(session, ws, period, agent_id) for f in (_by_agent, _by_model, _by_connection, _by_end_user, _tools)
+    ]
+    return Breakdowns(*parts)

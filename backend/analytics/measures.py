@@ -1,0 +1,137 @@
+"""Shared SQL over the rollups: sums per group within a workspace and a range of UTC hours.
+
+Each query returns one small row per group (an hour, an agent, a model, ...), never raw rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, case, func, select
+from sqlmodel import Session
+
+from backend.analytics import percentiles
+from backend.models.analytics import LATENCY_BUCKETS, RunHourly, UsageHourly
+
+USAGE: Table = UsageHourly.__table__  # type: ignore[attr-defined]
+RUNS: Table = RunHourly.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Usage:
+    """Summed gateway calls of one group (tokens; ``cost_nano_usd`` nano-USD; ms)."""
+
+    calls: int = 0
+    ok: int = 0
+    cancelled: int = 0
+    rejected: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_nano_usd: int = 0
+    latency_ms_sum: int = 0
+    lat: list[int] = field(default_factory=lambda: [0] * LATENCY_BUCKETS)
+    ttft: list[int] = field(default_factory=lambda: [0] * LATENCY_BUCKETS)
+
+    @property
+    def errors(self) -> int:
+        """Calls that failed (status ``error``)."""
+        return self.calls - self.ok - self.cancelled - self.rejected
+
+    def add(self, other: Usage) -> None:
+        """Add ``other``'s sums to these."""
+        for name in ("calls", "ok", "cancelled", "rejected", "prompt_tokens", "completion_tokens"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.cached_tokens += other.cached_tokens
+        self.cost_nano_usd += other.cost_nano_usd
+        self.latency_ms_sum += other.latency_ms_sum
+        self.lat = [a + b for a, b in zip(self.lat, other.lat, strict=True)]
+        self.ttft = [a + b for a, b in zip(self.ttft, other.ttft, strict=True)]
+
+    def latency(self, fraction: float) -> int | None:
+        """Estimated latency percentile in ms (:func:`percentiles.estimate`), None without calls."""
+        return percentiles.estimate(self.lat, fraction)
+
+    def time_to_first_token(self, fraction: float) -> int | None:
+        """Estimated time-to-first-token percentile in ms, None without a first token."""
+        return percentiles.estimate(self.ttft, fraction)
+
+
+@dataclass
+class Runs:
+    """Summed finished runs of one group (cost nano-USD)."""
+
+    runs: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    cost_nano_usd: int = 0
+
+    def add(self, other: Runs) -> None:
+        """Add ``other``'s sums to these."""
+        self.runs += other.runs
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.cancelled += other.cancelled
+        self.cost_nano_usd += other.cost_nano_usd
+
+
+def _calls_if(table: Table, column: str, status: str) -> Any:
+    return func.coalesce(func.sum(case((table.c.status == status, table.c[column]), else_=0)), 0)
+
+
+def _where(table: Table, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None) -> list[Any]:
+    clauses = [table.c.workspace_id == workspace_id, table.c.hour >= start_hour, table.c.hour < end_hour]
+    if agent_id:
+        clauses.append(table.c.agent_id == agent_id)
+    return clauses
+
+
+def usage_by(
+    session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None, keys: Sequence[str]
+) -> dict[tuple[Any, ...], Usage]:
+    """Gateway calls summed per distinct value of the rollup columns ``keys`` (e.g. ``["hour"]``,
+    ``["provider", "model"]``), for hours ``[start_hour, end_hour)``, optionally one agent's."""
+    u = USAGE
+    group = [u.c[k] for k in keys]
+    sums = [func.coalesce(func.sum(u.c[n]), 0) for n in ("calls", "prompt_tokens", "completion_tokens")]
+    sums += [func.coalesce(func.sum(u.c[n]), 0) for n in ("cached_tokens", "cost_nano_usd", "latency_ms_sum")]
+    hist = [func.coalesce(func.sum(u.c[f"{kind}_{i}"]), 0) for kind in ("lat", "ttft") for i in range(LATENCY_BUCKETS)]
+    statuses = [_calls_if(u, "calls", s) for s in ("ok", "cancelled", "rejected")]
+    stmt = select(*group, *sums, *statuses, *hist).where(*_where(u, workspace_id, start_hour, end_hour, agent_id))
+    out: dict[tuple[Any, ...], Usage] = {}
+    n = len(keys)
+    for row in session.execute(stmt.group_by(*group)).all():
+        v = [int(x) for x in row[n:]]
+        out[tuple(row[:n])] = Usage(
+            calls=v[0],
+            prompt_tokens=v[1],
+            completion_tokens=v[2],
+            cached_tokens=v[3],
+            cost_nano_usd=v[4],
+            latency_ms_sum=v[5],
+            ok=v[6],
+            cancelled=v[7],
+            rejected=v[8],
+            lat=v[9 : 9 + LATENCY_BUCKETS],
+            ttft=v[9 + LATENCY_BUCKETS :],
+        )
+    return out
+
+
+def runs_by(
+    session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None, keys: Sequence[str]
+) -> dict[tuple[Any, ...], Runs]:
+    """Finished runs summed per distinct value of the run-rollup columns ``keys``."""
+    r = RUNS
+    group = [r.c[k] for k in keys]
+    stmt = select(
+        *group,
+        func.coalesce(func.sum(r.c.runs), 0),
+        *[_calls_if(r, "runs", s) for s in ("succeeded", "failed", "cancelled")],
+        func.coalesce(func.sum(r.c.cost_nano_usd), 0),
+    ).where(*_where(r, workspace_id, start_hour, end_hour, agent_id))
+    n = len(keys)
+    return {tuple(row[:n]): Runs(*[int(x) for x in row[n:]]) for row in session.execute(stmt.group_by(*group)).all()}

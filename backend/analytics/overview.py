@@ -1,0 +1,215 @@
+"""The analytics page's charts and totals: figures per time bucket, totals against the previous
+period, and errors by class."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from backend.accounts.actor import Actor, require_member
+from backend.analytics.measures import USAGE, Runs, Usage, runs_by, usage_by
+from backend.analytics.periods import Period, buckets
+from backend.analytics.tables import Cell, Table, change, percent, usd, usd_float
+
+SERIES_COLUMNS = (
+    "period",
+    "runs",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "success_rate_pct",
+    "calls",
+    "call_errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "ttft_p50_ms",
+    "ttft_p95_ms",
+)
+
+
+@dataclass(frozen=True)
+class Total:
+    """One headline figure: its value now and in the previous period, as shown (text), and the
+    change in percent (None when the previous period had nothing to compare with)."""
+
+    key: str
+    label: str
+    value: str
+    previous: str
+    change_pct: float | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Charts' data (``series``, one row per bucket), headline ``totals`` and ``errors`` by class."""
+
+    series: Table
+    totals: tuple[Total, ...]
+    errors: Table
+    empty: bool
+
+
+def _fold(
+    period: Period, usage: dict[tuple[Any, ...], Usage], runs: dict[tuple[Any, ...], Runs]
+) -> list[tuple[Cell, ...]]:
+    points = buckets(period)
+    starts = [b.start_hour for b in points]
+    per_usage = [Usage() for _ in points]
+    per_runs = [Runs() for _ in points]
+    for (hour,), value in usage.items():
+        per_usage[bisect.bisect_right(starts, int(hour)) - 1].add(value)
+    for (hour,), value in runs.items():
+        per_runs[bisect.bisect_right(starts, int(hour)) - 1].add(value)
+    return [_row(b.label, u, r) for b, u, r in zip(points, per_usage, per_runs, strict=True)]
+
+
+def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
+    return (
+        label,
+        r.runs,
+        r.succeeded,
+        r.failed,
+        r.cancelled,
+        percent(r.succeeded, r.runs),
+        u.calls,
+        u.errors,
+        u.prompt_tokens,
+        u.completion_tokens,
+        usd_float(u.cost_nano_usd),
+        u.latency(0.5),
+        u.latency(0.95),
+        u.time_to_first_token(0.5),
+        u.time_to_first_token(0.95),
+    )
+
+
+def _sum(period: Period, session: Session, workspace_id: str, agent_id: str | None) -> tuple[Usage, Runs]:
+    usage, runs = Usage(), Runs()
+    for value in usage_by(session, workspace_id, period.start_hour, period.end_hour, agent_id, []).values():
+        usage.add(value)
+    for r in runs_by(session, workspace_id, period.start_hour, period.end_hour, agent_id, []).values():
+        runs.add(r)
+    return usage, runs
+
+
+def _ms(value: int | None) -> str:
+    return "" if value is None else f"{value} ms"
+
+
+def _totals(now: tuple[Usage, Runs], before: tuple[Usage, Runs]) -> tuple[Total, ...]:
+    (u, r), (pu, pr) = now, before
+    rate, prate = percent(r.succeeded, r.runs), percent(pr.succeeded, pr.runs)
+    figures: list[tuple[str, str, int, int, str, str]] = [
+        ("runs", "Runs", r.runs, pr.runs, str(r.runs), str(pr.runs)),
+        (
+            "success_rate",
+            "Success rate",
+            0,
+            0,
+            "" if rate is None else f"{rate}%",
+            "" if prate is None else f"{prate}%",
+        ),
+        ("errors", "Failed calls", u.errors, pu.errors, str(u.errors), str(pu.errors)),
+        (
+            "prompt_tokens",
+            "Prompt tokens",
+            u.prompt_tokens,
+            pu.prompt_tokens,
+            str(u.prompt_tokens),
+            str(pu.prompt_tokens),
+        ),
+        (
+            "completion_tokens",
+            "Completion tokens",
+            u.completion_tokens,
+            pu.completion_tokens,
+            str(u.completion_tokens),
+            str(pu.completion_tokens),
+        ),
+        ("cost", "Cost (USD)", u.cost_nano_usd, pu.cost_nano_usd, usd(u.cost_nano_usd), usd(pu.cost_nano_usd)),
+        (
+            "latency_p50",
+            "Latency p50",
+            u.latency(0.5) or 0,
+            pu.latency(0.5) or 0,
+            _ms(u.latency(0.5)),
+            _ms(pu.latency(0.5)),
+        ),
+        (
+            "latency_p95",
+            "Latency p95",
+            u.latency(0.95) or 0,
+            pu.latency(0.95) or 0,
+            _ms(u.latency(0.95)),
+            _ms(pu.latency(0.95)),
+        ),
+        (
+            "ttft_p50",
+            "Time to first token p50",
+            u.time_to_first_token(0.5) or 0,
+            pu.time_to_first_token(0.5) or 0,
+            _ms(u.time_to_first_token(0.5)),
+            _ms(pu.time_to_first_token(0.5)),
+        ),
+    ]
+    out = [Total(k, label, v, p, change(cur, prev)) for k, label, cur, prev, v, p in figures]
+    if rate is not None and prate is not None:  # a rate changes by percentage points, not percent
+        out[1] = Total("success_rate", "Success rate", out[1].value, out[1].previous, round(rate - prate, 1))
+    return tuple(out)
+
+
+def _errors(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> Table:
+    u = USAGE
+    calls = func.sum(u.c.calls)
+    stmt = (
+        select(u.c.status, u.c.error_class, calls)
+        .where(u.c.workspace_id == workspace_id, u.c.hour >= period.start_hour, u.c.hour < period.end_hour)
+        .where(u.c.status != "ok")
+        .group_by(u.c.status, u.c.error_class)
+        .order_by(calls.desc(), u.c.status, u.c.error_class)
+    )
+    if agent_id:
+        stmt = stmt.where(u.c.agent_id == agent_id)
+    rows = session.execute(stmt).all()
+    total = sum(int(r[2]) for r in rows)
+    cells = tuple((str(s), str(e) or "(none)", int(n), percent(int(n), total)) for s, e, n in rows)
+    return Table("errors", "Errors by class", ("status", "error_class", "calls", "share_pct"), cells)
+
+
+def overview(*, actor: Actor, period: Period, agent_id: str | None = None, session: Session) -> Overview:
+    """Charts' data, totals with the change against the previous period, and errors by class.
+
+    Args:
+        actor: Any member of the workspace.
+        period: Range and buckets (``backend.analytics.periods``).
+        agent_id: Only this agent's figures, if given.
+        session: Open session.
+
+    Returns:
+        An :class:`Overview`; ``series`` has :data:`SERIES_COLUMNS` (cost in USD, latencies in
+        ms, estimated from histograms), one row per bucket, empty buckets as zeros.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    ws = actor.workspace_id
+    usage = usage_by(session, ws, period.start_hour, period.end_hour, agent_id, ["hour"])
+    runs = runs_by(session, ws, period.start_hour, period.end_hour, agent_id, ["hour"])
+    rows = _fold(period, usage, runs)
+    now = (Usage(), Runs())
+    for value in usage.values():
+        now[0].add(value)
+    for r in runs.values():
+        now[1].add(r)
+    before = _sum(period.previous(), session, ws, agent_id)
+    series = Table("over_time", "Over time", SERIES_COLUMNS, tuple(rows))
+    empty = not usage and not runs
+    return Overview(series, _totals(now, before), _errors(session, ws, period, agent_id), empty)
