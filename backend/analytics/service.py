@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, require_member
 from backend.analytics.agent_view import AgentView, agent_view
-from backend.analytics.breakdowns import Breakdowns, breakdowns
+from backend.analytics.breakdowns import Breakdowns, agent_names, breakdowns
 from backend.analytics.insights import CostInsights, cost_insights
 from backend.analytics.overview import Overview, overview
 from backend.analytics.periods import Period
@@ -58,3 +58,13 @@ def load_report(*, actor: Actor, period: Period, agent_id: str | None = None) ->
     catch_up()
     with session_scope() as session:
         return build_report(actor=actor, period=period, agent_id=agent_id, session=session)
+
+
+def agent_choices(*, actor: Actor, session: Session) -> list[tuple[str, str]]:
+    """``(agent id, name)`` of the workspace's agents, by name, for the agent filter.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    return sorted(agent_names(session, actor.workspace_id).items(), key=lambda kv: (kv[1].lower(), kv[0]))

@@ -11,6 +11,7 @@ NAV = [
     ("Chat", "/chat", "message_square"),
     ("Connections", "/connections", "plug"),
     ("Tasks", "/tasks", "list_checks"),
+    ("Analytics", "/analytics", "chart_line"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
     ("Account", "/account", "user_round"),
