@@ -242,13 +242,12 @@ def _queries(actor: Any, period: Any, agent_id: str | None) -> dict[str, Callabl
     from backend.analytics import breakdowns as b
     from backend.analytics.agent_view import agent_view
     from backend.analytics.insights import cost_insights
-    from backend.analytics.measures import runs_by, usage_by
+    from backend.analytics.measures import series
     from backend.analytics.overview import overview
 
     ws, s, e = actor.workspace_id, period.start_hour, period.end_hour
     out: dict[str, Callable[[Any], object]] = {
-        "chart series: calls/tokens/cost/latency": lambda x: usage_by(x, ws, s, e, agent_id, ["hour"]),
-        "chart series: runs": lambda x: runs_by(x, ws, s, e, agent_id, ["hour"]),
+        "chart series (every chart's rows)": lambda x: series(x, ws, s, e, agent_id),
         "overview (charts + totals + previous + errors)": lambda x: overview(
             actor=actor, period=period, agent_id=agent_id, session=x
         ),

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor, require_member
+from backend.analytics.derived import spanned
 from backend.analytics.measures import Runs, Usage, runs_by, usage_by
 from backend.analytics.periods import Period
 from backend.analytics.tables import Cell, Table, percent, usd
@@ -85,18 +86,15 @@ def _by_connection(session: Session, ws: str, p: Period, agent_id: str | None) -
 
 
 def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    t = EndUserHourly.__table__  # type: ignore[attr-defined]
+    t = spanned(EndUserHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
     cost = func.sum(t.c.cost_nano_usd)
     stmt = (
         select(t.c.end_user_id, func.sum(t.c.calls), func.sum(t.c.errors), func.sum(t.c.prompt_tokens))
         .add_columns(func.sum(t.c.completion_tokens), cost)
-        .where(t.c.workspace_id == ws, t.c.hour >= p.start_hour, t.c.hour < p.end_hour)
         .group_by(t.c.end_user_id)
         .order_by(cost.desc(), t.c.end_user_id)
         .limit(END_USER_LIMIT)
     )
-    if agent_id:
-        stmt = stmt.where(t.c.agent_id == agent_id)
     rows = tuple(
         (str(uid) or "(none)", int(c), int(e), int(pt), int(ct), usd(int(n)))
         for uid, c, e, pt, ct, n in session.execute(stmt).all()
@@ -106,17 +104,14 @@ def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> 
 
 
 def _tools(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    t = ToolHourly.__table__  # type: ignore[attr-defined]
+    t = spanned(ToolHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
     calls = func.sum(t.c.calls)
     failed = func.sum(case((t.c.status != "ok", t.c.calls), else_=0))
     stmt = (
         select(t.c.tool_name, calls, failed, func.sum(t.c.duration_ms_sum))
-        .where(t.c.workspace_id == ws, t.c.hour >= p.start_hour, t.c.hour < p.end_hour)
         .group_by(t.c.tool_name)
         .order_by(calls.desc(), t.c.tool_name)
     )
-    if agent_id:
-        stmt = stmt.where(t.c.agent_id == agent_id)
     rows = tuple(
         (str(name), int(n), int(f), percent(int(f), int(n)), int(d) // int(n) if n else None)
         for name, n, f, d in session.execute(stmt).all()

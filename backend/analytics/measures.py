@@ -1,6 +1,7 @@
 """Shared SQL over the rollups: sums per group within a workspace and a range of UTC hours.
 
-Each query returns one small row per group (an hour, an agent, a model, ...), never raw rows.
+Each query returns one small row per group (an hour, an agent, a model, ...), never raw rows;
+ranges read whole days from the daily twins (``backend.analytics.derived.spanned``).
 """
 
 from __future__ import annotations
@@ -9,14 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from backend.analytics import percentiles
-from backend.models.analytics import LATENCY_BUCKETS, RunHourly, UsageHourly
-
-USAGE: Table = UsageHourly.__table__  # type: ignore[attr-defined]
-RUNS: Table = RunHourly.__table__  # type: ignore[attr-defined]
+from backend.analytics.derived import ALL_AGENTS, RUNS, SERIES, USAGE, spanned
+from backend.models.analytics import LATENCY_BUCKETS
 
 
 @dataclass
@@ -78,60 +77,81 @@ class Runs:
         self.cost_nano_usd += other.cost_nano_usd
 
 
-def _calls_if(table: Table, column: str, status: str) -> Any:
+def _calls_if(table: Any, column: str, status: str) -> Any:
     return func.coalesce(func.sum(case((table.c.status == status, table.c[column]), else_=0)), 0)
 
 
-def _where(table: Table, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None) -> list[Any]:
-    clauses = [table.c.workspace_id == workspace_id, table.c.hour >= start_hour, table.c.hour < end_hour]
-    if agent_id:
-        clauses.append(table.c.agent_id == agent_id)
-    return clauses
+def _total(table: Any, name: str) -> Any:
+    return func.coalesce(func.sum(table.c[name]), 0)
+
+
+def _hist(table: Any) -> list[Any]:
+    return [_total(table, f"{kind}_{i}") for kind in ("lat", "ttft") for i in range(LATENCY_BUCKETS)]
+
+
+def _usage(v: list[int]) -> Usage:
+    """A :class:`Usage` from calls, prompt, completion, cached, cost, latency sum, ok, cancelled,
+    rejected, then the two histograms."""
+    return Usage(
+        calls=v[0],
+        prompt_tokens=v[1],
+        completion_tokens=v[2],
+        cached_tokens=v[3],
+        cost_nano_usd=v[4],
+        latency_ms_sum=v[5],
+        ok=v[6],
+        cancelled=v[7],
+        rejected=v[8],
+        lat=v[9 : 9 + LATENCY_BUCKETS],
+        ttft=v[9 + LATENCY_BUCKETS : 9 + 2 * LATENCY_BUCKETS],
+    )
+
+
+_SUMS = ("calls", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_nano_usd", "latency_ms_sum")
 
 
 def usage_by(
     session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None, keys: Sequence[str]
 ) -> dict[tuple[Any, ...], Usage]:
-    """Gateway calls summed per distinct value of the rollup columns ``keys`` (e.g. ``["hour"]``,
-    ``["provider", "model"]``), for hours ``[start_hour, end_hour)``, optionally one agent's."""
-    u = USAGE
+    """Gateway calls summed per distinct value of the rollup columns ``keys`` (e.g. ``["agent_id"]``,
+    ``["provider", "model"]``; not ``hour``: see :func:`series`), for hours
+    ``[start_hour, end_hour)``, optionally one agent's."""
+    u = spanned(USAGE, workspace_id, start_hour, end_hour, agent_id)
     group = [u.c[k] for k in keys]
-    sums = [func.coalesce(func.sum(u.c[n]), 0) for n in ("calls", "prompt_tokens", "completion_tokens")]
-    sums += [func.coalesce(func.sum(u.c[n]), 0) for n in ("cached_tokens", "cost_nano_usd", "latency_ms_sum")]
-    hist = [func.coalesce(func.sum(u.c[f"{kind}_{i}"]), 0) for kind in ("lat", "ttft") for i in range(LATENCY_BUCKETS)]
     statuses = [_calls_if(u, "calls", s) for s in ("ok", "cancelled", "rejected")]
-    stmt = select(*group, *sums, *statuses, *hist).where(*_where(u, workspace_id, start_hour, end_hour, agent_id))
-    out: dict[tuple[Any, ...], Usage] = {}
+    stmt = select(*group, *[_total(u, n) for n in _SUMS], *statuses, *_hist(u))
     n = len(keys)
-    for row in session.execute(stmt.group_by(*group)).all():
-        v = [int(x) for x in row[n:]]
-        out[tuple(row[:n])] = Usage(
-            calls=v[0],
-            prompt_tokens=v[1],
-            completion_tokens=v[2],
-            cached_tokens=v[3],
-            cost_nano_usd=v[4],
-            latency_ms_sum=v[5],
-            ok=v[6],
-            cancelled=v[7],
-            rejected=v[8],
-            lat=v[9 : 9 + LATENCY_BUCKETS],
-            ttft=v[9 + LATENCY_BUCKETS :],
-        )
-    return out
+    return {tuple(row[:n]): _usage([int(x) for x in row[n:]]) for row in session.execute(stmt.group_by(*group)).all()}
 
 
 def runs_by(
     session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None, keys: Sequence[str]
 ) -> dict[tuple[Any, ...], Runs]:
-    """Finished runs summed per distinct value of the run-rollup columns ``keys``."""
-    r = RUNS
+    """Finished runs summed per distinct value of the run-rollup columns ``keys`` (not ``hour``)."""
+    r = spanned(RUNS, workspace_id, start_hour, end_hour, agent_id)
     group = [r.c[k] for k in keys]
-    stmt = select(
-        *group,
-        func.coalesce(func.sum(r.c.runs), 0),
-        *[_calls_if(r, "runs", s) for s in ("succeeded", "failed", "cancelled")],
-        func.coalesce(func.sum(r.c.cost_nano_usd), 0),
-    ).where(*_where(r, workspace_id, start_hour, end_hour, agent_id))
+    statuses = [_calls_if(r, "runs", s) for s in ("succeeded", "failed", "cancelled")]
+    stmt = select(*group, _total(r, "runs"), *statuses, _total(r, "cost_nano_usd"))
     n = len(keys)
     return {tuple(row[:n]): Runs(*[int(x) for x in row[n:]]) for row in session.execute(stmt.group_by(*group)).all()}
+
+
+def series(
+    session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None
+) -> dict[int, tuple[Usage, Runs]]:
+    """Calls and finished runs per hour (only hours that had any), one agent's or everyone's."""
+    t = SERIES
+    usage = [t.c[n] for n in _SUMS] + [t.c.ok, t.c.cancelled, t.c.rejected]
+    usage += [t.c[f"{kind}_{i}"] for kind in ("lat", "ttft") for i in range(LATENCY_BUCKETS)]
+    runs = [t.c.runs, t.c.succeeded, t.c.failed, t.c.runs_cancelled, t.c.run_cost_nano_usd]
+    stmt = select(t.c.hour, *usage, *runs).where(
+        t.c.workspace_id == workspace_id,
+        t.c.agent_id == (agent_id or ALL_AGENTS),
+        t.c.hour >= start_hour,
+        t.c.hour < end_hour,
+    )
+    out: dict[int, tuple[Usage, Runs]] = {}
+    split = 1 + len(usage)
+    for row in session.execute(stmt).all():
+        out[int(row[0])] = (_usage([int(x) for x in row[1:split]]), Runs(*[int(x) for x in row[split:]]))
+    return out

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor, require_member
-from backend.analytics.measures import USAGE, Runs, Usage, runs_by, usage_by
+from backend.analytics.derived import USAGE, spanned
+from backend.analytics.measures import Runs, Usage, series
 from backend.analytics.periods import Period, buckets
 from backend.analytics.tables import Cell, Table, change, percent, usd, usd_float
 
@@ -56,17 +56,15 @@ class Overview:
     empty: bool
 
 
-def _fold(
-    period: Period, usage: dict[tuple[Any, ...], Usage], runs: dict[tuple[Any, ...], Runs]
-) -> list[tuple[Cell, ...]]:
+def _fold(period: Period, hours: dict[int, tuple[Usage, Runs]]) -> list[tuple[Cell, ...]]:
     points = buckets(period)
     starts = [b.start_hour for b in points]
     per_usage = [Usage() for _ in points]
     per_runs = [Runs() for _ in points]
-    for (hour,), value in usage.items():
-        per_usage[bisect.bisect_right(starts, int(hour)) - 1].add(value)
-    for (hour,), value in runs.items():
-        per_runs[bisect.bisect_right(starts, int(hour)) - 1].add(value)
+    for hour, (usage, runs) in hours.items():
+        i = bisect.bisect_right(starts, hour) - 1
+        per_usage[i].add(usage)
+        per_runs[i].add(runs)
     return [_row(b.label, u, r) for b, u, r in zip(points, per_usage, per_runs, strict=True)]
 
 
@@ -90,11 +88,10 @@ def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
     )
 
 
-def _sum(period: Period, session: Session, workspace_id: str, agent_id: str | None) -> tuple[Usage, Runs]:
+def _sum(hours: dict[int, tuple[Usage, Runs]]) -> tuple[Usage, Runs]:
     usage, runs = Usage(), Runs()
-    for value in usage_by(session, workspace_id, period.start_hour, period.end_hour, agent_id, []).values():
-        usage.add(value)
-    for r in runs_by(session, workspace_id, period.start_hour, period.end_hour, agent_id, []).values():
+    for u, r in hours.values():
+        usage.add(u)
         runs.add(r)
     return usage, runs
 
@@ -166,17 +163,14 @@ def _totals(now: tuple[Usage, Runs], before: tuple[Usage, Runs]) -> tuple[Total,
 
 
 def _errors(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> Table:
-    u = USAGE
+    u = spanned(USAGE, workspace_id, period.start_hour, period.end_hour, agent_id)
     calls = func.sum(u.c.calls)
     stmt = (
         select(u.c.status, u.c.error_class, calls)
-        .where(u.c.workspace_id == workspace_id, u.c.hour >= period.start_hour, u.c.hour < period.end_hour)
         .where(u.c.status != "ok")
         .group_by(u.c.status, u.c.error_class)
         .order_by(calls.desc(), u.c.status, u.c.error_class)
     )
-    if agent_id:
-        stmt = stmt.where(u.c.agent_id == agent_id)
     rows = session.execute(stmt).all()
     total = sum(int(r[2]) for r in rows)
     cells = tuple((str(s), str(e) or "(none)", int(n), percent(int(n), total)) for s, e, n in rows)
@@ -201,15 +195,8 @@ def overview(*, actor: Actor, period: Period, agent_id: str | None = None, sessi
     """
     require_member(actor, session)
     ws = actor.workspace_id
-    usage = usage_by(session, ws, period.start_hour, period.end_hour, agent_id, ["hour"])
-    runs = runs_by(session, ws, period.start_hour, period.end_hour, agent_id, ["hour"])
-    rows = _fold(period, usage, runs)
-    now = (Usage(), Runs())
-    for value in usage.values():
-        now[0].add(value)
-    for r in runs.values():
-        now[1].add(r)
-    before = _sum(period.previous(), session, ws, agent_id)
-    series = Table("over_time", "Over time", SERIES_COLUMNS, tuple(rows))
-    empty = not usage and not runs
-    return Overview(series, _totals(now, before), _errors(session, ws, period, agent_id), empty)
+    hours = series(session, ws, period.start_hour, period.end_hour, agent_id)
+    earlier = period.previous()
+    before = _sum(series(session, ws, earlier.start_hour, earlier.end_hour, agent_id))
+    chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(_fold(period, hours)))
+    return Overview(chart, _totals(_sum(hours), before), _errors(session, ws, period, agent_id), not hours)

@@ -1,13 +1,15 @@
 """Keeps the hourly rollups up to date: idempotent recomputation of recent hours behind a watermark.
 
 A pass brings every rollup (:data:`~backend.analytics.sources.SOURCES`) up to now. For one
-rollup it repeats, each time in one transaction that first locks the rollup's
-``analytics_rollup_state`` row (a concurrent pass waits, on SQLite and PostgreSQL alike):
+rollup it repeats, each time in one transaction that first locks the ``lock`` row
+of ``analytics_rollup_state`` and the rollup's own row (a concurrent pass waits, on SQLite and
+PostgreSQL alike):
 
 1. read the watermark ``W`` (every hour before it is final; 0 = never built: start at the
    oldest raw row), take the batch ``[W, E)`` with ``E = min(W + batch, current hour + 1)``;
 2. delete the rollup rows of those hours and insert them again from the raw rows
-   (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows);
+   (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows), then rebuild what derives
+   from them (``backend.analytics.derived``: the daily twin, the charts' series);
 3. move the watermark to ``min(E, hour of (now - lag))``, never backwards.
 
 Hours younger than ``lag`` are recomputed on every pass, so a raw row committed up to ``lag``
@@ -27,6 +29,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from backend.analytics import derived
 from backend.analytics.sources import SOURCES, Source
 from backend.db import session_scope
 from backend.models.analytics import RollupState
@@ -42,6 +45,8 @@ CATCH_UP_EVERY_S = 5.0
 """At most one on-demand pass per process in this many seconds (:func:`catch_up`)."""
 
 _STATE = RollupState.__table__  # type: ignore[attr-defined]
+LOCK = "lock"
+"""The state row every rollup transaction locks first: they run one at a time."""
 _catch_up_lock = threading.Lock()
 _last_catch_up = 0.0
 
@@ -57,10 +62,12 @@ def hour_start(hour: int) -> datetime:
 
 
 def _lock_state(session: Session, name: str, now: datetime) -> int:
-    """Lock the rollup's state row (creating it if missing) and return its watermark hour."""
-    bump = update(_STATE).where(_STATE.c.source == name).values(passes=_STATE.c.passes + 1, updated_at=now)
-    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert(_STATE).values(source=name, watermark_hour=0, passes=1, updated_at=now))
+    """Lock the ``lock`` row and the rollup's state row (creating missing ones); return the
+    rollup's watermark hour."""
+    for source in (LOCK, name):
+        bump = update(_STATE).where(_STATE.c.source == source).values(passes=_STATE.c.passes + 1, updated_at=now)
+        if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+            session.execute(insert(_STATE).values(source=source, watermark_hour=0, passes=1, updated_at=now))
     return int(session.execute(select(_STATE.c.watermark_hour).where(_STATE.c.source == name)).scalar_one())
 
 
@@ -77,6 +84,9 @@ def _batch(session: Session, source: Source, now: datetime, batch_hours: int, la
     session.execute(delete(target).where(target.c.hour >= watermark, target.c.hour < end))
     rows = source.build(hour_start(watermark), hour_start(end), dialect)
     session.execute(insert(target).from_select([c.name for c in target.columns], rows))
+    derived.rebuild_daily(session, target, watermark, end)
+    if source.feeds_series:
+        derived.rebuild_series(session, watermark, end)
     settled = max(watermark, min(end, hour_of(now - lag)))
     session.execute(update(_STATE).where(_STATE.c.source == source.name).values(watermark_hour=settled))
     return end > current

@@ -138,19 +138,21 @@ class Source:
     """One rollup: its table, the raw rows' time column and the aggregating SELECT.
 
     ``build(start, end, dialect)`` selects the rollup rows of raw rows whose ``time_column``
-    is in ``[start, end)``, columns in the order of ``target``'s columns.
+    is in ``[start, end)``, columns in the order of ``target``'s columns; ``feeds_series``: the
+    charts' series table derives from ``target``.
     """
 
     name: str
     target: Table
     time_column: Any
     build: Callable[[datetime, datetime, str], Select[Any]]
+    feeds_series: bool = False
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("usage", _t(UsageHourly), _t(UsageRecord).c.created_at, _usage),
+    Source("usage", _t(UsageHourly), _t(UsageRecord).c.created_at, _usage, feeds_series=True),
     Source("end_users", _t(EndUserHourly), _t(UsageRecord).c.created_at, _end_users),
-    Source("runs", _t(RunHourly), _t(Run).c.finished_at, _runs),
+    Source("runs", _t(RunHourly), _t(Run).c.finished_at, _runs, feeds_series=True),
     Source("tools", _t(ToolHourly), _t(ToolAudit).c.created_at, _tools),
 )
 """Every rollup, in the order a pass brings them up to date."""

@@ -75,9 +75,14 @@ class UsageHourly(SQLModel, table=True):
     ttft_ms_sum: int = _sum()
 
 
-for _i in range(LATENCY_BUCKETS):  # the histogram columns, added to the table before it is used
-    UsageHourly.__table__.append_column(Column(f"lat_{_i}", Integer, nullable=False, default=0))  # type: ignore[attr-defined]
-    UsageHourly.__table__.append_column(Column(f"ttft_{_i}", Integer, nullable=False, default=0))  # type: ignore[attr-defined]
+def _histogram(model: Any) -> None:
+    """Add the histogram columns ``lat_i``/``ttft_i`` to a rollup table."""
+    for i in range(LATENCY_BUCKETS):
+        model.__table__.append_column(Column(f"lat_{i}", Integer, nullable=False, default=0))
+        model.__table__.append_column(Column(f"ttft_{i}", Integer, nullable=False, default=0))
+
+
+_histogram(UsageHourly)
 
 
 class EndUserHourly(SQLModel, table=True):
@@ -129,9 +134,58 @@ class ToolHourly(SQLModel, table=True):
     duration_ms_sum: int = _sum()
 
 
+class SeriesHourly(SQLModel, table=True):
+    """The charts' figures of one hour: per agent, and for the whole workspace (``agent_id="*"``).
+
+    Derived from :class:`UsageHourly` (calls by status, tokens, cost, latency histograms) and
+    :class:`RunHourly` (``runs``, ``succeeded``, ``failed``, ``runs_cancelled``,
+    ``run_cost_nano_usd``), so a chart reads one row per hour whatever the dimensions.
+    """
+
+    __tablename__ = "analytics_series_hourly"
+
+    workspace_id: str = _key(32)
+    agent_id: str = _key(32)
+    hour: int = _hour()
+    calls: int = _count()
+    ok: int = _count()
+    cancelled: int = _count()
+    rejected: int = _count()
+    prompt_tokens: int = _sum()
+    completion_tokens: int = _sum()
+    cached_tokens: int = _sum()
+    cost_nano_usd: int = _sum()
+    latency_ms_sum: int = _sum()
+    ttft_calls: int = _count()
+    ttft_ms_sum: int = _sum()
+    runs: int = _count()
+    succeeded: int = _count()
+    failed: int = _count()
+    runs_cancelled: int = _count()
+    run_cost_nano_usd: int = _sum()
+
+
+_histogram(SeriesHourly)
+
+DAILY: dict[str, Any] = {}
+"""Daily twins of the hourly rollups (same columns; ``hour`` is the first hour of the UTC day):
+a range of hours reads whole days from the twin and only its partial edge days hour by hour."""
+for _model in (UsageHourly, EndUserHourly, RunHourly, ToolHourly):
+    _hourly = _model.__table__  # type: ignore[attr-defined]
+    DAILY[_hourly.name] = _hourly.to_metadata(SQLModel.metadata, name=_hourly.name.replace("_hourly", "_daily"))
+# The rollup rebuilds a range of hours across workspaces: every rollup table has an index on ``hour``.
+for _table in (
+    *[m.__table__ for m in (UsageHourly, EndUserHourly, RunHourly, ToolHourly, SeriesHourly)],
+    *DAILY.values(),
+):  # type: ignore[attr-defined]
+    Index(f"ix_{_table.name}_hour", _table.c.hour)
+
+
 class RollupState(SQLModel, table=True):
     """How far one rollup is final: every hour before ``watermark_hour`` is (``source`` names the
-    rollup: ``usage``, ``end_users``, ``runs`` or ``tools``). ``passes`` counts rollup passes."""
+    rollup: ``usage``, ``end_users``, ``runs`` or ``tools``). ``passes`` counts rollup passes.
+    The row ``lock`` carries no watermark: every rollup transaction locks it first, so rollup
+    transactions (which also rebuild the derived tables) run one at a time."""
 
     __tablename__ = "analytics_rollup_state"
 

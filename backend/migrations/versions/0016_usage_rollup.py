@@ -2,7 +2,8 @@
 
 Adds ``analytics_usage_hourly``, ``analytics_end_user_hourly``, ``analytics_run_hourly``,
 ``analytics_tool_hourly`` (dimensions as the primary key, ``hour`` = whole hours since the Unix
-epoch, UTC), ``analytics_rollup_state`` (one watermark per rollup, starting at 0: the first
+epoch, UTC), their ``*_daily`` twins, ``analytics_series_hourly`` (the charts' rows),
+``analytics_rollup_state`` (a ``lock`` row, and one watermark per rollup starting at 0: the first
 rollup pass builds them from the existing rows) and an index on ``runs.finished_at``.
 
 Revision ID: 0016_usage_rollup
@@ -23,7 +24,7 @@ branch_labels = None
 depends_on = None
 
 BUCKETS = 17  # backend.models.analytics.LATENCY_BUCKETS when this revision was written
-SOURCES = ("usage", "end_users", "runs", "tools")
+SOURCES = ("lock", "usage", "end_users", "runs", "tools")
 
 
 def _key(name: str, length: int) -> sa.Column:
@@ -42,21 +43,24 @@ def _int(name: str) -> sa.Column:
     return sa.Column(name, sa.Integer(), nullable=False)
 
 
-def _rollup(name: str, keys: list[tuple[str, int]], counts: list[str], sums: list[str], extra: list[sa.Column]) -> None:
-    op.create_table(
-        name,
-        _key("workspace_id", 32),
-        _hour(),
-        *[_key(k, n) for k, n in keys],
-        *[_int(c) for c in counts],
-        *[_big(s) for s in sums],
-        *extra,
-        sa.PrimaryKeyConstraint("workspace_id", "hour", *[k for k, _ in keys]),
-    )
+def _rollup(name: str, keys: list[tuple[str, int]], counts: list[str], sums: list[str], extra: list[str]) -> None:
+    """The hourly table ``name`` and its daily twin (``_hourly`` -> ``_daily``), same columns."""
+    for table in (name, name.replace("_hourly", "_daily")):
+        op.create_table(
+            table,
+            _key("workspace_id", 32),
+            _hour(),
+            *[_key(k, n) for k, n in keys],
+            *[_int(c) for c in counts],
+            *[_big(s) for s in sums],
+            *[_int(c) for c in extra],
+            sa.PrimaryKeyConstraint("workspace_id", "hour", *[k for k, _ in keys]),
+        )
+        op.create_index(f"ix_{table}_hour", table, ["hour"])
 
 
 def upgrade() -> None:
-    histogram = [_int(f"{kind}_{i}") for i in range(BUCKETS) for kind in ("lat", "ttft")]
+    histogram = [f"{kind}_{i}" for i in range(BUCKETS) for kind in ("lat", "ttft")]
     _rollup(
         "analytics_usage_hourly",
         [
@@ -92,6 +96,21 @@ def upgrade() -> None:
         ["duration_ms_sum"],
         [],
     )
+    op.create_table(
+        "analytics_series_hourly",
+        _key("workspace_id", 32),
+        _key("agent_id", 32),
+        _hour(),
+        *[_int(c) for c in ("calls", "ok", "cancelled", "rejected")],
+        *[_big(c) for c in ("prompt_tokens", "completion_tokens", "cached_tokens", "cost_nano_usd", "latency_ms_sum")],
+        _int("ttft_calls"),
+        _big("ttft_ms_sum"),
+        *[_int(c) for c in ("runs", "succeeded", "failed", "runs_cancelled")],
+        _big("run_cost_nano_usd"),
+        *[_int(c) for c in histogram],
+        sa.PrimaryKeyConstraint("workspace_id", "agent_id", "hour"),
+    )
+    op.create_index("ix_analytics_series_hourly_hour", "analytics_series_hourly", ["hour"])
     state = op.create_table(
         "analytics_rollup_state",
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -109,5 +128,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_runs_finished_at", table_name="runs")
-    for name in ("state", "tool_hourly", "run_hourly", "end_user_hourly", "usage_hourly"):
-        op.drop_table(f"analytics_{name}" if name != "state" else "analytics_rollup_state")
+    op.drop_table("analytics_rollup_state")
+    op.drop_table("analytics_series_hourly")
+    for name in ("tool", "run", "end_user", "usage"):
+        op.drop_table(f"analytics_{name}_daily")
+        op.drop_table(f"analytics_{name}_hourly")
