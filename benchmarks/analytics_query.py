@@ -244,10 +244,12 @@ def _queries(actor: Any, period: Any, agent_id: str | None) -> dict[str, Callabl
     from backend.analytics.insights import cost_insights
     from backend.analytics.measures import series
     from backend.analytics.overview import overview
+    from backend.analytics.periods import buckets
 
-    ws, s, e = actor.workspace_id, period.start_hour, period.end_hour
+    ws, s = actor.workspace_id, period.start_hour
+    ends = [b.end_hour for b in buckets(period)]
     out: dict[str, Callable[[Any], object]] = {
-        "chart series (every chart's rows)": lambda x: series(x, ws, s, e, agent_id),
+        "chart series (every chart's rows)": lambda x: series(x, ws, s, ends, agent_id),
         "overview (charts + totals + previous + errors)": lambda x: overview(
             actor=actor, period=period, agent_id=agent_id, session=x
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlmodel import Session
 
 from backend.analytics import percentiles
@@ -137,21 +137,31 @@ def runs_by(
 
 
 def series(
-    session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None
+    session: Session, workspace_id: str, start_hour: int, ends: Sequence[int], agent_id: str | None
 ) -> dict[int, tuple[Usage, Runs]]:
-    """Calls and finished runs per hour (only hours that had any), one agent's or everyone's."""
+    """Calls and finished runs per bucket, one agent's or everyone's, summed in SQL.
+
+    Args:
+        start_hour: First hour of the first bucket.
+        ends: Each bucket's end hour (exclusive), ascending; bucket ``i`` is
+            ``[ends[i-1], ends[i])``.
+
+    Returns:
+        ``{bucket index: (usage, runs)}`` for buckets that had any.
+    """
     t = SERIES
-    usage = [t.c[n] for n in _SUMS] + [t.c.ok, t.c.cancelled, t.c.rejected]
-    usage += [t.c[f"{kind}_{i}"] for kind in ("lat", "ttft") for i in range(LATENCY_BUCKETS)]
-    runs = [t.c.runs, t.c.succeeded, t.c.failed, t.c.runs_cancelled, t.c.run_cost_nano_usd]
-    stmt = select(t.c.hour, *usage, *runs).where(
+    bucket = case(*[(t.c.hour < literal_column(str(int(end))), literal_column(str(i))) for i, end in enumerate(ends)])
+    usage = [_total(t, n) for n in _SUMS] + [_total(t, n) for n in ("ok", "cancelled", "rejected")]
+    usage += _hist(t)
+    runs = [_total(t, n) for n in ("runs", "succeeded", "failed", "runs_cancelled", "run_cost_nano_usd")]
+    stmt = select(bucket, *usage, *runs).where(
         t.c.workspace_id == workspace_id,
         t.c.agent_id == (agent_id or ALL_AGENTS),
         t.c.hour >= start_hour,
-        t.c.hour < end_hour,
+        t.c.hour < ends[-1],
     )
     out: dict[int, tuple[Usage, Runs]] = {}
     split = 1 + len(usage)
-    for row in session.execute(stmt).all():
+    for row in session.execute(stmt.group_by(bucket)).all():
         out[int(row[0])] = (_usage([int(x) for x in row[1:split]]), Runs(*[int(x) for x in row[split:]]))
     return out

@@ -3,7 +3,6 @@ period, and errors by class."""
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -56,16 +55,11 @@ class Overview:
     empty: bool
 
 
-def _fold(period: Period, hours: dict[int, tuple[Usage, Runs]]) -> list[tuple[Cell, ...]]:
+def _fold(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> list[tuple[Cell, ...]]:
     points = buckets(period)
-    starts = [b.start_hour for b in points]
-    per_usage = [Usage() for _ in points]
-    per_runs = [Runs() for _ in points]
-    for hour, (usage, runs) in hours.items():
-        i = bisect.bisect_right(starts, hour) - 1
-        per_usage[i].add(usage)
-        per_runs[i].add(runs)
-    return [_row(b.label, u, r) for b, u, r in zip(points, per_usage, per_runs, strict=True)]
+    sums = series(session, workspace_id, period.start_hour, [b.end_hour for b in points], agent_id)
+    empty = (Usage(), Runs())
+    return [_row(b.label, *sums.get(i, empty)) for i, b in enumerate(points)]
 
 
 def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
@@ -88,12 +82,9 @@ def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
     )
 
 
-def _sum(hours: dict[int, tuple[Usage, Runs]]) -> tuple[Usage, Runs]:
-    usage, runs = Usage(), Runs()
-    for u, r in hours.values():
-        usage.add(u)
-        runs.add(r)
-    return usage, runs
+def _sum(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> tuple[Usage, Runs]:
+    """Totals of the whole period (one bucket)."""
+    return series(session, workspace_id, period.start_hour, [period.end_hour], agent_id).get(0) or (Usage(), Runs())
 
 
 def _ms(value: int | None) -> str:
@@ -195,8 +186,7 @@ def overview(*, actor: Actor, period: Period, agent_id: str | None = None, sessi
     """
     require_member(actor, session)
     ws = actor.workspace_id
-    hours = series(session, ws, period.start_hour, period.end_hour, agent_id)
-    earlier = period.previous()
-    before = _sum(series(session, ws, earlier.start_hour, earlier.end_hour, agent_id))
-    chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(_fold(period, hours)))
-    return Overview(chart, _totals(_sum(hours), before), _errors(session, ws, period, agent_id), not hours)
+    now, before = _sum(session, ws, period, agent_id), _sum(session, ws, period.previous(), agent_id)
+    chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(_fold(session, ws, period, agent_id)))
+    empty = now[0].calls == 0 and now[1].runs == 0
+    return Overview(chart, _totals(now, before), _errors(session, ws, period, agent_id), empty)
