@@ -55,7 +55,12 @@ def _by_agent(session: Session, ws: str, p: Period, agent_id: str | None) -> Tab
     usage = usage_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
     runs = runs_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
     names = agent_names(session, ws)
-    keys = sorted(set(usage) | set(runs), key=lambda k: -(usage.get(k) or Usage()).cost_nano_usd)
+
+    def order(key: tuple[Any, ...]) -> tuple[int, int, str]:
+        u = usage.get(key) or Usage()
+        return -u.cost_nano_usd, -u.calls, str(key[0])
+
+    keys = sorted(set(usage) | set(runs), key=order)
     rows = []
     for key in keys:
         u, r = usage.get(key) or Usage(), runs.get(key) or Runs()

@@ -81,6 +81,7 @@ def _total(t: Any) -> rx.Component:
             color=rx.cond(t.up, "var(--green-11)", "var(--red-11)"),
         ),
         min_width="160px",
+        id="total-" + t.key,
     )
 
 
@@ -179,7 +180,7 @@ def _table(table: Any) -> rx.Component:
         ),
         width="100%",
         overflow_x="auto",
-        data_table=table.key,
+        id="table-" + table.key,
     )
 
 
@@ -208,7 +209,7 @@ def analytics_page() -> rx.Component:
             S.loaded & (S.error == ""),
             rx.vstack(
                 rx.cond(S.empty, _empty(), rx.fragment()),
-                rx.flex(rx.foreach(S.totals, _total), wrap="wrap", spacing="3", width="100%", data_testid="totals"),
+                rx.flex(rx.foreach(S.totals, _total), wrap="wrap", spacing="3", width="100%"),
                 _charts(),
                 rx.foreach(S.tables, _table),
                 spacing="4",

@@ -36,6 +36,7 @@ TZ_SCRIPT = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 class TotalRow:
     """A headline figure as shown: value, previous period's value and the change."""
 
+    key: str = ""
     label: str = ""
     value: str = ""
     previous: str = ""
@@ -175,7 +176,7 @@ class AnalyticsState(rx.State):
         self.empty = report.overview.empty
         self.series = report.overview.series.records()
         self.totals = [
-            TotalRow(t.label, t.value, t.previous, _change(t.change_pct, t.key), (t.change_pct or 0) >= 0)
+            TotalRow(t.key, t.label, t.value, t.previous, _change(t.change_pct, t.key), (t.change_pct or 0) >= 0)
             for t in report.overview.totals
         ]
         self.tables = [_view(t) for t in report.tables() if t.key != "over_time"] + [_view(report.overview.series)]
