@@ -20,8 +20,14 @@ RUNS: Table = RunHourly.__table__  # type: ignore[attr-defined]
 SERIES: Table = SeriesHourly.__table__  # type: ignore[attr-defined]
 ALL_AGENTS = "*"
 """``SeriesHourly.agent_id`` of the whole workspace's rows."""
-_ZERO = literal_column("0")
-_USAGE_SUMS = ("prompt_tokens", "completion_tokens", "cached_tokens", "cost_nano_usd", "latency_ms_sum")
+_ZERO: Any = literal_column("0")
+_USAGE_SUMS: tuple[str, ...] = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cost_nano_usd",
+    "latency_ms_sum",
+)
 _USAGE_SUMS += ("ttft_calls", "ttft_ms_sum", *[f"{k}_{i}" for i in range(LATENCY_BUCKETS) for k in ("lat", "ttft")])
 
 

@@ -20,7 +20,7 @@ from backend.models.chat import Run
 from backend.models.gateway import UsageRecord
 from backend.models.tools import ToolAudit
 
-EMPTY = literal_column("''")
+EMPTY: ColumnElement[str] = literal_column("''")
 """The ``""`` of a NULL dimension, as a literal so GROUP BY matches the selected expression."""
 
 FINAL_RUN_STATUSES = ("succeeded", "failed", "cancelled")

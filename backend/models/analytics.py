@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 from sqlmodel import Field, SQLModel
 
 from backend.models.chat import Run
@@ -167,17 +167,14 @@ class SeriesHourly(SQLModel, table=True):
 
 _histogram(SeriesHourly)
 
-DAILY: dict[str, Any] = {}
-"""Daily twins of the hourly rollups (same columns; ``hour`` is the first hour of the UTC day):
-a range of hours reads whole days from the twin and only its partial edge days hour by hour."""
-for _model in (UsageHourly, EndUserHourly, RunHourly, ToolHourly):
-    _hourly = _model.__table__  # type: ignore[attr-defined]
-    DAILY[_hourly.name] = _hourly.to_metadata(SQLModel.metadata, name=_hourly.name.replace("_hourly", "_daily"))
+HOURLY: tuple[Table, ...] = tuple(m.__table__ for m in (UsageHourly, EndUserHourly, RunHourly, ToolHourly))  # type: ignore[union-attr]
+DAILY: dict[str, Table] = {
+    t.name: t.to_metadata(SQLModel.metadata, name=t.name.replace("_hourly", "_daily")) for t in HOURLY
+}
+"""Daily twins of the hourly rollups by hourly table name (same columns; ``hour`` is the first
+hour of the UTC day): a range of hours reads whole days from the twin, edge days hour by hour."""
 # The rollup rebuilds a range of hours across workspaces: every rollup table has an index on ``hour``.
-for _table in (
-    *[m.__table__ for m in (UsageHourly, EndUserHourly, RunHourly, ToolHourly, SeriesHourly)],
-    *DAILY.values(),
-):  # type: ignore[attr-defined]
+for _table in (*HOURLY, SeriesHourly.__table__, *DAILY.values()):  # type: ignore[attr-defined]
     Index(f"ix_{_table.name}_hour", _table.c.hour)
 
 
