@@ -91,7 +91,7 @@ def _by_connection(session: Session, ws: str, p: Period, agent_id: str | None) -
 
 
 def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    t = spanned(EndUserHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
+    t = spanned(session, EndUserHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
     cost = func.sum(t.c.cost_nano_usd)
     stmt = (
         select(t.c.end_user_id, func.sum(t.c.calls), func.sum(t.c.errors), func.sum(t.c.prompt_tokens))
@@ -109,7 +109,7 @@ def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> 
 
 
 def _tools(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    t = spanned(ToolHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
+    t = spanned(session, ToolHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
     calls = func.sum(t.c.calls)
     failed = func.sum(case((t.c.status != "ok", t.c.calls), else_=0))
     stmt = (

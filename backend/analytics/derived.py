@@ -13,11 +13,18 @@ from sqlalchemy import Table, case, delete, func, insert, literal_column, select
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
-from backend.models.analytics import DAILY, LATENCY_BUCKETS, RunHourly, SeriesHourly, UsageHourly
+from backend.models.analytics import DAILY, LATENCY_BUCKETS, RollupState, RunHourly, SeriesHourly, UsageHourly
 
 USAGE: Table = UsageHourly.__table__  # type: ignore[attr-defined]
 RUNS: Table = RunHourly.__table__  # type: ignore[attr-defined]
 SERIES: Table = SeriesHourly.__table__  # type: ignore[attr-defined]
+SOURCE_OF = {
+    "analytics_usage_hourly": "usage",
+    "analytics_end_user_hourly": "end_users",
+    "analytics_run_hourly": "runs",
+    "analytics_tool_hourly": "tools",
+}
+"""The rollup (``RollupState.source``) that maintains each hourly table."""
 ALL_AGENTS = "*"
 """``SeriesHourly.agent_id`` of the whole workspace's rows."""
 _ZERO: Any = literal_column("0")
@@ -35,10 +42,13 @@ def _int_div(value: Any, by: int) -> Any:
     return value.op("/")(literal_column(str(by)))
 
 
-def rebuild_daily(session: Session, hourly: Table, start_hour: int, end_hour: int) -> None:
-    """Recompute the daily twin of ``hourly`` for every UTC day touching ``[start_hour, end_hour)``."""
+def rebuild_daily(session: Session, hourly: Table, watermark: int, settled: int) -> None:
+    """Build the daily twin of ``hourly`` for the UTC days that became final when the watermark
+    moved from ``watermark`` to ``settled`` (every day ending at or before ``settled``)."""
     daily = DAILY[hourly.name]
-    first, last = start_hour - start_hour % 24, -(-end_hour // 24) * 24
+    first, last = watermark - watermark % 24, settled - settled % 24
+    if last <= first:
+        return
     day = _int_div(hourly.c.hour, 24).op("*")(literal_column("24"))
     keys = [day if c.name == "hour" else c for c in hourly.primary_key.columns]
     sums = [func.sum(c) for c in hourly.columns if not c.primary_key]
@@ -86,11 +96,21 @@ def rebuild_series(session: Session, start_hour: int, end_hour: int) -> None:
     session.execute(insert(SERIES).from_select(names, everyone.group_by(both.c.workspace_id, both.c.hour)))
 
 
-def spanned(hourly: Table, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None) -> Subquery:
-    """Rows of ``hourly`` (whole days from its daily twin) covering ``[start_hour, end_hour)`` of
-    one workspace (and agent), with ``hourly``'s columns; sum them, never group by ``hour``."""
+def final_days_end(session: Session, hourly: Table) -> int:
+    """The hour up to which the daily twin of ``hourly`` is built (a multiple of 24)."""
+    state = RollupState.__table__  # type: ignore[attr-defined]
+    watermark = session.execute(select(state.c.watermark_hour).where(state.c.source == SOURCE_OF[hourly.name])).scalar()
+    return int(watermark or 0) // 24 * 24
+
+
+def spanned(
+    session: Session, hourly: Table, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None
+) -> Subquery:
+    """Rows of ``hourly`` (whole final days from its daily twin) covering ``[start_hour, end_hour)``
+    of one workspace (and agent), with ``hourly``'s columns; sum them, never group by ``hour``."""
     daily = DAILY[hourly.name]
-    first, last = -(-start_hour // 24) * 24, end_hour - end_hour % 24
+    first = -(-start_hour // 24) * 24
+    last = min(end_hour - end_hour % 24, final_days_end(session, hourly))
 
     def part(table: Table, lo: int, hi: int) -> Any:
         stmt = select(*table.columns).where(table.c.workspace_id == workspace_id, table.c.hour >= lo, table.c.hour < hi)

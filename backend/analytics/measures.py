@@ -116,7 +116,7 @@ def usage_by(
     """Gateway calls summed per distinct value of the rollup columns ``keys`` (e.g. ``["agent_id"]``,
     ``["provider", "model"]``; not ``hour``: see :func:`series`), for hours
     ``[start_hour, end_hour)``, optionally one agent's."""
-    u = spanned(USAGE, workspace_id, start_hour, end_hour, agent_id)
+    u = spanned(session, USAGE, workspace_id, start_hour, end_hour, agent_id)
     group = [u.c[k] for k in keys]
     statuses = [_calls_if(u, "calls", s) for s in ("ok", "cancelled", "rejected")]
     stmt = select(*group, *[_total(u, n) for n in _SUMS], *statuses, *_hist(u))
@@ -128,7 +128,7 @@ def runs_by(
     session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None, keys: Sequence[str]
 ) -> dict[tuple[Any, ...], Runs]:
     """Finished runs summed per distinct value of the run-rollup columns ``keys`` (not ``hour``)."""
-    r = spanned(RUNS, workspace_id, start_hour, end_hour, agent_id)
+    r = spanned(session, RUNS, workspace_id, start_hour, end_hour, agent_id)
     group = [r.c[k] for k in keys]
     statuses = [_calls_if(r, "runs", s) for s in ("succeeded", "failed", "cancelled")]
     stmt = select(*group, _total(r, "runs"), *statuses, _total(r, "cost_nano_usd"))

@@ -154,7 +154,7 @@ def _totals(now: tuple[Usage, Runs], before: tuple[Usage, Runs]) -> tuple[Total,
 
 
 def _errors(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> Table:
-    u = spanned(USAGE, workspace_id, period.start_hour, period.end_hour, agent_id)
+    u = spanned(session, USAGE, workspace_id, period.start_hour, period.end_hour, agent_id)
     calls = func.sum(u.c.calls)
     stmt = (
         select(u.c.status, u.c.error_class, calls)

@@ -8,9 +8,10 @@ PostgreSQL alike):
 1. read the watermark ``W`` (every hour before it is final; 0 = never built: start at the
    oldest raw row), take the batch ``[W, E)`` with ``E = min(W + batch, current hour + 1)``;
 2. delete the rollup rows of those hours and insert them again from the raw rows
-   (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows), then rebuild what derives
-   from them (``backend.analytics.derived``: the daily twin, the charts' series);
-3. move the watermark to ``min(E, hour of (now - lag))``, never backwards.
+   (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows), then rebuild the charts'
+   series of those hours (``backend.analytics.derived``);
+3. move the watermark to ``min(E, hour of (now - lag))``, never backwards, and build the daily
+   twin of every UTC day that became wholly final (queries read younger days hour by hour).
 
 Hours younger than ``lag`` are recomputed on every pass, so a raw row committed up to ``lag``
 after its timestamp (a usage record's ``created_at`` is taken just before its transaction
@@ -84,10 +85,10 @@ def _batch(session: Session, source: Source, now: datetime, batch_hours: int, la
     session.execute(delete(target).where(target.c.hour >= watermark, target.c.hour < end))
     rows = source.build(hour_start(watermark), hour_start(end), dialect)
     session.execute(insert(target).from_select([c.name for c in target.columns], rows))
-    derived.rebuild_daily(session, target, watermark, end)
     if source.feeds_series:
         derived.rebuild_series(session, watermark, end)
     settled = max(watermark, min(end, hour_of(now - lag)))
+    derived.rebuild_daily(session, target, watermark, settled)  # days that just became final, if any
     session.execute(update(_STATE).where(_STATE.c.source == source.name).values(watermark_hour=settled))
     return end > current
 

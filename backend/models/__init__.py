@@ -64,8 +64,9 @@ from backend.models.analytics import (  # noqa: E402  (analytics rollups, issue 
     EndUserHourly,
     RollupState,
     RunHourly,
+    SeriesHourly,
     ToolHourly,
     UsageHourly,
 )
 
-__all__ += ["EndUserHourly", "RollupState", "RunHourly", "ToolHourly", "UsageHourly"]
+__all__ += ["EndUserHourly", "RollupState", "RunHourly", "SeriesHourly", "ToolHourly", "UsageHourly"]

@@ -30,6 +30,8 @@ LATENCY_BUCKETS = len(LATENCY_EDGES_MS) + 1
 
 # Runs are rolled up by the hour they finished in; this index finds the recently finished ones.
 RUNS_FINISHED_INDEX = Index("ix_runs_finished_at", Run.__table__.c.finished_at)  # type: ignore[attr-defined]
+# An agent's slowest and failed runs of a period (``backend.analytics.agent_view``).
+RUNS_AGENT_INDEX = Index("ix_runs_agent_created", Run.__table__.c.agent_id, Run.__table__.c.created_at)  # type: ignore[attr-defined]
 
 
 def _key(length: int) -> Any:

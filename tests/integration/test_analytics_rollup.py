@@ -9,12 +9,14 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from backend.accounts.service import sign_up
+from backend.analytics.derived import ALL_AGENTS, final_days_end
 from backend.analytics.rollup import run_rollup
 from backend.db import get_engine, migrate, session_scope
-from backend.models import EndUserHourly, UsageHourly, UsageRecord
+from backend.models import EndUserHourly, SeriesHourly, UsageHourly, UsageRecord
+from backend.models.analytics import DAILY, HOURLY
 from backend.models.common import new_id, utcnow
 
 WRITERS, ROWS_PER_WRITER = 4, 150
@@ -30,8 +32,8 @@ def _row(rng: random.Random, workspace_id: str, at: datetime) -> dict[str, Any]:
         "prompt_tokens": rng.randint(0, 500), "completion_tokens": rng.randint(0, 100), "cached_tokens": 0,
         "cost_nano_usd": rng.randint(0, 10**7), "cost_note": "", "latency_ms": rng.randint(1, 9000),
         "ttft_ms": rng.choice((None, rng.randint(1, 900))), "status": status,
-        "error_class": "provider_error" if status == "error" else "", "error": "", "fallback_path": [], "streamed": True,
-        "created_at": at,
+        "error_class": "provider_error" if status == "error" else "", "error": "", "fallback_path": [],
+        "streamed": True, "created_at": at,
     }  # fmt: skip
 
 
@@ -122,3 +124,26 @@ def test_rollup_equals_recomputation_after_concurrent_writes(fresh_url: str) -> 
     assert _rolled_up(engine) == (expected_usage, expected_users)
     run_rollup(engine=engine)  # idempotent: another pass changes nothing
     assert _rolled_up(engine) == (expected_usage, expected_users)
+    _assert_derived_tables_agree(engine)
+
+
+def _assert_derived_tables_agree(engine: Any) -> None:
+    """Daily twins hold the sums of their hourly rows for every final day; the series' ``*`` rows
+    the workspace's calls per hour."""
+    with session_scope(engine) as s:
+        for hourly in HOURLY:
+            daily, end = DAILY[hourly.name], final_days_end(s, hourly)
+            day = hourly.c.hour - hourly.c.hour % 24
+            from_hours = dict(
+                s.execute(select(day, func.sum(hourly.c.calls if "calls" in hourly.c else hourly.c.runs))
+                          .where(hourly.c.hour < end).group_by(day)).all()
+            )  # fmt: skip
+            measure = daily.c.calls if "calls" in daily.c else daily.c.runs
+            from_days = dict(s.execute(select(daily.c.hour, func.sum(measure)).group_by(daily.c.hour)).all())
+            assert from_days == from_hours, hourly.name
+            assert from_days or hourly.name in ("analytics_run_hourly", "analytics_tool_hourly")  # no runs here
+        usage = dict(s.execute(select(UsageHourly.hour, func.sum(UsageHourly.calls)).group_by(UsageHourly.hour)).all())
+        series = dict(
+            s.execute(select(SeriesHourly.hour, SeriesHourly.calls).where(SeriesHourly.agent_id == ALL_AGENTS)).all()
+        )
+        assert {h: c for h, c in series.items() if c} == usage

@@ -4,7 +4,7 @@ Adds ``analytics_usage_hourly``, ``analytics_end_user_hourly``, ``analytics_run_
 ``analytics_tool_hourly`` (dimensions as the primary key, ``hour`` = whole hours since the Unix
 epoch, UTC), their ``*_daily`` twins, ``analytics_series_hourly`` (the charts' rows),
 ``analytics_rollup_state`` (a ``lock`` row, and one watermark per rollup starting at 0: the first
-rollup pass builds them from the existing rows) and an index on ``runs.finished_at``.
+rollup pass builds them from the existing rows) and indexes on ``runs.finished_at`` and ``runs (agent_id, created_at)``.
 
 Revision ID: 0016_usage_rollup
 Revises: 0012_hold_index
@@ -124,9 +124,11 @@ def upgrade() -> None:
         [{"source": s, "watermark_hour": 0, "passes": 0, "updated_at": datetime.now(UTC)} for s in SOURCES],
     )
     op.create_index("ix_runs_finished_at", "runs", ["finished_at"])
+    op.create_index("ix_runs_agent_created", "runs", ["agent_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_agent_created", table_name="runs")
     op.drop_index("ix_runs_finished_at", table_name="runs")
     op.drop_table("analytics_rollup_state")
     op.drop_table("analytics_series_hourly")
