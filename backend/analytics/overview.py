@@ -3,7 +3,9 @@ period, and errors by class."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -91,65 +93,32 @@ def _ms(value: int | None) -> str:
     return "" if value is None else f"{value} ms"
 
 
+_FIGURES: tuple[tuple[str, str, Callable[[Usage, Runs], int | None], Callable[[Any], str]], ...] = (
+    ("runs", "Runs", lambda u, r: r.runs, str),
+    ("errors", "Failed calls", lambda u, r: u.errors, str),
+    ("prompt_tokens", "Prompt tokens", lambda u, r: u.prompt_tokens, str),
+    ("completion_tokens", "Completion tokens", lambda u, r: u.completion_tokens, str),
+    ("cost", "Cost (USD)", lambda u, r: u.cost_nano_usd, usd),
+    ("latency_p50", "Latency p50", lambda u, r: u.latency(0.5), _ms),
+    ("latency_p95", "Latency p95", lambda u, r: u.latency(0.95), _ms),
+    ("ttft_p50", "Time to first token p50", lambda u, r: u.time_to_first_token(0.5), _ms),
+    ("ttft_p95", "Time to first token p95", lambda u, r: u.time_to_first_token(0.95), _ms),
+)
+"""Headline figures: key, label, value of a period's sums, how it is shown."""
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value}%"
+
+
 def _totals(now: tuple[Usage, Runs], before: tuple[Usage, Runs]) -> tuple[Total, ...]:
-    (u, r), (pu, pr) = now, before
-    rate, prate = percent(r.succeeded, r.runs), percent(pr.succeeded, pr.runs)
-    figures: list[tuple[str, str, int, int, str, str]] = [
-        ("runs", "Runs", r.runs, pr.runs, str(r.runs), str(pr.runs)),
-        (
-            "success_rate",
-            "Success rate",
-            0,
-            0,
-            "" if rate is None else f"{rate}%",
-            "" if prate is None else f"{prate}%",
-        ),
-        ("errors", "Failed calls", u.errors, pu.errors, str(u.errors), str(pu.errors)),
-        (
-            "prompt_tokens",
-            "Prompt tokens",
-            u.prompt_tokens,
-            pu.prompt_tokens,
-            str(u.prompt_tokens),
-            str(pu.prompt_tokens),
-        ),
-        (
-            "completion_tokens",
-            "Completion tokens",
-            u.completion_tokens,
-            pu.completion_tokens,
-            str(u.completion_tokens),
-            str(pu.completion_tokens),
-        ),
-        ("cost", "Cost (USD)", u.cost_nano_usd, pu.cost_nano_usd, usd(u.cost_nano_usd), usd(pu.cost_nano_usd)),
-        (
-            "latency_p50",
-            "Latency p50",
-            u.latency(0.5) or 0,
-            pu.latency(0.5) or 0,
-            _ms(u.latency(0.5)),
-            _ms(pu.latency(0.5)),
-        ),
-        (
-            "latency_p95",
-            "Latency p95",
-            u.latency(0.95) or 0,
-            pu.latency(0.95) or 0,
-            _ms(u.latency(0.95)),
-            _ms(pu.latency(0.95)),
-        ),
-        (
-            "ttft_p50",
-            "Time to first token p50",
-            u.time_to_first_token(0.5) or 0,
-            pu.time_to_first_token(0.5) or 0,
-            _ms(u.time_to_first_token(0.5)),
-            _ms(pu.time_to_first_token(0.5)),
-        ),
-    ]
-    out = [Total(k, label, v, p, change(cur, prev)) for k, label, cur, prev, v, p in figures]
-    if rate is not None and prate is not None:  # a rate changes by percentage points, not percent
-        out[1] = Total("success_rate", "Success rate", out[1].value, out[1].previous, round(rate - prate, 1))
+    out = []
+    for key, label, value_of, show in _FIGURES:
+        current, previous = value_of(*now), value_of(*before)
+        out.append(Total(key, label, show(current), show(previous), change(current or 0, previous or 0)))
+    rate, prate = percent(now[1].succeeded, now[1].runs), percent(before[1].succeeded, before[1].runs)
+    points = None if rate is None or prate is None else round(rate - prate, 1)  # a rate changes by points
+    out.insert(1, Total("success_rate", "Success rate", _rate(rate), _rate(prate), points))
     return tuple(out)
 
 
