@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.chat import Run
 from backend.models.common import utcnow
+from backend.models.tools import ToolAudit
 
 LATENCY_EDGES_MS = (50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 15000, 30000, 60000)
 """Upper edges (exclusive) of the latency buckets; bucket ``i`` holds ``[edge[i-1], edge[i])``,
@@ -30,6 +31,8 @@ LATENCY_BUCKETS = len(LATENCY_EDGES_MS) + 1
 
 # Runs are rolled up by the hour they finished in; this index finds the recently finished ones.
 RUNS_FINISHED_INDEX = Index("ix_runs_finished_at", Run.__table__.c.finished_at)  # type: ignore[attr-defined]
+# The rollup reads tool calls of recent hours across workspaces.
+TOOL_AUDIT_CREATED_INDEX = Index("ix_tool_audit_created_at", ToolAudit.__table__.c.created_at)  # type: ignore[attr-defined]
 # An agent's slowest and failed runs of a period (``backend.analytics.agent_view``).
 RUNS_AGENT_INDEX = Index("ix_runs_agent_created", Run.__table__.c.agent_id, Run.__table__.c.created_at)  # type: ignore[attr-defined]
 

@@ -4,7 +4,8 @@ Adds ``analytics_usage_hourly``, ``analytics_end_user_hourly``, ``analytics_run_
 ``analytics_tool_hourly`` (dimensions as the primary key, ``hour`` = whole hours since the Unix
 epoch, UTC), their ``*_daily`` twins, ``analytics_series_hourly`` (the charts' rows),
 ``analytics_rollup_state`` (a ``lock`` row, and one watermark per rollup starting at 0: the first
-rollup pass builds them from the existing rows) and indexes on ``runs.finished_at`` and ``runs (agent_id, created_at)``.
+rollup pass builds them from the existing rows) and indexes on ``runs.finished_at``,
+``runs (agent_id, created_at)`` and ``tool_audit.created_at``.
 
 Revision ID: 0016_usage_rollup
 Revises: 0012_hold_index
@@ -125,9 +126,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_runs_finished_at", "runs", ["finished_at"])
     op.create_index("ix_runs_agent_created", "runs", ["agent_id", "created_at"])
+    op.create_index("ix_tool_audit_created_at", "tool_audit", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tool_audit_created_at", table_name="tool_audit")
     op.drop_index("ix_runs_agent_created", table_name="runs")
     op.drop_index("ix_runs_finished_at", table_name="runs")
     op.drop_table("analytics_rollup_state")
