@@ -20,6 +20,8 @@ from backend.models.analytics import EndUserHourly, ToolHourly
 END_USER_LIMIT = 200
 """The end-user table lists the users who cost most, up to this many."""
 
+END_USER_TITLE = "By end user"
+END_USER_COLUMNS = ("end_user_id", "calls", "call_errors", "prompt_tokens", "completion_tokens", "cost_usd")
 _USAGE_COLUMNS = (
     "calls",
     "call_errors",
@@ -104,8 +106,7 @@ def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> 
         (str(uid) or "(none)", int(c), int(e), int(pt), int(ct), usd(int(n)))
         for uid, c, e, pt, ct, n in session.execute(stmt).all()
     )
-    columns = ("end_user_id", "calls", "call_errors", "prompt_tokens", "completion_tokens", "cost_usd")
-    return Table("by_end_user", "By end user", columns, rows)
+    return Table("by_end_user", END_USER_TITLE, END_USER_COLUMNS, rows)
 
 
 def _tools(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
@@ -139,19 +140,40 @@ class Breakdowns:
         return (self.by_agent, self.by_model, self.by_connection, self.by_end_user, self.tools)
 
 
-def breakdowns(*, actor: Actor, period: Period, agent_id: str | None = None, session: Session) -> Breakdowns:
+def breakdowns(
+    *, actor: Actor, period: Period, agent_id: str | None = None, end_users: bool = True, session: Session
+) -> Breakdowns:
     """Figures of ``period`` per agent, model/provider, connection, end user and tool.
 
     Cost in USD (6 decimals, from nano-USD sums), latencies in ms (histogram estimates), success
     rate over finished runs; rows ordered by cost (tools by calls). ``agent_id`` limits every
-    table to one agent.
+    table to one agent. ``end_users=False`` leaves the end-user table empty (the slowest one with
+    many end users: the page loads it afterwards with :func:`end_user_table`).
 
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
     """
     require_member(actor, session)
     ws = actor.workspace_id
-    parts: list[Any] = [
-        f(session, ws, period, agent_id) for f in (_by_agent, _by_model, _by_connection, _by_end_user, _tools)
-    ]
-    return Breakdowns(*parts)
+    users = (
+        _by_end_user(session, ws, period, agent_id)
+        if end_users
+        else Table("by_end_user", END_USER_TITLE, END_USER_COLUMNS, ())
+    )
+    return Breakdowns(
+        _by_agent(session, ws, period, agent_id),
+        _by_model(session, ws, period, agent_id),
+        _by_connection(session, ws, period, agent_id),
+        users,
+        _tools(session, ws, period, agent_id),
+    )
+
+
+def end_user_table(*, actor: Actor, period: Period, agent_id: str | None = None, session: Session) -> Table:
+    """The end users who cost most in ``period`` (up to :data:`END_USER_LIMIT`), as in :func:`breakdowns`.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    return _by_end_user(session, actor.workspace_id, period, agent_id)

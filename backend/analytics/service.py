@@ -33,21 +33,24 @@ class Report:
         return (*head, *extra, *self.breakdowns.tables(), *self.insights.tables())
 
 
-def build_report(*, actor: Actor, period: Period, agent_id: str | None = None, session: Session) -> Report:
-    """Every figure of ``period`` from the rollups as they are (see :func:`load_report`).
+def build_report(
+    *, actor: Actor, period: Period, agent_id: str | None = None, end_users: bool = True, session: Session
+) -> Report:
+    """Every figure of ``period`` from the rollups as they are (see :func:`load_report`);
+    ``end_users=False`` leaves the end-user table empty (``breakdowns.end_user_table``).
 
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
     """
     return Report(
         overview(actor=actor, period=period, agent_id=agent_id, session=session),
-        breakdowns(actor=actor, period=period, agent_id=agent_id, session=session),
+        breakdowns(actor=actor, period=period, agent_id=agent_id, end_users=end_users, session=session),
         cost_insights(actor=actor, period=period, agent_id=agent_id, session=session),
         agent_view(actor=actor, period=period, agent_id=agent_id, session=session) if agent_id else None,
     )
 
 
-def load_report(*, actor: Actor, period: Period, agent_id: str | None = None) -> Report:
+def load_report(*, actor: Actor, period: Period, agent_id: str | None = None, end_users: bool = True) -> Report:
     """Catch the rollups up (throttled), then :func:`build_report` in one read transaction.
 
     Blocking: call it from a worker thread (a background handler), never on the event loop.
@@ -57,7 +60,7 @@ def load_report(*, actor: Actor, period: Period, agent_id: str | None = None) ->
     """
     catch_up()
     with session_scope() as session:
-        return build_report(actor=actor, period=period, agent_id=agent_id, session=session)
+        return build_report(actor=actor, period=period, agent_id=agent_id, end_users=end_users, session=session)
 
 
 def agent_choices(*, actor: Actor, session: Session) -> list[tuple[str, str]]:

@@ -165,6 +165,11 @@ def _table(table: Any) -> rx.Component:
             align="center",
         ),
         rx.cond(
+            table.loading,
+            rx.hstack(rx.spinner(size="1"), rx.text("Loading…", size="2"), role="status"),
+            rx.fragment(),
+        ),
+        rx.cond(
             table.rows.length() > 0,
             rx.table.root(
                 rx.table.header(rx.table.row(rx.foreach(table.columns, lambda c: rx.table.column_header_cell(c)))),
@@ -176,7 +181,7 @@ def _table(table: Any) -> rx.Component:
                 size="1",
                 width="100%",
             ),
-            rx.text("Nothing in this period.", size="2", color="var(--gray-10)"),
+            rx.cond(table.loading, rx.fragment(), rx.text("Nothing in this period.", size="2", color="var(--gray-10)")),
         ),
         width="100%",
         overflow_x="auto",

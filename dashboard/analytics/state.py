@@ -12,6 +12,7 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import Actor, PermissionDenied
+from backend.analytics.breakdowns import end_user_table
 from backend.analytics.periods import (
     GRANULARITIES,
     MAX_HOURLY_DAYS,
@@ -53,6 +54,7 @@ class TableView:
     columns: list[str] = dataclasses.field(default_factory=list)
     rows: list[list[str]] = dataclasses.field(default_factory=list)
     link_col: int = -1
+    loading: bool = False
 
 
 @dataclasses.dataclass
@@ -70,9 +72,9 @@ def _change(value: float | None, key: str) -> str:
     return f"{value:+.1f}{unit}"
 
 
-def _view(table: Table) -> TableView:
+def _view(table: Table, loading: bool = False) -> TableView:
     link = next((i for i, c in enumerate(table.columns) if c in LINK_COLUMNS), -1)
-    return TableView(table.key, table.title, list(table.columns), table.text_rows(), link)
+    return TableView(table.key, table.title, list(table.columns), table.text_rows(), link, loading)
 
 
 def _period(preset: str, first: str, last: str, tz: str, granularity: str) -> Period:
@@ -162,13 +164,22 @@ class AnalyticsState(rx.State):
             generation, self.loading, self.error = self._generation, True, ""
             args = (self.preset, self.first, self.last, self.tz, self.granularity)
             agent_id = self.agent_id or None
-        report, agents, error = await _fetch(actor, args, agent_id)
+        period, report, agents, error = await _fetch(actor, args, agent_id)
         async with self:
             if generation != self._generation:
                 return None
             self.loading, self.loaded, self.error = False, True, error
             if report is not None:
                 self._show(report, agents)
+        if period is None:
+            return None
+        try:  # the slowest table with many end users comes second: the rest shows meanwhile
+            users = await in_session(lambda s: end_user_table(actor=actor, period=period, agent_id=agent_id, session=s))
+        except PermissionDenied:
+            return None
+        async with self:
+            if generation == self._generation:
+                self.tables = [_view(users) if t.key == users.key else t for t in self.tables]
         return None
 
     def _show(self, report: Report, agents: list[tuple[str, str]]) -> None:
@@ -179,7 +190,8 @@ class AnalyticsState(rx.State):
             TotalRow(t.key, t.label, t.value, t.previous, _change(t.change_pct, t.key), (t.change_pct or 0) >= 0)
             for t in report.overview.totals
         ]
-        self.tables = [_view(t) for t in report.tables() if t.key != "over_time"] + [_view(report.overview.series)]
+        views = [_view(t, loading=t.key == "by_end_user") for t in report.tables() if t.key != "over_time"]
+        self.tables = [*views, _view(report.overview.series)]
 
     def _table(self, key: str) -> Table | None:
         for view in self.tables:
@@ -206,13 +218,13 @@ class AnalyticsState(rx.State):
 
 async def _fetch(
     actor: Actor, args: tuple[str, str, str, str, str], agent_id: str | None
-) -> tuple[Report | None, list[tuple[str, str]], str]:
+) -> tuple[Period | None, Report | None, list[tuple[str, str]], str]:
     try:
         period = _period(*args)
-        report = await asyncio.to_thread(load_report, actor=actor, period=period, agent_id=agent_id)
+        report = await asyncio.to_thread(load_report, actor=actor, period=period, agent_id=agent_id, end_users=False)
         agents = await in_session(lambda s: agent_choices(actor=actor, session=s))
     except ValueError as exc:
-        return None, [], str(exc)
+        return None, None, [], str(exc)
     except PermissionDenied:
-        return None, [], "You are not a member of this workspace."
-    return report, agents, ""
+        return None, None, [], "You are not a member of this workspace."
+    return period, report, agents, ""
