@@ -16,6 +16,7 @@ from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.account.page import AccountState, account_page
+from dashboard.analytics.page import AnalyticsState, analytics_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
@@ -83,6 +84,7 @@ _private(chat_page, "/chat", "Chat", ChatState.load)
 _private(connections_page, "/connections", "Connections", ConnectionsState.load)
 _private(settings_page, "/settings", "Settings", SettingsState.load)
 _private(tasks_page, "/tasks", "Tasks", TasksState.load)
+_private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
 add_marketplace_pages(app, _private)

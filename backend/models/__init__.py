@@ -63,3 +63,13 @@ __all__ += ["AgentGrant"]
 from backend.models.marketplace import Listing, ListingVersion, Report, Review, Subscription  # noqa: E402  (issue 12)
 
 __all__ += ["Listing", "ListingVersion", "Report", "Review", "Subscription"]
+from backend.models.analytics import (  # noqa: E402  (analytics rollups, issue 14)
+    EndUserHourly,
+    RollupState,
+    RunHourly,
+    SeriesHourly,
+    ToolHourly,
+    UsageHourly,
+)
+
+__all__ += ["EndUserHourly", "RollupState", "RunHourly", "SeriesHourly", "ToolHourly", "UsageHourly"]

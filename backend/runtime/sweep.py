@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from backend.analytics import rollup
 from backend.chat.service import append_message
 from backend.config import get_settings
 from backend.db import session_scope
@@ -131,9 +132,11 @@ def sweep_stale_runs(*, stale_after_s: float | None = None, now: datetime | None
 
 
 def run_maintenance(*, stale_after_s: float | None = None) -> tuple[int, int]:
-    """One scheduled pass: :func:`sweep_stale_runs`, then ``budgets.release_expired``.
+    """One scheduled pass: :func:`sweep_stale_runs`, ``budgets.release_expired``, the analytics rollups.
 
     Returns:
         ``(runs finished, expired reservations released)``.
     """
-    return sweep_stale_runs(stale_after_s=stale_after_s), budgets.release_expired()
+    result = sweep_stale_runs(stale_after_s=stale_after_s), budgets.release_expired()
+    rollup.run_scheduled()  # analytics rollups (backend.analytics.rollup), failures logged
+    return result

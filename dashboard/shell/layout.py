@@ -40,6 +40,7 @@ NAV = [
     ("Marketplace", "/marketplace", "store"),
     ("Connections", "/connections", "plug"),
     ("Tasks", "/tasks", "list_checks"),
+    ("Analytics", "/analytics", "chart_line"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
     ("Account", "/account", "user_round"),

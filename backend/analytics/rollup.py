@@ -1,0 +1,149 @@
+"""Keeps the hourly rollups up to date: idempotent recomputation of recent hours behind a watermark.
+
+A pass brings every rollup (:data:`~backend.analytics.sources.SOURCES`) up to now. For one
+rollup it repeats, each time in one transaction that first locks the ``lock`` row
+of ``analytics_rollup_state`` and the rollup's own row (a concurrent pass waits, on SQLite and
+PostgreSQL alike):
+
+1. read the watermark ``W`` (every hour before it is final; 0 = never built: start at the
+   oldest raw row), take the batch ``[W, E)`` with ``E = min(W + batch, current hour + 1)``;
+2. delete the rollup rows of those hours and insert them again from the raw rows
+   (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows), then rebuild the charts'
+   series of those hours (``backend.analytics.derived``);
+3. move the watermark to ``min(E, hour of (now - lag))``, never backwards, and build the daily
+   twin of every UTC day that became wholly final (queries read younger days hour by hour).
+
+Hours younger than ``lag`` are recomputed on every pass, so a raw row committed up to ``lag``
+after its timestamp (a usage record's ``created_at`` is taken just before its transaction
+commits) is still counted; recomputing is what makes a repeated or concurrent pass harmless.
+Run from the worker's maintenance pass and, throttled, before analytics queries (:func:`catch_up`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from backend.analytics import derived
+from backend.analytics.sources import SOURCES, Source
+from backend.db import session_scope
+from backend.models.analytics import RollupState
+from backend.models.common import utcnow
+
+log = logging.getLogger(__name__)
+
+LAG = timedelta(minutes=15)
+"""How long after its timestamp a raw row may still commit and be counted."""
+BATCH_HOURS = 24
+"""Hours recomputed per transaction while catching up on a backlog."""
+CATCH_UP_EVERY_S = 5.0
+"""At most one on-demand pass per process in this many seconds (:func:`catch_up`)."""
+
+_STATE = RollupState.__table__  # type: ignore[attr-defined]
+LOCK = "lock"
+"""The state row every rollup transaction locks first: they run one at a time."""
+_catch_up_lock = threading.Lock()
+_last_catch_up = 0.0
+
+
+def hour_of(moment: datetime) -> int:
+    """Whole hours since 1970-01-01 00:00 UTC of an aware datetime (floor)."""
+    return int(moment.timestamp() // 3600)
+
+
+def hour_start(hour: int) -> datetime:
+    """The aware UTC datetime at which ``hour`` (see :func:`hour_of`) starts."""
+    return datetime.fromtimestamp(hour * 3600, UTC)
+
+
+def _lock_state(session: Session, name: str, now: datetime) -> int:
+    """Lock the ``lock`` row and the rollup's state row (creating missing ones); return the
+    rollup's watermark hour."""
+    for source in (LOCK, name):
+        bump = update(_STATE).where(_STATE.c.source == source).values(passes=_STATE.c.passes + 1, updated_at=now)
+        if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+            session.execute(insert(_STATE).values(source=source, watermark_hour=0, passes=1, updated_at=now))
+    return int(session.execute(select(_STATE.c.watermark_hour).where(_STATE.c.source == name)).scalar_one())
+
+
+def _batch(session: Session, source: Source, now: datetime, batch_hours: int, lag: timedelta) -> bool:
+    """Recompute one batch of hours of ``source``; True when it reached the current hour."""
+    dialect = session.get_bind().dialect.name
+    watermark = _lock_state(session, source.name, now)
+    current = hour_of(now)
+    if watermark == 0:
+        oldest = session.execute(select(func.min(source.time_column))).scalar()
+        watermark = hour_of(oldest.replace(tzinfo=oldest.tzinfo or UTC)) if oldest else current
+    end = min(watermark + batch_hours, current + 1)
+    target = source.target
+    session.execute(delete(target).where(target.c.hour >= watermark, target.c.hour < end))
+    rows = source.build(hour_start(watermark), hour_start(end), dialect)
+    session.execute(insert(target).from_select([c.name for c in target.columns], rows))
+    if source.feeds_series:
+        derived.rebuild_series(session, watermark, end)
+    settled = max(watermark, min(end, hour_of(now - lag)))
+    derived.rebuild_daily(session, target, watermark, settled)  # days that just became final, if any
+    session.execute(update(_STATE).where(_STATE.c.source == source.name).values(watermark_hour=settled))
+    return end > current
+
+
+def run_rollup(
+    *, engine: Engine | None = None, now: datetime | None = None, batch_hours: int = BATCH_HOURS, lag: timedelta = LAG
+) -> int:
+    """Bring every rollup up to ``now`` (blocking; run it off the event loop).
+
+    Args:
+        engine: Database (default: the configured one).
+        now: The current time, aware (tests pass a fixed one); default ``utcnow()``.
+        batch_hours: Hours per transaction.
+        lag: See :data:`LAG`.
+
+    Returns:
+        The number of transactions (batches) it took.
+    """
+    moment = now or utcnow()
+    batches = 0
+    for source in SOURCES:
+        done = False
+        while not done:
+            with session_scope(engine) as session:
+                done = _batch(session, source, moment, batch_hours, lag)
+            batches += 1
+    return batches
+
+
+def catch_up(*, max_age_s: float = CATCH_UP_EVERY_S) -> None:
+    """Run :func:`run_rollup` unless this process ran one less than ``max_age_s`` ago (blocking).
+
+    Called before analytics queries so their figures include the last seconds' calls.
+    """
+    global _last_catch_up
+    with _catch_up_lock:
+        if time.monotonic() - _last_catch_up < max_age_s:
+            return
+        run_rollup()
+        _last_catch_up = time.monotonic()
+
+
+def rebuild_from(since: datetime, *, engine: Engine | None = None) -> None:
+    """Make every hour from ``since`` on be recomputed by the next pass (rows written with older
+    timestamps, e.g. imported or restored ones); the rollups stay correct meanwhile."""
+    hour = hour_of(since)
+    with session_scope(engine) as session:
+        session.execute(
+            update(_STATE).where(_STATE.c.watermark_hour > hour).values(watermark_hour=hour, updated_at=utcnow())
+        )
+
+
+def run_scheduled() -> None:
+    """The worker's pass (:func:`run_rollup`); a failure is logged and retried next time."""
+    try:
+        run_rollup()
+    except Exception:
+        log.exception("analytics rollup pass failed; retried at the next maintenance pass")

@@ -1,0 +1,154 @@
+"""Analytics at scale: generate usage records (plus runs and tool calls), build the hourly rollups,
+then time every query of the analytics page.
+
+Rows are spread over ``--days`` days (default 90) in one workspace (the worst case: every query
+of that workspace covers all of them), 10 agents, 4 models on 2 connections, ``--end-users``
+end users; ~1 run per 3 usage records, ~1 tool call per 5. Generated with ``executemany``
+(SQLite) or ``COPY`` (PostgreSQL). Printed: generation and rollup build time, the catch-up pass
+when up to date (what a page load pays), and p50/p95 of each query over ``--reps`` repetitions
+for the 24 h / 7 d / 30 d / 90 d presets, with and without an agent filter; the load average.
+
+    .venv/bin/python benchmarks/analytics_query.py --rows 1000000
+    .venv/bin/python benchmarks/analytics_query.py --rows 1000000 --database-url postgresql://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from benchmarks._analytics_data import generate_rows, new_database, setup_workspace, write_rows  # noqa: E402
+
+
+def _pct(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def _queries(actor: Any, period: Any, agent_id: str | None) -> dict[str, Callable[[Any], object]]:
+    from backend.analytics import breakdowns as b
+    from backend.analytics.agent_view import agent_view
+    from backend.analytics.insights import cost_insights
+    from backend.analytics.measures import series
+    from backend.analytics.overview import overview
+    from backend.analytics.periods import buckets
+
+    ws, s = actor.workspace_id, period.start_hour
+    ends = [b.end_hour for b in buckets(period)]
+    out: dict[str, Callable[[Any], object]] = {
+        "chart series (every chart's rows)": lambda x: series(x, ws, s, ends, agent_id),
+        "overview (charts + totals + previous + errors)": lambda x: overview(
+            actor=actor, period=period, agent_id=agent_id, session=x
+        ),
+        "table: by agent": lambda x: b._by_agent(x, ws, period, agent_id),
+        "table: by model": lambda x: b._by_model(x, ws, period, agent_id),
+        "table: by connection": lambda x: b._by_connection(x, ws, period, agent_id),
+        "table: by end user": lambda x: b._by_end_user(x, ws, period, agent_id),
+        "table: tools": lambda x: b._tools(x, ws, period, agent_id),
+        "cost insights": lambda x: cost_insights(actor=actor, period=period, agent_id=agent_id, session=x),
+    }
+    if agent_id:
+        out["agent: starters + slowest + failed runs"] = lambda x: agent_view(
+            actor=actor, period=period, agent_id=agent_id, session=x
+        )
+    return out
+
+
+def _time_queries(engine: Any, actor: Any, agent_id: str, reps: int) -> list[dict[str, Any]]:
+    from sqlmodel import Session
+
+    from backend.analytics.periods import preset_period
+
+    results = []
+    now = datetime.now(UTC)
+    for preset, granularity in (("24h", "hour"), ("7d", "day"), ("30d", "day"), ("90d", "week")):
+        period = preset_period(preset, "Europe/Berlin", granularity, now)
+        for agent in (None, agent_id):
+            for name, query in _queries(actor, period, agent).items():
+                samples = []
+                with Session(engine) as session:
+                    query(session)  # warm-up
+                    for _ in range(reps):
+                        t0 = time.perf_counter()
+                        query(session)
+                        samples.append((time.perf_counter() - t0) * 1000)
+                p50, p95 = _pct(samples)
+                results.append(
+                    {"range": preset, "agent": "one" if agent else "all", "query": name, "p50_ms": p50, "p95_ms": p95}
+                )
+                print(
+                    f"{preset:>4} {'one agent' if agent else 'all agents':>10}  {name:<48} "
+                    f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms",
+                    flush=True,
+                )
+    return results
+
+
+def main() -> None:
+    """Generate, build, time, print."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="usage records to generate")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--end-users", type=int, default=2000)
+    parser.add_argument("--reps", type=int, default=20, help="repetitions per query")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL (a new database is created); default SQLite"
+    )
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    os.environ["AGENTHUB_DATA_DIR"] = tempfile.mkdtemp(prefix="analytics-bench-data-")
+    from backend.analytics.rollup import run_rollup
+    from backend.db import get_engine, migrate
+
+    url, drop = new_database(args.database_url)
+    try:
+        migrate(url)
+        engine = get_engine(url)
+        pg = engine.dialect.name == "postgresql"
+        print(f"database: {engine.dialect.name}; load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        actor, agents, conns = setup_workspace(engine)
+        t0 = time.perf_counter()
+        counts = write_rows(engine, generate_rows(args.rows, args.days, actor, agents, conns, args.end_users, pg), pg)
+        generated = time.perf_counter() - t0
+        print(f"generated {counts} in {generated:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        batches = run_rollup(engine=engine)
+        build = time.perf_counter() - t0
+        print(f"rollup build: {build:.1f} s in {batches} transactions", flush=True)
+        t0 = time.perf_counter()
+        run_rollup(engine=engine)
+        catch_up_ms = (time.perf_counter() - t0) * 1000
+        print(f"catch-up pass when up to date: {catch_up_ms:.0f} ms", flush=True)
+        results = _time_queries(engine, actor, agents[0][0], args.reps)
+        worst = max(r["p95_ms"] for r in results)
+        load = os.getloadavg()
+        print(f"worst p95: {worst:.1f} ms; load average after: " + " ".join(f"{x:.2f}" for x in load))
+        if args.json:
+            summary = {
+                "database": engine.dialect.name,
+                "rows": counts,
+                "generate_s": generated,
+                "rollup_build_s": build,
+                "catch_up_ms": catch_up_ms,
+                "queries": results,
+                "load_average": load,
+            }
+            Path(args.json).write_text(json.dumps(summary, indent=2))
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""``/analytics``: the workspace analytics page (issue 14)."""
