@@ -39,6 +39,8 @@ from backend.models.gateway import NANO_PER_USD, UNSETTLED_SQL, Budget, BudgetCo
 
 _COUNTER_NS = uuid.UUID("6f1d2a0e-5b7c-4c1e-9a57-3f0b9e8d4a21")
 _SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
+REFUSAL_PHRASES = ("budget is spent", "budget would not cover this call", "budget is in dollars")
+"""Every budget refusal's message contains one of these (a page can tell them from other errors)."""
 
 
 def to_nano(usd: float, *, up: bool = False) -> int:
@@ -77,7 +79,7 @@ class BudgetRef:
     scope: str
     scope_id: str
     period: str
-    limit_usd: float | None
+    limit_nano: int | None
     token_limit: int | None
 
 
@@ -114,7 +116,7 @@ def applicable_budgets(
         scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
     if end_user_id:
         scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
-    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_usd, Budget.token_limit)
+    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_nano, Budget.token_limit)
     rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
         select(*(col(c) for c in columns)).where(col(Budget.workspace_id) == workspace_id, or_(*scopes))
     ).all()
@@ -122,29 +124,91 @@ def applicable_budgets(
 
 
 def _money(nanousd: int) -> str:
-    usd = nanousd / NANO_PER_USD
-    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}".rstrip("0").rstrip(".") if usd else "$0"
+    """``$12.50``, ``$0.50``, ``$0.0006``, ``$0.00001``, ``$0`` (down to one nano-dollar)."""
+    if nanousd >= NANO_PER_USD:
+        return f"${nanousd / NANO_PER_USD:,.2f}"
+    if nanousd <= 0:
+        return "$0"
+    digits = f"{nanousd:09d}".rstrip("0")
+    return f"$0.{digits.ljust(2, '0')}"
+
+
+def _shortfall(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int) -> str:
+    """What stops the call: a cap already used up, or this call's worst case above what is left."""
+    spent, held = (row.spent_nanousd, row.reserved_nanousd) if row else (0, 0)
+    spent_tokens, held_tokens = (row.spent_tokens, row.reserved_tokens) if row else (0, 0)
+    money = budget.limit_nano is not None and spent + held + amount > budget.limit_nano
+    if money and budget.limit_nano is not None:
+        limit = budget.limit_nano
+        if spent >= limit:
+            return f"is spent: {_money(spent)} of {_money(limit)} used"
+        in_progress = f", {_money(held)} held by replies in progress" if held else ""
+        left = max(0, limit - spent - held)
+        return (
+            f"would not cover this call: it could cost up to {_money(amount)} and only {_money(left)} is left "
+            f"({_money(spent)} of {_money(limit)} spent{in_progress})"
+        )
+    limit_tokens = budget.token_limit or 0
+    if spent_tokens >= limit_tokens:
+        return f"is spent: {spent_tokens:,} of {limit_tokens:,} tokens used"
+    left_tokens = max(0, limit_tokens - spent_tokens - held_tokens)
+    return (
+        f"would not cover this call: it could use up to {tokens:,} tokens and only {left_tokens:,} are left "
+        f"({spent_tokens:,} of {limit_tokens:,} used, {held_tokens:,} held by replies in progress)"
+    )
 
 
 def _exceeded(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int, end: datetime) -> BudgetExceeded:
-    spent = row.spent_nanousd if row else 0
-    held = row.reserved_nanousd if row else 0
+    """The refusal: "spent: $X of $Y used" when the cap is used up, "this call could cost up to
+    $X and only $Y is left" when only this call's worst case does not fit (the same for tokens)."""
     when = "daily" if budget.period == "day" else "monthly"
-    parts: list[str] = []
-    if budget.limit_usd is not None:
-        limit = _money(to_nano(budget.limit_usd))
-        parts.append(f"{_money(spent)} of {limit} spent, {_money(held)} held by calls in progress")
-        parts.append(f"this call may cost up to {_money(amount)}")
-    if budget.token_limit is not None:
-        used = (row.spent_tokens + row.reserved_tokens) if row else 0
-        parts.append(f"{used:,} of {budget.token_limit:,} tokens used; this call may use up to {tokens:,}")
     left = end - utcnow()
     hours, minutes = int(left.total_seconds() // 3600), int(left.total_seconds() % 3600 // 60)
     message = (
-        f"{_SCOPE_WORDS.get(budget.scope, 'A')} {when} budget is used up ({'; '.join(parts)}). "
+        f"{_SCOPE_WORDS.get(budget.scope, 'A')} {when} budget {_shortfall(budget, row, amount, tokens)}. "
         f"It resets at {end:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min)."
     )
     return BudgetExceeded(message, budget, end)
+
+
+class UnpricedModel(GatewayError):
+    """A call refused because a dollar budget applies and the model's price is unknown (kind
+    ``"budget"``): counting it as $0 would let the budget never bind.
+
+    Attributes:
+        budget_id, scope, period: The first dollar budget that applies.
+        model: The model without a price.
+    """
+
+    def __init__(self, budget: BudgetRef, model: str) -> None:
+        when = "daily" if budget.period == "day" else "monthly"
+        owner = _SCOPE_WORDS.get(budget.scope, "A")
+        message = (
+            f"{owner} {when} budget is in dollars, but the price of {model} on this connection is unknown, "
+            "so the budget cannot be kept. Set the model's price on the connection, "
+            "or use a token cap instead of a dollar amount."
+        )
+        super().__init__("budget", message)
+        self.budget_id, self.scope, self.period, self.model = budget.id, budget.scope, budget.period, model
+
+
+def require_price(budgets: Sequence[BudgetRef], *, priced: bool, model: str) -> None:
+    """Refuse a call to a model without a known price when a dollar budget applies.
+
+    Args:
+        budgets: The budgets that apply to the call (:func:`applicable_budgets`).
+        priced: Whether the model has a known price (``catalog.ModelInfo.priced``).
+        model: The model's name, for the message.
+
+    Raises:
+        UnpricedModel: ``priced`` is False and one of ``budgets`` has a dollar cap. Token caps
+            alone never refuse here: they bind every model.
+    """
+    if priced:
+        return
+    for budget in budgets:
+        if budget.limit_nano is not None:
+            raise UnpricedModel(budget, model)
 
 
 class _Missing(Exception):
@@ -196,9 +260,9 @@ def _hold_on(
     amount, tokens = hold.amount_nanousd, hold.tokens
     for counter, budget, start, end in targets:
         where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
-        if budget.limit_usd is not None:
+        if budget.limit_nano is not None:
             total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
-            where.append(total <= to_nano(budget.limit_usd))
+            where.append(total <= budget.limit_nano)
         if budget.token_limit is not None:
             total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
             where.append(total <= budget.token_limit)

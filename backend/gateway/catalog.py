@@ -16,7 +16,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts.actor import Actor, NotFound, require_member
 from backend.connections.providers import PROVIDERS, get_provider, litellm_model_name
 from backend.gateway.completion import estimate_cost
 from backend.gateway.llm import litellm
@@ -184,6 +184,32 @@ def _entry(conn: Connection, model: str, info: ModelInfo) -> CatalogEntry:
 def catalog_entry(conn: Connection, model: str, override: ModelOverride | None) -> CatalogEntry:
     """The catalog row of one model on one connection (see :func:`get_catalog`)."""
     return _entry(conn, model, model_info(conn.provider, model, override))
+
+
+def has_known_price(*, actor: Actor, connection_id: str, model: str, session: Session) -> bool:
+    """Whether ``model`` on the workspace's connection has a known price (LiteLLM's map or an override).
+
+    A dollar budget only binds priced models (the gateway refuses calls to an unpriced model
+    while a dollar budget applies); the UI asks this before accepting a dollar budget, and
+    offers to set a price or a token cap instead.
+
+    Args:
+        actor: Any member of the workspace.
+        connection_id: One of the workspace's connections.
+        model: The provider's model id, e.g. ``"gpt-4o-mini"``.
+
+    Raises:
+        NotFound: the connection is not the workspace's (or its provider is unknown).
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.workspace_id != actor.workspace_id or conn.provider not in PROVIDERS:
+        raise NotFound("Connection not found.")
+    if not model.strip():
+        return False
+    override = load_overrides(session, [conn.id]).get((conn.id, model.strip()))
+    return model_info(conn.provider, model.strip(), override).priced
 
 
 def get_catalog(*, actor: Actor, session: Session) -> list[CatalogEntry]:
