@@ -27,10 +27,24 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col
 
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
@@ -107,20 +121,33 @@ class BudgetExceeded(GatewayError):
         self.resets_at = resets_at
 
 
+def _budgets_statement() -> Select[Any]:
+    b = _BUDGETS
+    return select(b.id, b.scope, b.scope_id, b.period, b.limit_nano, b.token_limit).where(
+        b.workspace_id == bindparam("ws"),
+        or_(
+            and_(b.scope == "workspace", b.scope_id == bindparam("ws")),
+            and_(b.scope == "agent", b.scope_id == bindparam("agent")),
+            and_(b.scope == "end_user", b.scope_id == bindparam("end_user")),
+        ),
+    )
+
+
+_BUDGETS = Budget.__table__.c  # type: ignore[attr-defined]
+_COUNTERS = BudgetCounter.__table__  # type: ignore[attr-defined]
+_HOLDS = BudgetReservation.__table__  # type: ignore[attr-defined]
+_APPLICABLE = _budgets_statement()  # the hot path's statements are built once (see also _hold_statement)
+
+
 def applicable_budgets(
     session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None
 ) -> list[BudgetRef]:
-    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``."""
-    scopes: list[ColumnElement[bool]] = [(col(Budget.scope) == "workspace") & (col(Budget.scope_id) == workspace_id)]
-    if agent_id:
-        scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
-    if end_user_id:
-        scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
-    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_nano, Budget.token_limit)
-    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
-        select(*(col(c) for c in columns)).where(col(Budget.workspace_id) == workspace_id, or_(*scopes))
-    ).all()
-    return [BudgetRef(*row) for row in rows]
+    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``.
+
+    A prebuilt Core statement on the session's connection (every gateway call runs it).
+    """
+    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
+    return [BudgetRef(*row) for row in session.connection().execute(_APPLICABLE, params)]
 
 
 def _money(nanousd: int) -> str:
@@ -247,6 +274,26 @@ def _targets(budgets: Sequence[BudgetRef], now: datetime) -> list[tuple[str, Bud
     return targets
 
 
+def _hold_statement(money: bool, tokens: bool) -> Update:
+    """The conditional UPDATE of one counter: with the dollar and/or the token condition."""
+    c = _COUNTERS.c
+    amount, toks = bindparam("amount", type_=BigInteger), bindparam("tokens", type_=BigInteger)
+    where: list[ColumnElement[bool]] = [c.id == bindparam("counter")]
+    if money:
+        where.append(c.spent_nanousd + c.reserved_nanousd + amount <= bindparam("limit", type_=BigInteger))
+    if tokens:
+        where.append(c.spent_tokens + c.reserved_tokens + toks <= bindparam("token_limit", type_=BigInteger))
+    return (
+        update(_COUNTERS)
+        .where(*where)
+        .values(reserved_nanousd=c.reserved_nanousd + amount, reserved_tokens=c.reserved_tokens + toks)
+    )
+
+
+_HOLD = {(money, tokens): _hold_statement(money, tokens) for money in (False, True) for tokens in (False, True)}
+_INSERT_HOLD = insert(_HOLDS)
+
+
 def _hold_on(
     session: Session,
     targets: list[tuple[str, BudgetRef, datetime, datetime]],
@@ -256,32 +303,25 @@ def _hold_on(
     expires: datetime,
     run_id: str | None,
 ) -> None:
-    """One conditional UPDATE per counter, then the reservation rows (Core statements)."""
+    """One conditional UPDATE per counter, then the reservation rows (prebuilt Core statements)."""
     amount, tokens = hold.amount_nanousd, hold.tokens
+    conn = session.connection()
     for counter, budget, start, end in targets:
-        where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
-        if budget.limit_nano is not None:
-            total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
-            where.append(total <= budget.limit_nano)
-        if budget.token_limit is not None:
-            total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
-            where.append(total <= budget.token_limit)
-        result = session.execute(
-            update(BudgetCounter)
-            .where(*where)
-            .values(
-                reserved_nanousd=col(BudgetCounter.reserved_nanousd) + amount,
-                reserved_tokens=col(BudgetCounter.reserved_tokens) + tokens,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        params = {
+            "counter": counter,
+            "amount": amount,
+            "tokens": tokens,
+            "limit": budget.limit_nano,
+            "token_limit": budget.token_limit,
+        }
+        statement = _HOLD[(budget.limit_nano is not None, budget.token_limit is not None)]
+        if conn.execute(statement, params).rowcount == 0:
             row = session.get(BudgetCounter, counter)
             if row is None:
                 raise _Missing(counter, budget, start)
             raise _Tripped(_exceeded(budget, row, amount, tokens, end))
-    session.execute(
-        insert(BudgetReservation),
+    conn.execute(
+        _INSERT_HOLD,
         [
             {
                 "id": new_id(),
@@ -375,34 +415,34 @@ def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -
     """
     if hold is None:
         return
-    released = session.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
+    conn = session.connection()
+    released = conn.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
     held = {cid: (amount, toks) for cid, amount, toks in released}
     actual = nano_usd
     for counter in sorted(hold.counter_ids):
         amount, toks = held.get(counter, (0, 0))
-        session.execute(
+        conn.execute(
             _SETTLE_COUNTER,
             {"counter": counter, "spent": actual, "released": amount, "tokens": tokens, "released_tokens": toks},
         )
 
 
-# Settling runs once per gateway call: its statements are built once (no per-call construction).
+# Settling runs once per gateway call: its statements are built once, as table-level Core
+# statements run on the session's connection (no ORM bulk-DML machinery per call).
 _DELETE_HOLD = (
-    delete(BudgetReservation)
-    .where(col(BudgetReservation.hold_id) == bindparam("hold_id"))
-    .returning(col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens))
-    .execution_options(synchronize_session=False)
+    delete(_HOLDS)
+    .where(_HOLDS.c.hold_id == bindparam("hold_id"))
+    .returning(_HOLDS.c.counter_id, _HOLDS.c.amount_nanousd, _HOLDS.c.tokens)
 )
 _SETTLE_COUNTER = (
-    update(BudgetCounter)
-    .where(col(BudgetCounter.id) == bindparam("counter"))
+    update(_COUNTERS)
+    .where(_COUNTERS.c.id == bindparam("counter"))
     .values(
-        spent_nanousd=col(BudgetCounter.spent_nanousd) + bindparam("spent"),
-        reserved_nanousd=col(BudgetCounter.reserved_nanousd) - bindparam("released"),
-        spent_tokens=col(BudgetCounter.spent_tokens) + bindparam("tokens"),
-        reserved_tokens=col(BudgetCounter.reserved_tokens) - bindparam("released_tokens"),
+        spent_nanousd=_COUNTERS.c.spent_nanousd + bindparam("spent", type_=BigInteger),
+        reserved_nanousd=_COUNTERS.c.reserved_nanousd - bindparam("released", type_=BigInteger),
+        spent_tokens=_COUNTERS.c.spent_tokens + bindparam("tokens", type_=BigInteger),
+        reserved_tokens=_COUNTERS.c.reserved_tokens - bindparam("released_tokens", type_=BigInteger),
     )
-    .execution_options(synchronize_session=False)
 )
 
 

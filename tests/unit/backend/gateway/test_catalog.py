@@ -99,3 +99,12 @@ def test_has_known_price_asks_the_map_then_the_connections_override(
         assert admin.has_known_price(actor=actor, connection_id=cid, model="my-local-llama", session=s)
         with pytest.raises(NotFound):  # another workspace's connection looks like one that does not exist
             admin.has_known_price(actor=make_actor(), connection_id=cid, model="gpt-4o-mini", session=s)
+
+
+def test_worst_case_of_a_tiered_model_is_never_below_litellms_price() -> None:
+    info = litellm_model_info("gemini/gemini-2.5-pro")  # dearer above 200k prompt tokens
+    for prompt in (1_000, 250_000):
+        usd, tokens = worst_case(info, prompt, 1_000)
+        assert tokens == prompt + 1_000
+        assert usd >= estimate_cost("gemini/gemini-2.5-pro", prompt, 1_000)[0]
+    assert worst_case(info, 250_000, 1_000)[0] == pytest.approx((250_000 * 2.5 + 1_000 * 15) / 1e6)
