@@ -9,6 +9,7 @@ A :class:`~backend.models.gateway.ModelOverride` on a connection replaces any of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,7 +68,8 @@ def _int(value: object) -> int | None:
 
 def _peak_per_1m(info: Mapping[str, Any], base: str) -> float | None:
     """The highest of ``base`` and its ``base_above_<n>k_tokens`` tiers, USD per 1M; None without tiers."""
-    tiers = [v for k, v in info.items() if k.startswith(f"{base}_above_") and isinstance(v, int | float)]
+    tier = re.compile(rf"{base}_above_\d+k_tokens")  # not the _priority / _flex service tiers
+    tiers = [v for k, v in info.items() if tier.fullmatch(k) and isinstance(v, int | float)]
     if not tiers:
         return None
     return max([float(info.get(base) or 0.0), *map(float, tiers)]) * 1_000_000
