@@ -36,25 +36,39 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
-    delete,
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from backend.db import session_scope
+from backend.gateway.holds import release_expired, settle
 from backend.gateway.llm import GatewayError
+from backend.gateway.refusals import REFUSAL_PHRASES, BudgetExceeded, UnpricedModel, exceeded, require_price
 from backend.models.common import new_id, utcnow
-from backend.models.gateway import NANO_PER_USD, UNSETTLED_SQL, Budget, BudgetCounter, BudgetReservation
+from backend.models.gateway import NANO_PER_USD, Budget, BudgetCounter, BudgetReservation
+
+__all__ = [
+    "REFUSAL_PHRASES",
+    "BudgetExceeded",
+    "BudgetRef",
+    "Hold",
+    "ReserveConflict",
+    "UnpricedModel",
+    "applicable_budgets",
+    "counter_id",
+    "period_bounds",
+    "release_expired",
+    "require_price",
+    "reserve",
+    "settle",
+    "to_nano",
+]
 
 _COUNTER_NS = uuid.UUID("6f1d2a0e-5b7c-4c1e-9a57-3f0b9e8d4a21")
-_SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
-REFUSAL_PHRASES = ("budget is spent", "budget would not cover this call", "budget is in dollars")
-"""Every budget refusal's message contains one of these (a page can tell them from other errors)."""
 
 
 def to_nano(usd: float, *, up: bool = False) -> int:
@@ -107,20 +121,6 @@ class Hold:
     tokens: int
 
 
-class BudgetExceeded(GatewayError):
-    """A call was refused because a budget would be exceeded (kind ``"budget"``).
-
-    Attributes:
-        budget_id, scope, scope_id, period: The budget that tripped.
-        resets_at: Start of the next period (UTC), when the budget is available again.
-    """
-
-    def __init__(self, message: str, budget: BudgetRef, resets_at: datetime) -> None:
-        super().__init__("budget", message, None, max(0.0, (resets_at - utcnow()).total_seconds()))
-        self.budget_id, self.scope, self.scope_id, self.period = budget.id, budget.scope, budget.scope_id, budget.period
-        self.resets_at = resets_at
-
-
 def _budgets_statement() -> Select[Any]:
     b = _BUDGETS
     return select(b.id, b.scope, b.scope_id, b.period, b.limit_nano, b.token_limit).where(
@@ -148,94 +148,6 @@ def applicable_budgets(
     """
     params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
     return [BudgetRef(*row) for row in session.connection().execute(_APPLICABLE, params)]
-
-
-def _money(nanousd: int) -> str:
-    """``$12.50``, ``$0.50``, ``$0.0006``, ``$0.00001``, ``$0`` (down to one nano-dollar)."""
-    if nanousd >= NANO_PER_USD:
-        return f"${nanousd / NANO_PER_USD:,.2f}"
-    if nanousd <= 0:
-        return "$0"
-    digits = f"{nanousd:09d}".rstrip("0")
-    return f"$0.{digits.ljust(2, '0')}"
-
-
-def _shortfall(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int) -> str:
-    """What stops the call: a cap already used up, or this call's worst case above what is left."""
-    spent, held = (row.spent_nanousd, row.reserved_nanousd) if row else (0, 0)
-    spent_tokens, held_tokens = (row.spent_tokens, row.reserved_tokens) if row else (0, 0)
-    money = budget.limit_nano is not None and spent + held + amount > budget.limit_nano
-    if money and budget.limit_nano is not None:
-        limit = budget.limit_nano
-        if spent >= limit:
-            return f"is spent: {_money(spent)} of {_money(limit)} used"
-        in_progress = f", {_money(held)} held by replies in progress" if held else ""
-        left = max(0, limit - spent - held)
-        return (
-            f"would not cover this call: it could cost up to {_money(amount)} and only {_money(left)} is left "
-            f"({_money(spent)} of {_money(limit)} spent{in_progress})"
-        )
-    limit_tokens = budget.token_limit or 0
-    if spent_tokens >= limit_tokens:
-        return f"is spent: {spent_tokens:,} of {limit_tokens:,} tokens used"
-    left_tokens = max(0, limit_tokens - spent_tokens - held_tokens)
-    return (
-        f"would not cover this call: it could use up to {tokens:,} tokens and only {left_tokens:,} are left "
-        f"({spent_tokens:,} of {limit_tokens:,} used, {held_tokens:,} held by replies in progress)"
-    )
-
-
-def _exceeded(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int, end: datetime) -> BudgetExceeded:
-    """The refusal: "spent: $X of $Y used" when the cap is used up, "this call could cost up to
-    $X and only $Y is left" when only this call's worst case does not fit (the same for tokens)."""
-    when = "daily" if budget.period == "day" else "monthly"
-    left = end - utcnow()
-    hours, minutes = int(left.total_seconds() // 3600), int(left.total_seconds() % 3600 // 60)
-    message = (
-        f"{_SCOPE_WORDS.get(budget.scope, 'A')} {when} budget {_shortfall(budget, row, amount, tokens)}. "
-        f"It resets at {end:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min)."
-    )
-    return BudgetExceeded(message, budget, end)
-
-
-class UnpricedModel(GatewayError):
-    """A call refused because a dollar budget applies and the model's price is unknown (kind
-    ``"budget"``): counting it as $0 would let the budget never bind.
-
-    Attributes:
-        budget_id, scope, period: The first dollar budget that applies.
-        model: The model without a price.
-    """
-
-    def __init__(self, budget: BudgetRef, model: str) -> None:
-        when = "daily" if budget.period == "day" else "monthly"
-        owner = _SCOPE_WORDS.get(budget.scope, "A")
-        message = (
-            f"{owner} {when} budget is in dollars, but the price of {model} on this connection is unknown, "
-            "so the budget cannot be kept. Set the model's price on the connection, "
-            "or use a token cap instead of a dollar amount."
-        )
-        super().__init__("budget", message)
-        self.budget_id, self.scope, self.period, self.model = budget.id, budget.scope, budget.period, model
-
-
-def require_price(budgets: Sequence[BudgetRef], *, priced: bool, model: str) -> None:
-    """Refuse a call to a model without a known price when a dollar budget applies.
-
-    Args:
-        budgets: The budgets that apply to the call (:func:`applicable_budgets`).
-        priced: Whether the model has a known price (``catalog.ModelInfo.priced``).
-        model: The model's name, for the message.
-
-    Raises:
-        UnpricedModel: ``priced`` is False and one of ``budgets`` has a dollar cap. Token caps
-            alone never refuse here: they bind every model.
-    """
-    if priced:
-        return
-    for budget in budgets:
-        if budget.limit_nano is not None:
-            raise UnpricedModel(budget, model)
 
 
 class _Missing(Exception):
@@ -319,7 +231,7 @@ def _hold_on(
             row = session.get(BudgetCounter, counter)
             if row is None:
                 raise _Missing(counter, budget, start)
-            raise _Tripped(_exceeded(budget, row, amount, tokens, end))
+            raise _Tripped(exceeded(budget, row, amount, tokens, end))
     conn.execute(
         _INSERT_HOLD,
         [
@@ -397,89 +309,3 @@ def reserve(
                 raise tripped.error from None
             swept = True
     raise GatewayError("provider", "The budget could not be checked; try again.")
-
-
-def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
-    """Release ``hold`` and add the actual cost, in the caller's transaction.
-
-    The hold's reservation rows are deleted (pruned: nothing reads settled holds), so settling
-    twice is harmless (the hold is released once); a hold that already expired only adds the
-    actual cost. The actual cost is added even if it exceeds the hold (the money was
-    spent; the record must be true).
-
-    Args:
-        session: The open session (commit is the caller's).
-        hold: From :func:`reserve`; None does nothing.
-        nano_usd: Actual cost, nano-USD (the usage record's ``cost_nano_usd``).
-        tokens: Actual prompt + completion tokens.
-    """
-    if hold is None:
-        return
-    conn = session.connection()
-    released = conn.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
-    held = {cid: (amount, toks) for cid, amount, toks in released}
-    actual = nano_usd
-    for counter in sorted(hold.counter_ids):
-        amount, toks = held.get(counter, (0, 0))
-        conn.execute(
-            _SETTLE_COUNTER,
-            {"counter": counter, "spent": actual, "released": amount, "tokens": tokens, "released_tokens": toks},
-        )
-
-
-# Settling runs once per gateway call: its statements are built once, as table-level Core
-# statements run on the session's connection (no ORM bulk-DML machinery per call).
-_DELETE_HOLD = (
-    delete(_HOLDS)
-    .where(_HOLDS.c.hold_id == bindparam("hold_id"))
-    .returning(_HOLDS.c.counter_id, _HOLDS.c.amount_nanousd, _HOLDS.c.tokens)
-)
-_SETTLE_COUNTER = (
-    update(_COUNTERS)
-    .where(_COUNTERS.c.id == bindparam("counter"))
-    .values(
-        spent_nanousd=_COUNTERS.c.spent_nanousd + bindparam("spent", type_=BigInteger),
-        reserved_nanousd=_COUNTERS.c.reserved_nanousd - bindparam("released", type_=BigInteger),
-        spent_tokens=_COUNTERS.c.spent_tokens + bindparam("tokens", type_=BigInteger),
-        reserved_tokens=_COUNTERS.c.reserved_tokens - bindparam("released_tokens", type_=BigInteger),
-    )
-)
-
-
-def release_expired(*, now: datetime | None = None) -> int:
-    """Give back the money of holds past ``expires_at`` that were never settled (crashed calls).
-
-    Each hold is released exactly once, even with concurrent callers (the delete returns the
-    rows it removed). Only unsettled holds are read, through the partial index
-    ``ix_budget_reservations_unsettled`` (its predicate repeated verbatim); released rows are
-    deleted. Runs in its own transaction.
-
-    Returns:
-        How many reservations were released.
-    """
-    now = now or utcnow()
-    with session_scope() as session:
-        released = session.execute(
-            delete(BudgetReservation)
-            .where(text(UNSETTLED_SQL), col(BudgetReservation.expires_at) < now)
-            .returning(
-                col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-        totals: dict[str, tuple[int, int]] = {}
-        for counter, amount, toks in released:
-            a, t = totals.get(counter, (0, 0))
-            totals[counter] = (a + amount, t + toks)
-        for counter in sorted(totals):
-            amount, toks = totals[counter]
-            session.execute(
-                update(BudgetCounter)
-                .where(col(BudgetCounter.id) == counter)
-                .values(
-                    reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
-                    reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        return len(released)
