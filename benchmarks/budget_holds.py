@@ -121,11 +121,11 @@ def run(args: argparse.Namespace) -> None:
 
     calls = []
     for _ in range(args.writes):
-        call = Call(actor, agent_id, actor.user_id, None, True)
+        call = Call(principal, None, True)
         call.current, call.called = plan.candidates[0], True  # type: ignore[assignment]
         call.hold = budgets.reserve(plan.budgets, usd=0.001, tokens=100, ttl_s=600)
         calls.append(call)
-    usage = Usage(30, 20, 0.0000165, None, 5, 50, MODEL)
+    usage = Usage(30, 20, 0.0000165, None, 5, 50, MODEL, 0)
     started = time.perf_counter()
     for call in calls:
         finish(call, status="ok", usage=usage)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,7 @@ from backend.accounts.roles import is_manager, require_manager
 from backend.db import session_scope
 from backend.errors import FieldErrors
 from backend.gateway.budgets import counter_id, period_bounds
-from backend.gateway.catalog import catalog_entry, get_catalog
+from backend.gateway.catalog import catalog_entry, get_catalog, has_known_price
 from backend.models import Agent, Connection, Membership, User
 from backend.models.common import utcnow
 from backend.models.gateway import (
@@ -31,6 +32,7 @@ from backend.models.gateway import (
     ModelOverride,
     RateLimitPublic,
     RateLimitRule,
+    usd_to_nano_exact,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "delete_model_override",
     "delete_rate_limit",
     "get_catalog",
+    "has_known_price",
     "list_budgets",
     "list_end_users",
     "list_rate_limits",
@@ -48,7 +51,6 @@ __all__ = [
     "set_model_override",
     "set_rate_limit",
 ]
-
 
 
 class LimitInputError(FieldErrors):
@@ -142,20 +144,39 @@ def _check_scope(actor: Actor, scope: str, scope_id: str, session: Session) -> s
 def _budget_public(budget: Budget, session: Session) -> BudgetPublic:
     start, end = period_bounds(budget.period, utcnow())
     row = session.get(BudgetCounter, counter_id(budget.id, start))
+    spent, reserved = (row.spent_nanousd, row.reserved_nanousd) if row else (0, 0)
     return BudgetPublic(
         id=budget.id,
         scope=budget.scope,
         scope_id=budget.scope_id,
         period=budget.period,
-        limit_usd=budget.limit_usd,
+        limit_nano=budget.limit_nano,
         token_limit=budget.token_limit,
-        spent_usd=(row.spent_nanousd if row else 0) / NANO_PER_USD,
-        reserved_usd=(row.reserved_nanousd if row else 0) / NANO_PER_USD,
+        spent_nano=spent,
+        reserved_nano=reserved,
+        limit_usd=None if budget.limit_nano is None else budget.limit_nano / NANO_PER_USD,
+        spent_usd=spent / NANO_PER_USD,
+        reserved_usd=reserved / NANO_PER_USD,
         spent_tokens=row.spent_tokens if row else 0,
         reserved_tokens=row.reserved_tokens if row else 0,
         period_start=start,
         resets_at=end,
     )
+
+
+def _limit_nano(limit_usd: Decimal | str | int | float | None, errors: dict[str, str]) -> int | None:
+    """The dollar cap in nano-USD, or None; a bad amount is recorded under ``errors["limit_usd"]``."""
+    if limit_usd is None:
+        return None
+    try:
+        nano = usd_to_nano_exact(limit_usd)
+    except ValueError:
+        errors["limit_usd"] = "Enter an amount in USD, e.g. 0.50."
+        return None
+    if not 0 < nano <= 1_000_000 * NANO_PER_USD:
+        errors["limit_usd"] = "Enter an amount above $0, at most $1,000,000."
+        return None
+    return nano
 
 
 def set_budget(
@@ -164,7 +185,7 @@ def set_budget(
     scope: str,
     scope_id: str,
     period: str,
-    limit_usd: float | None,
+    limit_usd: Decimal | str | int | float | None,
     token_limit: int | None = None,
     session: Session,
 ) -> BudgetPublic:
@@ -175,7 +196,9 @@ def set_budget(
         scope: ``"workspace"``, ``"agent"`` or ``"end_user"``.
         scope_id: The agent id, the end user's id, or the workspace id (may be ``""``).
         period: ``"day"`` or ``"month"`` (UTC).
-        limit_usd: Spend cap in USD (> 0), or None for a token cap only.
+        limit_usd: Spend cap in USD (> 0, at most $1,000,000), or None for a token cap only:
+            a Decimal or text (``"0.50"``) as typed; a float is read as its shortest text.
+            Stored as integer nano-USD, rounded half up.
         token_limit: Cap on prompt + completion tokens per period (> 0), or None. The only cap
             that binds models without a known price.
 
@@ -192,8 +215,7 @@ def set_budget(
     errors: dict[str, str] = {}
     if period not in BUDGET_PERIODS:
         errors["period"] = "Choose per day or per month."
-    if limit_usd is not None and not 0 < limit_usd <= 1_000_000:
-        errors["limit_usd"] = "Enter an amount between $0.000001 and $1,000,000."
+    limit_nano = _limit_nano(limit_usd, errors)
     if token_limit is not None and not 0 < token_limit <= 10**12:
         errors["token_limit"] = "Enter a positive number of tokens."  # noqa: S105  (a form field, not a secret)
     if limit_usd is None and token_limit is None:
@@ -211,7 +233,7 @@ def set_budget(
     if row is None:
         row = Budget(workspace_id=actor.workspace_id, scope=scope, scope_id=scope_id, period=period)
         row.created_by = actor.user_id
-    row.limit_usd, row.token_limit, row.updated_at = limit_usd, token_limit, utcnow()
+    row.limit_nano, row.token_limit, row.updated_at = limit_nano, token_limit, utcnow()
     session.add(row)
     session.flush()
     return _budget_public(row, session)

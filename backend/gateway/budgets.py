@@ -27,18 +27,48 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
 from backend.db import session_scope
+from backend.gateway.holds import release_expired, settle
 from backend.gateway.llm import GatewayError
+from backend.gateway.refusals import REFUSAL_PHRASES, BudgetExceeded, UnpricedModel, exceeded, require_price
 from backend.models.common import new_id, utcnow
-from backend.models.gateway import NANO_PER_USD, UNSETTLED_SQL, Budget, BudgetCounter, BudgetReservation
+from backend.models.gateway import NANO_PER_USD, Budget, BudgetCounter, BudgetReservation
+
+__all__ = [
+    "REFUSAL_PHRASES",
+    "BudgetExceeded",
+    "BudgetRef",
+    "Hold",
+    "ReserveConflict",
+    "UnpricedModel",
+    "applicable_budgets",
+    "counter_id",
+    "period_bounds",
+    "release_expired",
+    "require_price",
+    "reserve",
+    "settle",
+    "to_nano",
+]
 
 _COUNTER_NS = uuid.UUID("6f1d2a0e-5b7c-4c1e-9a57-3f0b9e8d4a21")
-_SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
 
 
 def to_nano(usd: float, *, up: bool = False) -> int:
@@ -77,7 +107,7 @@ class BudgetRef:
     scope: str
     scope_id: str
     period: str
-    limit_usd: float | None
+    limit_nano: int | None
     token_limit: int | None
 
 
@@ -91,60 +121,33 @@ class Hold:
     tokens: int
 
 
-class BudgetExceeded(GatewayError):
-    """A call was refused because a budget would be exceeded (kind ``"budget"``).
+def _budgets_statement() -> Select[Any]:
+    b = _BUDGETS
+    return select(b.id, b.scope, b.scope_id, b.period, b.limit_nano, b.token_limit).where(
+        b.workspace_id == bindparam("ws"),
+        or_(
+            and_(b.scope == "workspace", b.scope_id == bindparam("ws")),
+            and_(b.scope == "agent", b.scope_id == bindparam("agent")),
+            and_(b.scope == "end_user", b.scope_id == bindparam("end_user")),
+        ),
+    )
 
-    Attributes:
-        budget_id, scope, scope_id, period: The budget that tripped.
-        resets_at: Start of the next period (UTC), when the budget is available again.
-    """
 
-    def __init__(self, message: str, budget: BudgetRef, resets_at: datetime) -> None:
-        super().__init__("budget", message, None, max(0.0, (resets_at - utcnow()).total_seconds()))
-        self.budget_id, self.scope, self.scope_id, self.period = budget.id, budget.scope, budget.scope_id, budget.period
-        self.resets_at = resets_at
+_BUDGETS = Budget.__table__.c  # type: ignore[attr-defined]
+_COUNTERS = BudgetCounter.__table__  # type: ignore[attr-defined]
+_HOLDS = BudgetReservation.__table__  # type: ignore[attr-defined]
+_APPLICABLE = _budgets_statement()  # the hot path's statements are built once (see also _hold_statement)
 
 
 def applicable_budgets(
     session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None
 ) -> list[BudgetRef]:
-    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``."""
-    scopes: list[ColumnElement[bool]] = [(col(Budget.scope) == "workspace") & (col(Budget.scope_id) == workspace_id)]
-    if agent_id:
-        scopes.append((col(Budget.scope) == "agent") & (col(Budget.scope_id) == agent_id))
-    if end_user_id:
-        scopes.append((col(Budget.scope) == "end_user") & (col(Budget.scope_id) == end_user_id))
-    columns = (Budget.id, Budget.scope, Budget.scope_id, Budget.period, Budget.limit_usd, Budget.token_limit)
-    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
-        select(*(col(c) for c in columns)).where(col(Budget.workspace_id) == workspace_id, or_(*scopes))
-    ).all()
-    return [BudgetRef(*row) for row in rows]
+    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``.
 
-
-def _money(nanousd: int) -> str:
-    usd = nanousd / NANO_PER_USD
-    return f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}".rstrip("0").rstrip(".") if usd else "$0"
-
-
-def _exceeded(budget: BudgetRef, row: BudgetCounter | None, amount: int, tokens: int, end: datetime) -> BudgetExceeded:
-    spent = row.spent_nanousd if row else 0
-    held = row.reserved_nanousd if row else 0
-    when = "daily" if budget.period == "day" else "monthly"
-    parts: list[str] = []
-    if budget.limit_usd is not None:
-        limit = _money(to_nano(budget.limit_usd))
-        parts.append(f"{_money(spent)} of {limit} spent, {_money(held)} held by calls in progress")
-        parts.append(f"this call may cost up to {_money(amount)}")
-    if budget.token_limit is not None:
-        used = (row.spent_tokens + row.reserved_tokens) if row else 0
-        parts.append(f"{used:,} of {budget.token_limit:,} tokens used; this call may use up to {tokens:,}")
-    left = end - utcnow()
-    hours, minutes = int(left.total_seconds() // 3600), int(left.total_seconds() % 3600 // 60)
-    message = (
-        f"{_SCOPE_WORDS.get(budget.scope, 'A')} {when} budget is used up ({'; '.join(parts)}). "
-        f"It resets at {end:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min)."
-    )
-    return BudgetExceeded(message, budget, end)
+    A prebuilt Core statement on the session's connection (every gateway call runs it).
+    """
+    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
+    return [BudgetRef(*row) for row in session.connection().execute(_APPLICABLE, params)]
 
 
 class _Missing(Exception):
@@ -183,6 +186,26 @@ def _targets(budgets: Sequence[BudgetRef], now: datetime) -> list[tuple[str, Bud
     return targets
 
 
+def _hold_statement(money: bool, tokens: bool) -> Update:
+    """The conditional UPDATE of one counter: with the dollar and/or the token condition."""
+    c = _COUNTERS.c
+    amount, toks = bindparam("amount", type_=BigInteger), bindparam("tokens", type_=BigInteger)
+    where: list[ColumnElement[bool]] = [c.id == bindparam("counter")]
+    if money:
+        where.append(c.spent_nanousd + c.reserved_nanousd + amount <= bindparam("limit", type_=BigInteger))
+    if tokens:
+        where.append(c.spent_tokens + c.reserved_tokens + toks <= bindparam("token_limit", type_=BigInteger))
+    return (
+        update(_COUNTERS)
+        .where(*where)
+        .values(reserved_nanousd=c.reserved_nanousd + amount, reserved_tokens=c.reserved_tokens + toks)
+    )
+
+
+_HOLD = {(money, tokens): _hold_statement(money, tokens) for money in (False, True) for tokens in (False, True)}
+_INSERT_HOLD = insert(_HOLDS)
+
+
 def _hold_on(
     session: Session,
     targets: list[tuple[str, BudgetRef, datetime, datetime]],
@@ -192,32 +215,25 @@ def _hold_on(
     expires: datetime,
     run_id: str | None,
 ) -> None:
-    """One conditional UPDATE per counter, then the reservation rows (Core statements)."""
+    """One conditional UPDATE per counter, then the reservation rows (prebuilt Core statements)."""
     amount, tokens = hold.amount_nanousd, hold.tokens
+    conn = session.connection()
     for counter, budget, start, end in targets:
-        where: list[ColumnElement[bool]] = [col(BudgetCounter.id) == counter]
-        if budget.limit_usd is not None:
-            total = col(BudgetCounter.spent_nanousd) + col(BudgetCounter.reserved_nanousd) + amount
-            where.append(total <= to_nano(budget.limit_usd))
-        if budget.token_limit is not None:
-            total = col(BudgetCounter.spent_tokens) + col(BudgetCounter.reserved_tokens) + tokens
-            where.append(total <= budget.token_limit)
-        result = session.execute(
-            update(BudgetCounter)
-            .where(*where)
-            .values(
-                reserved_nanousd=col(BudgetCounter.reserved_nanousd) + amount,
-                reserved_tokens=col(BudgetCounter.reserved_tokens) + tokens,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        params = {
+            "counter": counter,
+            "amount": amount,
+            "tokens": tokens,
+            "limit": budget.limit_nano,
+            "token_limit": budget.token_limit,
+        }
+        statement = _HOLD[(budget.limit_nano is not None, budget.token_limit is not None)]
+        if conn.execute(statement, params).rowcount == 0:
             row = session.get(BudgetCounter, counter)
             if row is None:
                 raise _Missing(counter, budget, start)
-            raise _Tripped(_exceeded(budget, row, amount, tokens, end))
-    session.execute(
-        insert(BudgetReservation),
+            raise _Tripped(exceeded(budget, row, amount, tokens, end))
+    conn.execute(
+        _INSERT_HOLD,
         [
             {
                 "id": new_id(),
@@ -293,89 +309,3 @@ def reserve(
                 raise tripped.error from None
             swept = True
     raise GatewayError("provider", "The budget could not be checked; try again.")
-
-
-def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
-    """Release ``hold`` and add the actual cost, in the caller's transaction.
-
-    The hold's reservation rows are deleted (pruned: nothing reads settled holds), so settling
-    twice is harmless (the hold is released once); a hold that already expired only adds the
-    actual cost. The actual cost is added even if it exceeds the hold (the money was
-    spent; the record must be true).
-
-    Args:
-        session: The open session (commit is the caller's).
-        hold: From :func:`reserve`; None does nothing.
-        nano_usd: Actual cost, nano-USD (the usage record's ``cost_nano_usd``).
-        tokens: Actual prompt + completion tokens.
-    """
-    if hold is None:
-        return
-    released = session.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
-    held = {cid: (amount, toks) for cid, amount, toks in released}
-    actual = nano_usd
-    for counter in sorted(hold.counter_ids):
-        amount, toks = held.get(counter, (0, 0))
-        session.execute(
-            _SETTLE_COUNTER,
-            {"counter": counter, "spent": actual, "released": amount, "tokens": tokens, "released_tokens": toks},
-        )
-
-
-# Settling runs once per gateway call: its statements are built once (no per-call construction).
-_DELETE_HOLD = (
-    delete(BudgetReservation)
-    .where(col(BudgetReservation.hold_id) == bindparam("hold_id"))
-    .returning(col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens))
-    .execution_options(synchronize_session=False)
-)
-_SETTLE_COUNTER = (
-    update(BudgetCounter)
-    .where(col(BudgetCounter.id) == bindparam("counter"))
-    .values(
-        spent_nanousd=col(BudgetCounter.spent_nanousd) + bindparam("spent"),
-        reserved_nanousd=col(BudgetCounter.reserved_nanousd) - bindparam("released"),
-        spent_tokens=col(BudgetCounter.spent_tokens) + bindparam("tokens"),
-        reserved_tokens=col(BudgetCounter.reserved_tokens) - bindparam("released_tokens"),
-    )
-    .execution_options(synchronize_session=False)
-)
-
-
-def release_expired(*, now: datetime | None = None) -> int:
-    """Give back the money of holds past ``expires_at`` that were never settled (crashed calls).
-
-    Each hold is released exactly once, even with concurrent callers (the delete returns the
-    rows it removed). Only unsettled holds are read, through the partial index
-    ``ix_budget_reservations_unsettled`` (its predicate repeated verbatim); released rows are
-    deleted. Runs in its own transaction.
-
-    Returns:
-        How many reservations were released.
-    """
-    now = now or utcnow()
-    with session_scope() as session:
-        released = session.execute(
-            delete(BudgetReservation)
-            .where(text(UNSETTLED_SQL), col(BudgetReservation.expires_at) < now)
-            .returning(
-                col(BudgetReservation.counter_id), col(BudgetReservation.amount_nanousd), col(BudgetReservation.tokens)
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-        totals: dict[str, tuple[int, int]] = {}
-        for counter, amount, toks in released:
-            a, t = totals.get(counter, (0, 0))
-            totals[counter] = (a + amount, t + toks)
-        for counter in sorted(totals):
-            amount, toks = totals[counter]
-            session.execute(
-                update(BudgetCounter)
-                .where(col(BudgetCounter.id) == counter)
-                .values(
-                    reserved_nanousd=col(BudgetCounter.reserved_nanousd) - amount,
-                    reserved_tokens=col(BudgetCounter.reserved_tokens) - toks,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        return len(released)

@@ -19,11 +19,11 @@ from backend.gateway.catalog import call_cost
 from backend.gateway.completion import TextDelta
 from backend.gateway.llm import GatewayError, litellm
 from backend.gateway.toolcalls import ToolCalls
-from backend.gateway.usage import record_usage
-from backend.models.common import new_id
-from backend.models.gateway import UsageRecord, usd_to_nano
+from backend.gateway.usage import insert_usage
+from backend.models.common import new_id, utcnow
+from backend.models.gateway import usd_to_nano
 
-__all__ = ["Call", "ChatEvent", "ChatUsage", "count_prompt", "count_text", "finish"]
+__all__ = ["Call", "ChatEvent", "ChatUsage", "Recorded", "count_prompt", "count_text", "finish"]
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def count_text(name: str, text: str) -> int:
 
 def finish(
     call: Call, *, status: str, usage: completion.Usage | None = None, error: GatewayError | None = None
-) -> UsageRecord | None:
+) -> Recorded | None:
     """Settle the hold and write the usage record, in one transaction (blocking).
 
     Idempotent: only the first call per ``Call`` writes (returns None afterwards), so a
@@ -127,7 +127,23 @@ def finish(
         return record
 
 
-def _write(call: Call, *, status: str, usage: completion.Usage | None, error: GatewayError | None) -> UsageRecord:
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`finish` wrote to the call's usage record (units as on ``UsageRecord``)."""
+
+    id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_nano_usd: int
+    cost_note: str
+    latency_ms: int
+    ttft_ms: int | None
+    fallback_path: tuple[dict[str, Any], ...]
+
+
+def _write(call: Call, *, status: str, usage: completion.Usage | None, error: GatewayError | None) -> Recorded:
     cand = call.current
     prompt = completion_tokens = cached = 0
     cost, note = 0.0, ""
@@ -146,7 +162,7 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
             note = "tokens counted locally (the provider reported no usage)"
         note = "; ".join(n for n in (price_note, note) if n)
     target = cand.target if cand is not None else call.first
-    record = UsageRecord(
+    values: dict[str, Any] = dict(  # every column: one Core INSERT, no ORM object (usage.insert_usage)
         id=call.record_id,
         workspace_id=call.principal.owner_workspace_id,
         agent_id=call.agent_id,
@@ -169,9 +185,21 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         error=error.message if error else "",
         fallback_path=[a.as_dict() for a in call.attempts],
         streamed=call.streamed,
+        created_at=utcnow(),
     )
     with session_scope() as session:
-        budgets.settle(session, call.hold, nano_usd=record.cost_nano_usd, tokens=prompt + completion_tokens)
-        record_usage(session, record, secret=cand.api_key if cand else None)
+        budgets.settle(session, call.hold, nano_usd=values["cost_nano_usd"], tokens=prompt + completion_tokens)
+        insert_usage(session, values, secret=cand.api_key if cand else None)
     call.hold = None
-    return record
+    return Recorded(
+        id=call.record_id,
+        model=values["model"],
+        prompt_tokens=prompt,
+        completion_tokens=completion_tokens,
+        cached_tokens=cached,
+        cost_nano_usd=values["cost_nano_usd"],
+        cost_note=values["cost_note"],
+        latency_ms=values["latency_ms"],
+        ttft_ms=call.ttft_ms,
+        fallback_path=tuple(values["fallback_path"]),
+    )

@@ -9,14 +9,17 @@ A :class:`~backend.models.gateway.ModelOverride` on a connection replaces any of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal, Protocol, cast
 
+import sqlalchemy as sa
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts.actor import Actor, NotFound, require_member
 from backend.connections.providers import PROVIDERS, get_provider, litellm_model_name
 from backend.gateway.completion import estimate_cost
 from backend.gateway.llm import litellm
@@ -39,6 +42,9 @@ class ModelInfo:
         input_usd_per_1m: USD per 1,000,000 input tokens, None if unknown.
         output_usd_per_1m: USD per 1,000,000 output tokens, None if unknown.
         price_source: ``"litellm"``, ``"override"`` or ``"unknown"``.
+        peak_input_usd_per_1m, peak_output_usd_per_1m: The highest tier's prices (LiteLLM's
+            ``*_above_<n>k_tokens``), USD per 1M tokens, when the map has tiers; None otherwise.
+            Worst cases are priced with them, so a hold never under-reserves.
     """
 
     litellm_name: str
@@ -47,6 +53,8 @@ class ModelInfo:
     input_usd_per_1m: float | None
     output_usd_per_1m: float | None
     price_source: PriceSource
+    peak_input_usd_per_1m: float | None = None
+    peak_output_usd_per_1m: float | None = None
 
     @property
     def priced(self) -> bool:
@@ -56,6 +64,15 @@ class ModelInfo:
 
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _peak_per_1m(info: Mapping[str, Any], base: str) -> float | None:
+    """The highest of ``base`` and its ``base_above_<n>k_tokens`` tiers, USD per 1M; None without tiers."""
+    tier = re.compile(rf"{base}_above_\d+k_tokens")  # not the _priority / _flex service tiers
+    tiers = [v for k, v in info.items() if tier.fullmatch(k) and isinstance(v, int | float)]
+    if not tiers:
+        return None
+    return max([float(info.get(base) or 0.0), *map(float, tiers)]) * 1_000_000
 
 
 @lru_cache(maxsize=1024)
@@ -82,10 +99,12 @@ def litellm_model_info(litellm_name: str) -> ModelInfo:
         input_usd_per_1m=float(prompt) * 1_000_000 if priced and prompt is not None else None,
         output_usd_per_1m=float(output) * 1_000_000 if priced and output is not None else None,
         price_source="litellm" if priced else "unknown",
+        peak_input_usd_per_1m=_peak_per_1m(info, "input_cost_per_token") if priced else None,
+        peak_output_usd_per_1m=_peak_per_1m(info, "output_cost_per_token") if priced else None,
     )
 
 
-def model_info(provider_id: str, model: str, override: ModelOverride | None = None) -> ModelInfo:
+def model_info(provider_id: str, model: str, override: PriceOverride | None = None) -> ModelInfo:
     """Limits and prices of ``model`` on a connection to ``provider_id``, override applied.
 
     Args:
@@ -111,16 +130,35 @@ def model_info(provider_id: str, model: str, override: ModelOverride | None = No
         input_usd_per_1m=override.input_usd_per_1m if priced else base.input_usd_per_1m,
         output_usd_per_1m=override.output_usd_per_1m if priced else base.output_usd_per_1m,
         price_source="override" if priced else base.price_source,
+        peak_input_usd_per_1m=None if priced else base.peak_input_usd_per_1m,
+        peak_output_usd_per_1m=None if priced else base.peak_output_usd_per_1m,
     )
 
 
-def load_overrides(session: Session, connection_ids: Iterable[str]) -> dict[tuple[str, str], ModelOverride]:
-    """Override rows of the given connections, keyed by ``(connection_id, model)``."""
+class PriceOverride(Protocol):
+    """What :func:`model_info` reads of an override (a ``ModelOverride`` row or a Core row of it)."""
+
+    input_usd_per_1m: float | None
+    output_usd_per_1m: float | None
+    context_window: int | None
+
+
+def _overrides_statement() -> Select[Any]:
+    o = ModelOverride.__table__.c  # type: ignore[attr-defined]
+    columns = (o.connection_id, o.model, o.input_usd_per_1m, o.output_usd_per_1m, o.context_window)
+    return sa.select(*columns).where(o.connection_id.in_(bindparam("ids", expanding=True)))
+
+
+_OVERRIDES = _overrides_statement()  # built once: the gateway reads overrides on every call
+
+
+def load_overrides(session: Session, connection_ids: Iterable[str]) -> dict[tuple[str, str], PriceOverride]:
+    """Override rows of the given connections, keyed by ``(connection_id, model)`` (Core rows)."""
     ids = list(set(connection_ids))
     if not ids:
         return {}
-    rows = session.exec(select(ModelOverride).where(col(ModelOverride.connection_id).in_(ids))).all()
-    return {(r.connection_id, r.model): r for r in rows}
+    rows = session.connection().execute(_OVERRIDES, {"ids": ids})
+    return {(r.connection_id, r.model): cast(PriceOverride, r) for r in rows}
 
 
 def call_cost(info: ModelInfo, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> tuple[float, str]:
@@ -154,15 +192,18 @@ def worst_case(info: ModelInfo, prompt_tokens: int, max_tokens: int | None) -> t
         max_tokens: The call's output cap; None uses the model's maximum, else 4096.
 
     Returns:
-        ``(usd, tokens)``; ``usd`` is 0.0 for a model without a known price (only token caps
-        can bind it).
+        ``(usd, tokens)``; ``usd`` is 0.0 for a model without a known price (a dollar budget
+        then refuses the call: ``budgets.require_price``; token caps bind it).
     """
     output = max_tokens or info.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS
     tokens = prompt_tokens + output
-    if not info.priced:
+    if info.input_usd_per_1m is None or info.output_usd_per_1m is None:
         return 0.0, tokens
-    usd, _ = call_cost(info, prompt_tokens, output)
-    return usd, tokens
+    # Priced here, not by LiteLLM's cost_per_token (~0.7 ms per call): every token at the
+    # highest tier's price when the map has tiers, so this is never below what LiteLLM charges.
+    per_in = info.peak_input_usd_per_1m or info.input_usd_per_1m
+    per_out = info.peak_output_usd_per_1m or info.output_usd_per_1m
+    return (prompt_tokens * per_in + output * per_out) / 1_000_000, tokens
 
 
 def _entry(conn: Connection, model: str, info: ModelInfo) -> CatalogEntry:
@@ -181,9 +222,35 @@ def _entry(conn: Connection, model: str, info: ModelInfo) -> CatalogEntry:
     )
 
 
-def catalog_entry(conn: Connection, model: str, override: ModelOverride | None) -> CatalogEntry:
+def catalog_entry(conn: Connection, model: str, override: PriceOverride | None) -> CatalogEntry:
     """The catalog row of one model on one connection (see :func:`get_catalog`)."""
     return _entry(conn, model, model_info(conn.provider, model, override))
+
+
+def has_known_price(*, actor: Actor, connection_id: str, model: str, session: Session) -> bool:
+    """Whether ``model`` on the workspace's connection has a known price (LiteLLM's map or an override).
+
+    A dollar budget only binds priced models (the gateway refuses calls to an unpriced model
+    while a dollar budget applies); the UI asks this before accepting a dollar budget, and
+    offers to set a price or a token cap instead.
+
+    Args:
+        actor: Any member of the workspace.
+        connection_id: One of the workspace's connections.
+        model: The provider's model id, e.g. ``"gpt-4o-mini"``.
+
+    Raises:
+        NotFound: the connection is not the workspace's (or its provider is unknown).
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.workspace_id != actor.workspace_id or conn.provider not in PROVIDERS:
+        raise NotFound("Connection not found.")
+    if not model.strip():
+        return False
+    override = load_overrides(session, [conn.id]).get((conn.id, model.strip()))
+    return model_info(conn.provider, model.strip(), override).priced
 
 
 def get_catalog(*, actor: Actor, session: Session) -> list[CatalogEntry]:

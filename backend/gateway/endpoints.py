@@ -28,6 +28,7 @@ import httpx
 import openai
 from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
+from backend.gateway.draining import DrainOnClose
 from backend.gateway.llm import UNREACHABLE, GatewayError
 from backend.security.outbound import (
     INVALID_URL,
@@ -67,9 +68,8 @@ def _shared(rules: tuple[AllowRule, ...]) -> _Shared:
     per_loop = _by_loop.setdefault(asyncio.get_running_loop(), {})
     shared = per_loop.get(rules)
     if shared is None or shared.http.is_closed:
-        transport = GuardedTransport(
-            rules, max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_IDLE
-        )
+        guarded = GuardedTransport(rules, max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_IDLE)
+        transport = DrainOnClose(guarded)  # streamed replies give their connection back (see draining)
         http = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
         handler = AsyncHTTPHandler(transport=transport, follow_redirects=False)
         shared = per_loop[rules] = _Shared(http, handler)

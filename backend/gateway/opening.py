@@ -50,6 +50,7 @@ def prepare(call: Call, plan: Plan, start: int, opts: CallOptions, session: Sess
 
     Raises:
         BudgetExceeded: a budget cannot hold the call.
+        UnpricedModel: a dollar budget applies and the candidate's price is unknown.
         ReserveConflict: only with ``session`` (see ``budgets.reserve``).
     """
     for index in range(start, len(plan.candidates)):
@@ -62,6 +63,7 @@ def prepare(call: Call, plan: Plan, start: int, opts: CallOptions, session: Sess
         if window is not None and prompt > window:
             call.attempts.append(Attempt(cand.target.connection_id, cand.target.model, "skipped", "context_window"))
             continue
+        budgets.require_price(plan.budgets, priced=cand.info.priced, model=cand.target.model)
         usd, tokens = worst_case(cand.info, math.ceil(prompt * PROMPT_MARGIN) + 8, opts.max_tokens)
         call.current, call.prompt_tokens = cand, prompt
         call.hold = budgets.reserve(

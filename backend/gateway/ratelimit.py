@@ -25,12 +25,14 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from limits import RateLimitItemPerMinute
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlmodel import Session
 
 from backend.config import get_settings
 from backend.gateway.llm import GatewayError
@@ -66,19 +68,29 @@ class RateLimited(GatewayError):
         self.scope, self.scope_id = rule.scope, rule.scope_id
 
 
+def _rules_statement() -> Select[Any]:
+    r = RateLimitRule.__table__.c  # type: ignore[attr-defined]
+    return select(r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min).where(
+        r.workspace_id == bindparam("ws"),
+        or_(
+            and_(r.scope == "workspace", r.scope_id == bindparam("ws")),
+            and_(r.scope == "agent", r.scope_id == bindparam("agent")),
+            and_(r.scope == "end_user", r.scope_id == bindparam("end_user")),
+        ),
+    )
+
+
+_RULES = _rules_statement()  # built once: this runs on every gateway call
+
+
 def rules_for(session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None) -> list[RateRule]:
-    """The workspace's rules that bind a call by ``agent_id`` for ``end_user_id``."""
-    scopes = [(col(RateLimitRule.scope) == "workspace") & (col(RateLimitRule.scope_id) == workspace_id)]
-    if agent_id:
-        scopes.append((col(RateLimitRule.scope) == "agent") & (col(RateLimitRule.scope_id) == agent_id))
-    if end_user_id:
-        scopes.append((col(RateLimitRule.scope) == "end_user") & (col(RateLimitRule.scope_id) == end_user_id))
-    r = RateLimitRule
-    columns = (r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min)
-    rows = session.execute(  # plain rows, no ORM objects: this runs on every gateway call
-        select(*(col(c) for c in columns)).where(col(r.workspace_id) == workspace_id, or_(*scopes))
-    ).all()
-    return [RateRule(*row) for row in rows]
+    """The workspace's rules that bind a call by ``agent_id`` for ``end_user_id``.
+
+    One prebuilt Core statement on the session's connection (no ORM objects: every gateway call
+    runs it); a missing agent or end user binds ``""``, which no rule of those scopes has.
+    """
+    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
+    return [RateRule(*row) for row in session.connection().execute(_RULES, params)]
 
 
 def storage_uri(redis_url: str | None) -> str:

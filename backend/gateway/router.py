@@ -37,7 +37,7 @@ from typing import Any
 from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
 from backend.gateway import completion
-from backend.gateway.calls import Call, ChatEvent, ChatUsage, finish
+from backend.gateway.calls import Call, ChatEvent, ChatUsage, Recorded, finish
 from backend.gateway.candidates import Attempt, Candidate, Plan, RetryPolicy, Target, is_retryable
 from backend.gateway.completion import TextDelta
 from backend.gateway.inflight import InFlight
@@ -45,11 +45,11 @@ from backend.gateway.llm import GatewayError
 from backend.gateway.opening import CallOptions, next_candidate, open_call
 from backend.gateway.ratelimit import RateLimiter, get_rate_limiter
 from backend.gateway.toolcalls import ToolCallProgress, ToolCalls, tool_text
-from backend.models.gateway import UsageRecord
 
 __all__ = ["ChatEvent", "ChatUsage", "TextDelta", "ToolCalls", "complete_chat", "stream_chat"]
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class _Outcome:
@@ -132,7 +132,7 @@ def _attempt_of(cand: Candidate, outcome: str, error: GatewayError | None, tries
     return Attempt(cand.target.connection_id, cand.target.model, outcome, kind, status, tries, ms)
 
 
-def _chat_usage(record: UsageRecord, cand: Candidate) -> ChatUsage:
+def _chat_usage(record: Recorded, cand: Candidate) -> ChatUsage:
     return ChatUsage(
         model=record.model,
         connection_id=cand.target.connection_id,

@@ -32,10 +32,36 @@ def is_billable(record: UsageRecord) -> bool:
     return record.cost_nano_usd > 0 or record.prompt_tokens + record.completion_tokens > 0
 
 
+def insert_usage(session: Session, values: dict[str, Any], *, secret: str | None = None) -> None:
+    """Insert a usage record given as column values (every column of ``usage_records``), with its
+    error text redacted and its billing-outbox row when it is billable, in ``session``'s
+    transaction (the caller commits): both commit or roll back together.
+
+    The gateway's hot path: two prebuilt Core INSERTs on the session's connection, no ORM object.
+    ``values["error"]``/``values["cost_note"]`` are updated in place to what was stored.
+    """
+    values["error"] = safe_error_text(values["error"], secret) if values["error"] else ""
+    values["cost_note"] = values["cost_note"][:300]
+    conn = session.connection()
+    conn.execute(_INSERT, values)
+    cost, tokens = values["cost_nano_usd"], values["prompt_tokens"] + values["completion_tokens"]
+    if cost > 0 or tokens > 0:  # is_billable; in the same transaction
+        outbox = {
+            "id": new_id(),
+            "usage_record_id": values["id"],
+            "workspace_id": values["workspace_id"],
+            "amount_nano_usd": cost,
+            "created_at": utcnow(),
+            "attempts": 0,
+            "last_error": "",
+        }
+        conn.execute(_OUTBOX_INSERT, outbox)
+
+
 def record_usage(session: Session, record: UsageRecord, *, secret: str | None = None) -> UsageRecord:
     """Add a usage record to ``session`` (the caller commits), with its error text redacted, and
     its billing-outbox row when it is billable (:func:`is_billable`), so both commit or roll
-    back together.
+    back together (see :func:`insert_usage`).
 
     Args:
         session: Open session.
@@ -45,25 +71,9 @@ def record_usage(session: Session, record: UsageRecord, *, secret: str | None = 
     Returns:
         The same row (not attached to ``session``: it is inserted with a Core statement).
     """
-    record.error = safe_error_text(record.error, secret) if record.error else ""
-    record.cost_note = record.cost_note[:300]
-    # A Core INSERT of the row's values: no unit of work to flush (this runs for every call).
-    session.execute(_INSERT, [{name: getattr(record, name) for name in _COLUMNS}])
-    if is_billable(record):  # in the same transaction: both commit or roll back together
-        session.execute(
-            _OUTBOX_INSERT,
-            [
-                {
-                    "id": new_id(),
-                    "usage_record_id": record.id,
-                    "workspace_id": record.workspace_id,
-                    "amount_nano_usd": record.cost_nano_usd,
-                    "created_at": utcnow(),
-                    "attempts": 0,
-                    "last_error": "",
-                }
-            ],
-        )
+    values = {name: getattr(record, name) for name in _COLUMNS}
+    insert_usage(session, values, secret=secret)
+    record.error, record.cost_note = values["error"], values["cost_note"]
     return record
 
 

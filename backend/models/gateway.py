@@ -11,6 +11,7 @@ row written in the same transaction (``backend.models.outbox``).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
@@ -40,6 +41,38 @@ def usd_to_nano(usd: float) -> int:
 def nano_to_usd(nano_usd: int) -> float:
     """Integer nano-USD as a USD float, for display only (never add these up)."""
     return nano_usd / NANO_PER_USD
+
+
+def parse_usd(value: Decimal | str | int | float) -> Decimal:
+    """A USD amount typed by a person (``"0.50"``, ``Decimal("2.5")``, ``3``) as an exact Decimal.
+
+    A float is read through its shortest text (``0.1`` -> ``Decimal("0.1")``), i.e. the number
+    that was typed, not its binary approximation.
+
+    Raises:
+        ValueError: not a number, or not finite (NaN, infinity).
+    """
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount
+
+
+def usd_to_nano_exact(value: Decimal | str | int | float) -> int:
+    """A USD amount (see :func:`parse_usd`) as integer nano-USD, rounded half up (exact decimal maths).
+
+    Raises:
+        ValueError: as :func:`parse_usd`.
+    """
+    return int((parse_usd(value) * NANO_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def nano_to_decimal_usd(nano_usd: int) -> Decimal:
+    """Integer nano-USD as an exact USD Decimal (``1_500_000_000`` -> ``Decimal("1.5")``)."""
+    return (Decimal(nano_usd) / NANO_PER_USD).normalize()
 
 
 def _bigint() -> Any:
@@ -91,8 +124,11 @@ class UsageRecord(SQLModel, table=True):
 class Budget(SQLModel, table=True):
     """A spend cap for a workspace, an agent or an end user, per day or per month (UTC).
 
-    ``limit_usd`` caps cost in USD; ``token_limit`` caps prompt + completion tokens (the only
-    cap that binds calls to models without a known price). Either may be None (no cap).
+    ``limit_nano`` caps cost in integer nano-USD (migration 0014 converted the former float
+    ``limit_usd`` exactly); ``token_limit`` caps prompt + completion tokens. Either may be None
+    (no cap). A dollar cap cannot be checked against a model without a known price: the gateway
+    refuses such a call (``budgets.UnpricedModel``) rather than count it as $0; a token cap binds
+    every model.
     """
 
     __tablename__ = "budgets"
@@ -103,11 +139,16 @@ class Budget(SQLModel, table=True):
     scope: str = Field(max_length=20)
     scope_id: str = Field(max_length=64)
     period: str = Field(max_length=10)
-    limit_usd: float | None = None
+    limit_nano: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     token_limit: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_by: str = Field(default="", max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def limit_usd(self) -> Decimal | None:
+        """The dollar cap as an exact Decimal, for display (None: no dollar cap)."""
+        return None if self.limit_nano is None else nano_to_decimal_usd(self.limit_nano)
 
 
 class BudgetCounter(SQLModel, table=True):
@@ -195,14 +236,22 @@ class ModelOverride(SQLModel, table=True):
 
 
 class BudgetPublic(SQLModel):
-    """A budget with its current period's figures (USD, tokens; ``resets_at`` UTC)."""
+    """A budget with its current period's figures (tokens; ``resets_at`` UTC).
+
+    Money: ``limit_nano``/``spent_nano``/``reserved_nano`` are the integer nano-USD truth;
+    ``limit_usd``/``spent_usd``/``reserved_usd`` are the same amounts as USD floats for display
+    only (never add them up).
+    """
 
     id: str
     scope: str
     scope_id: str
     period: str
-    limit_usd: float | None
+    limit_nano: int | None
     token_limit: int | None
+    spent_nano: int
+    reserved_nano: int
+    limit_usd: float | None
     spent_usd: float
     reserved_usd: float
     spent_tokens: int

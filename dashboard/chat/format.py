@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from backend.chat.service import ConversationPublic, MessagePublic
+from backend.gateway.budgets import REFUSAL_PHRASES
 from backend.models.gateway import nano_to_usd
 
 
@@ -67,7 +68,7 @@ def error_kind(error: str) -> str:
     """``"rate_limit"`` or ``"budget"`` for the gateway's refusals (by their message), else ``""``."""
     if error.startswith("rate limited"):
         return "rate_limit"
-    if "budget is used up" in error:
+    if any(phrase in error for phrase in REFUSAL_PHRASES):
         return "budget"
     return ""
 

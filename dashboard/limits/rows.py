@@ -183,7 +183,8 @@ def save_budget(actor: Actor, scope_value: str, period: str, form: dict[str, Any
         ``{field: message}``; empty on success. ``"form"`` holds a message for the whole form.
     """
     errors: dict[str, str] = {}
-    limit = parse_number(form, "limit_usd", float, "Enter an amount in USD, e.g. 0.50.", errors)
+    # the typed text goes to the service as is: it converts it to nano-USD exactly (bad text -> field error)
+    limit = parse_number(form, "limit_usd", str, "Enter an amount in USD, e.g. 0.50.", errors)
     tokens = parse_number(form, "token_limit", int, "Enter a whole number of tokens.", errors)
     if errors:
         return errors

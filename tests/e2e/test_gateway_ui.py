@@ -179,8 +179,8 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
     error = page.locator(".chat-error")
     expect(error).to_have_count(1)
     expect(error).to_contain_text("Budget reached:")
-    expect(error).to_contain_text("This agent's daily budget is used up")
-    expect(error).to_contain_text(re.compile(r"of \$0\.01 spent"))
+    expect(error).to_contain_text("This agent's daily budget would not cover this call: it could cost up to $")
+    expect(error).to_contain_text(re.compile(r"is left \(\$0\.00\d+ of \$0\.01 spent\)"))
     expect(error).to_contain_text(re.compile(r"It resets at \d{4}-\d\d-\d\d 00:00 UTC"))
     page.screenshot(path="/tmp/gw_budget_chat.png")
     assert len(llm_server.chat_requests) == 1  # refused before any provider call

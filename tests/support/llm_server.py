@@ -67,12 +67,14 @@ class RecordedRequest:
         path: URL path, e.g. ``"/v1/chat/completions"``.
         headers: Request headers, lower-case names.
         json: Parsed JSON body, or ``None`` for bodiless / non-JSON requests.
+        client_port: The client's TCP port (the same on a kept-alive connection), if known.
     """
 
     method: str
     path: str
     headers: dict[str, str]
     json: dict[str, Any] | None
+    client_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,9 @@ class LLMTestServer:
                 body = parsed if isinstance(parsed, dict) else None
             except ValueError:
                 body = None
-        self.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers.items()), body))
+        port = request.client.port if request.client else None
+        headers = dict(request.headers.items())
+        self.requests.append(RecordedRequest(request.method, request.url.path, headers, body, port))
         return body
 
     async def _gate(self) -> Response | None:

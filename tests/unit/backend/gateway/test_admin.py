@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
+from sqlmodel import select
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.db import session_scope
 from backend.gateway import admin
 from backend.gateway.admin import LimitInputError
-from backend.models import Membership
+from backend.models import Budget, Membership
 from tests.support.gateway import add_agent, add_connection
 from tests.support.llm_server import LLMTestServer
 
@@ -195,6 +197,26 @@ def test_end_users_and_manager_check(actor: Actor, make_actor: Callable[[], Acto
             admin.list_end_users(actor=outsider, session=s)
         with pytest.raises(PermissionDenied):
             admin.can_manage_limits(actor=outsider, session=s)
+
+
+def test_dollar_caps_are_stored_as_exact_nano_usd(actor: Actor) -> None:
+    with session_scope() as s:
+        typed = admin.set_budget(actor=actor, scope="workspace", scope_id="", period="day", limit_usd="0.30", session=s)
+        exact = admin.set_budget(
+            actor=actor, scope="workspace", scope_id="", period="month", limit_usd=Decimal("0.0000000025"), session=s
+        )
+        stored = s.exec(select(Budget).where(Budget.id == typed.id)).one()
+    assert typed.limit_nano == 300_000_000 and stored.limit_nano == 300_000_000 and stored.limit_usd == Decimal("0.3")
+    assert exact.limit_nano == 3  # 2.5 nano-dollars, rounded half up
+    for bad in ("abc", "NaN", "Infinity", "0", "0.0000000004", "1000000.01"):
+        errors = admin.apply_change(
+            lambda s, bad=bad: admin.set_budget(
+                actor=actor, scope="workspace", scope_id="", period="day", limit_usd=bad, session=s
+            )
+        )
+        assert set(errors) == {"limit_usd"}, bad
+    with session_scope() as s:
+        assert [b.limit_nano for b in admin.list_budgets(actor=actor, scope="workspace", session=s)] == [300_000_000, 3]
 
 
 def test_apply_change_reports_input_errors_missing_records_and_success(actor: Actor, make_actor) -> None:  # type: ignore[no-untyped-def]

@@ -78,11 +78,23 @@ def test_over_budget_says_which_budget_and_when_it_resets(actor: Actor) -> None:
         reserve([ref], usd=0.004, tokens=10, ttl_s=60)
     err = info.value
     assert err.kind == "budget" and err.scope == "workspace" and err.period == "day"
-    assert "This workspace's daily budget is used up" in err.message
-    assert "$0 of $0.01 spent, $0.008 held" in err.message and "up to $0.004" in err.message
+    # the budget is not used up: this call's worst case is more than what is left
+    assert "used up" not in err.message and "is spent" not in err.message
+    assert "This workspace's daily budget would not cover this call" in err.message
+    assert "it could cost up to $0.004 and only $0.002 is left" in err.message
+    assert "($0 of $0.01 spent, $0.008 held by replies in progress)" in err.message
     assert err.resets_at == period_bounds("day", datetime.now(UTC))[1]
     assert err.resets_at.strftime("%Y-%m-%d 00:00 UTC") in err.message
     assert _counter(ref).reserved_nanousd == 8_000_000  # the refused call held nothing
+
+
+def test_a_spent_budget_says_spent_not_what_this_call_could_cost(actor: Actor) -> None:
+    ref = _budget(actor, limit_usd=0.01)
+    _settle(reserve([ref], usd=0.004, tokens=10, ttl_s=60), 0.01)
+    with pytest.raises(BudgetExceeded) as info:
+        reserve([ref], usd=0.000001, tokens=10, ttl_s=60)
+    assert info.value.message.startswith("This workspace's daily budget is spent: $0.01 of $0.01 used. It resets at")
+    assert "could cost" not in info.value.message
 
 
 def test_all_budgets_or_none(actor: Actor) -> None:
@@ -107,9 +119,12 @@ def test_expired_holds_are_released_when_a_reservation_is_refused(actor: Actor) 
 
 def test_token_caps_bind_models_without_a_price(actor: Actor) -> None:
     ref = _budget(actor, limit_usd=None, token_limit=1000)
-    reserve([ref], usd=0.0, tokens=600, ttl_s=60)
-    with pytest.raises(BudgetExceeded, match="600 of 1,000 tokens used"):
+    hold = reserve([ref], usd=0.0, tokens=600, ttl_s=60)
+    with pytest.raises(BudgetExceeded, match="it could use up to 600 tokens and only 400 are left"):
         reserve([ref], usd=0.0, tokens=600, ttl_s=60)
+    _settle(hold, 0.0, tokens=1000)
+    with pytest.raises(BudgetExceeded, match="budget is spent: 1,000 of 1,000 tokens used"):
+        reserve([ref], usd=0.0, tokens=1, ttl_s=60)
 
 
 def test_budgets_apply_by_scope(actor: Actor, make_actor) -> None:  # type: ignore[no-untyped-def]

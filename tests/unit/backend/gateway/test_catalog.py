@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, NotFound
 from backend.connections.service import create_connection, delete_connection
 from backend.db import session_scope
 from backend.gateway import admin
@@ -81,3 +81,30 @@ def test_deleting_a_connection_deletes_its_overrides(actor: Actor, llm_server: L
         delete_connection(actor=actor, connection_id=cid, session=s)
     with session_scope() as s:
         assert s.exec(select(ModelOverride).where(ModelOverride.connection_id == cid)).all() == []
+
+
+def test_has_known_price_asks_the_map_then_the_connections_override(
+    actor: Actor,
+    make_actor,
+    llm_server: LLMTestServer,  # type: ignore[no-untyped-def]
+) -> None:
+    cid = add_connection(actor, llm_server)
+    with session_scope() as s:
+        assert admin.has_known_price(actor=actor, connection_id=cid, model="gpt-4o-mini", session=s)
+        assert not admin.has_known_price(actor=actor, connection_id=cid, model="my-local-llama", session=s)
+        admin.set_model_override(
+            actor=actor, connection_id=cid, model="my-local-llama", input_usd_per_1m=1, output_usd_per_1m=2, session=s
+        )
+    with session_scope() as s:
+        assert admin.has_known_price(actor=actor, connection_id=cid, model="my-local-llama", session=s)
+        with pytest.raises(NotFound):  # another workspace's connection looks like one that does not exist
+            admin.has_known_price(actor=make_actor(), connection_id=cid, model="gpt-4o-mini", session=s)
+
+
+def test_worst_case_of_a_tiered_model_is_never_below_litellms_price() -> None:
+    info = litellm_model_info("gemini/gemini-2.5-pro")  # dearer above 200k prompt tokens
+    for prompt in (1_000, 250_000):
+        usd, tokens = worst_case(info, prompt, 1_000)
+        assert tokens == prompt + 1_000
+        assert usd >= estimate_cost("gemini/gemini-2.5-pro", prompt, 1_000)[0]
+    assert worst_case(info, 250_000, 1_000)[0] == pytest.approx((250_000 * 2.5 + 1_000 * 15) / 1e6)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from backend.accounts.actor import Actor
 from backend.db import session_scope
 from backend.gateway import admin
-from backend.gateway.budgets import BudgetExceeded
+from backend.gateway.budgets import BudgetExceeded, UnpricedModel
 from backend.gateway.candidates import RetryPolicy, Target
 from backend.gateway.llm import GatewayError
 from backend.gateway.ratelimit import RateLimited
@@ -226,10 +226,35 @@ async def test_over_budget_fails_fast_with_which_budget_and_when(
     with pytest.raises(BudgetExceeded) as info:  # worst case: 1000 output tokens x $0.60/1M = $0.0006
         await _events(chat_kwargs(actor, [Target(cid, "gpt-4o-mini")], agent_id=agent, max_tokens=1000))
     assert info.value.kind == "budget" and info.value.scope == "agent" and info.value.period == "day"
-    assert "This agent's daily budget is used up" in info.value.message and "resets at" in info.value.message
+    message = info.value.message
+    assert message.startswith("This agent's daily budget would not cover this call") and "resets at" in message
+    assert "it could cost up to $0.0006" in message and "only $0.00001 is left ($0 of $0.00001 spent)" in message
     assert llm_server.chat_requests == []
     [row] = _records(actor)
     assert row.status == "rejected" and row.error_class == "budget"
+
+
+async def test_a_dollar_budget_refuses_a_model_without_a_price_instead_of_counting_it_as_free(
+    actor: Actor, llm_server: LLMTestServer, chat_kwargs: Kwargs
+) -> None:
+    cid = add_connection(actor, llm_server)
+    agent = add_agent(actor, cid, model="test-model")
+    with session_scope() as s:
+        admin.set_budget(actor=actor, scope="agent", scope_id=agent, period="day", limit_usd="0.01", session=s)
+    with pytest.raises(UnpricedModel) as info:
+        await _events(chat_kwargs(actor, [Target(cid, "test-model")], agent_id=agent))
+    assert info.value.kind == "budget" and info.value.scope == "agent"
+    assert "the price of test-model on this connection is unknown" in info.value.message
+    assert "Set the model's price on the connection, or use a token cap" in info.value.message
+    assert llm_server.chat_requests == []
+    [row] = _records(actor)
+    assert row.status == "rejected" and row.error_class == "budget"
+    with session_scope() as s:  # a token cap binds any model: the same call now goes through
+        admin.set_budget(
+            actor=actor, scope="agent", scope_id=agent, period="day", limit_usd=None, token_limit=10**6, session=s
+        )
+    usage = _usage(await _events(chat_kwargs(actor, [Target(cid, "test-model")], agent_id=agent)))
+    assert usage.completion_tokens > 0 and "price unknown" in usage.cost_note
 
 
 async def test_budget_is_settled_to_the_actual_cost(

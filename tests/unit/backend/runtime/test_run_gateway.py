@@ -79,7 +79,7 @@ async def test_rate_limit_and_budget_fail_the_run_with_plain_words(actor: Actor,
         admin.set_budget(actor=actor, scope="agent", scope_id=agent, period="day", limit_usd=0.000001, session=s)
     events = await _collect(actor, conv)
     (failed,) = [e for e in events if isinstance(e, RunFailed)]
-    assert failed.kind == "budget" and "This agent's daily budget is used up" in failed.message
+    assert failed.kind == "budget" and "This agent's daily budget would not cover this call" in failed.message
     assert len(llm_server.chat_requests) == 1
 
 
