@@ -46,7 +46,7 @@ def test_marketplace_migration_both_ways(fresh_url: str) -> None:
         conn.execute(sa.text("UPDATE listings SET description = 'Writes poems' WHERE id = 'l1'"))
         assert _found(conn, engine.dialect.name) == []
         conn.execute(sa.text("DELETE FROM listings"))
-    command.downgrade(cfg, "0012_hold_index")
+    command.downgrade(cfg, "0014_budget_nano")
     engine.dispose()
     inspector = sa.inspect(engine)
     assert not TABLES & set(inspector.get_table_names()) and "listing_search" not in inspector.get_table_names()

@@ -39,7 +39,7 @@ def _columns(engine: sa.Engine) -> set[str]:
 
 def test_budget_limits_become_exact_nano_usd_and_back(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
-    command.upgrade(cfg, "0012_hold_index")
+    command.upgrade(cfg, "0013_agent_draft")
     engine = get_engine(fresh_url)
     with engine.begin() as conn:
         for row in ROWS[:2]:  # a user and a workspace
@@ -52,7 +52,7 @@ def test_budget_limits_become_exact_nano_usd_and_back(fresh_url: str) -> None:
         stored = dict(conn.execute(sa.text("SELECT id, limit_nano FROM budgets")).all())
         tokens = {r[0] for r in conn.execute(sa.text("SELECT token_limit FROM budgets"))}
     assert stored == EXPECTED and tokens == {1000}
-    command.downgrade(cfg, "0012_hold_index")
+    command.downgrade(cfg, "0013_agent_draft")
     engine.dispose()
     assert "limit_usd" in _columns(engine) and "limit_nano" not in _columns(engine)
     with engine.connect() as conn:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_budget_nano"
-down_revision = "0012_hold_index"
+down_revision = "0013_agent_draft"
 branch_labels = None
 depends_on = None
 

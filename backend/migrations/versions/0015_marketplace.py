@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0015_marketplace"
-down_revision = "0013_agent_draft"
+down_revision = "0014_budget_nano"
 branch_labels = None
 depends_on = None
 
