@@ -1,8 +1,9 @@
 """Honest dollar budgets: which models a budget would meet that have no known price, and saving
 their prices on the connections' model catalogs.
 
-A model without a price (a custom OpenAI-compatible endpoint LiteLLM does not know) is counted
-as $0, so a dollar budget would never stop it. Before such a budget is set the card asks for the
+A model without a price (a custom OpenAI-compatible endpoint LiteLLM does not know) cannot be
+held against a dollar budget: the gateway refuses its calls while one applies
+(``backend.gateway.refusals``). Before such a budget is set the card asks for the
 price (saved as the connection's price override, as the connection manager does) or offers a
 token cap instead. Stateless and synchronous: call these in a thread.
 """
