@@ -146,7 +146,7 @@ def _model_chips() -> rx.Component:
                 S.model_chips,  # the name is the model; context and prices are shown, not announced twice
                 lambda c: rx.button(
                     c.model,
-                    rx.text.span(c.short, color="var(--gray-10)", aria_hidden="true"),
+                    rx.text.span(c.short, color="var(--gray-11)", aria_hidden="true"),
                     type="button",
                     size="1",
                     variant="soft",
@@ -158,7 +158,7 @@ def _model_chips() -> rx.Component:
             wrap="wrap",
             align="center",
         ),
-        rx.text("This connection reports no models: type the model name.", size="1", color="var(--gray-10)"),
+        rx.text("This connection reports no models: type the model name.", size="1", color="var(--gray-11)"),
     )
 
 

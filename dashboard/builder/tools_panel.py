@@ -38,7 +38,7 @@ def _option(opt: Any) -> rx.Component:  # a Var of ToolOption
                     rx.el.label(opt.title, html_for=box_id, style={"fontWeight": "500", "fontSize": "14px"}),
                     risk_badge(opt.risk),
                     rx.cond(opt.source == "custom", rx.badge("custom", size="1", variant="outline"), rx.fragment()),
-                    rx.text(opt.name, size="1", color="var(--gray-10)", font_family="monospace"),
+                    rx.text(opt.name, size="1", color="var(--gray-11)", font_family="monospace"),
                     spacing="2",
                     align="center",
                     wrap="wrap",

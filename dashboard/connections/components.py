@@ -21,7 +21,7 @@ MUTED = "var(--gray-11)"
 
 def hint(text: Any) -> rx.Component:
     """Small grey help text under a field."""
-    return rx.text(text, size="1", color="var(--gray-10)")
+    return rx.text(text, size="1", color="var(--gray-11)")
 
 
 def status_badge(row: ConnectionRow) -> rx.Component:
@@ -144,9 +144,9 @@ def row_view(row: ConnectionRow) -> rx.Component:
                 row.checked_label,
                 date_time=row.checked_at,
                 title=row.checked_at,
-                style={"fontSize": "12px", "color": "var(--gray-10)"},
+                style={"fontSize": "12px", "color": "var(--gray-11)"},
             ),
-            rx.text("Not tested yet", size="1", color="var(--gray-10)"),
+            rx.text("Not tested yet", size="1", color="var(--gray-11)"),
         ),
         models_details(row),
         spacing="2",

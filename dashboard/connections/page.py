@@ -93,7 +93,7 @@ def empty_state() -> rx.Component:
     """Shown when the workspace has no connections."""
     return rx.card(
         rx.vstack(
-            rx.icon("plug", size=32, color="var(--gray-9)"),
+            rx.icon("plug", size=32, color="var(--gray-11)"),
             rx.heading("No connections yet", size="4", as_="h2"),
             rx.text(
                 "Add a key for OpenAI, Anthropic, DeepSeek, Google Gemini, Mistral, Groq or OpenRouter, "

@@ -92,7 +92,7 @@ def _item(row: Any) -> rx.Component:  # a Var of NotificationRow
                     align="center",
                 ),
                 rx.cond(row.body != "", rx.text(row.body, size="2", color="var(--gray-11)"), rx.fragment()),
-                rx.text(row.created_at, size="1", color="var(--gray-10)"),
+                rx.text(row.created_at, size="1", color="var(--gray-11)"),
                 spacing="1",
                 flex="1",
                 min_width="0",

@@ -17,7 +17,7 @@ def labelled(label: str, control: rx.Component, control_id: str, *, error: Any =
     return rx.vstack(
         rx.el.label(label, html_for=control_id, style={"fontWeight": "500", "fontSize": "14px"}),
         control,
-        rx.cond(hint != "", rx.text(hint, size="1", color="var(--gray-10)"), rx.fragment()) if hint else rx.fragment(),
+        rx.cond(hint != "", rx.text(hint, size="1", color="var(--gray-11)"), rx.fragment()) if hint else rx.fragment(),
         field_error(error),
         spacing="1",
         width="100%",

@@ -114,13 +114,13 @@ def _task(row: Any) -> rx.Component:  # a Var of TaskRow
             rx.icon(
                 rx.cond(row.status == "done", "circle_check", "circle"),
                 size=20,
-                color=rx.cond(row.status == "done", "var(--green-10)", "var(--gray-9)"),
+                color=rx.cond(row.status == "done", "var(--green-10)", "var(--gray-11)"),
             ),
             rx.vstack(
                 rx.text(row.title, weight="medium", size="3"),
                 rx.cond(row.details != "", rx.text(row.details, size="2", color="var(--gray-11)"), rx.fragment()),
                 rx.hstack(
-                    rx.text("Created " + row.created_at, size="1", color="var(--gray-10)"),
+                    rx.text("Created " + row.created_at, size="1", color="var(--gray-11)"),
                     rx.cond(row.due_date != "", rx.badge("due " + row.due_date, size="1"), rx.fragment()),
                     rx.cond(row.by_agent, rx.badge("by an agent", size="1", color_scheme="violet"), rx.fragment()),
                     rx.cond(
