@@ -77,8 +77,8 @@ def _apply_defaults(listing: Listing, user_id: str, session: Session) -> None:
             )
         ).first()
         if exists is None:
-            limit = listing.subscriber_monthly_budget_nano / NANO_PER_USD
-            session.add(Budget(workspace_id=ws, scope="end_user", scope_id=user_id, period="month", limit_usd=limit))
+            limit = listing.subscriber_monthly_budget_nano
+            session.add(Budget(workspace_id=ws, scope="end_user", scope_id=user_id, period="month", limit_nano=limit))
 
 
 def _view(sub: Subscription, listing: Listing, session: Session) -> SubscriptionView:

@@ -61,6 +61,11 @@ def _axe_script() -> str:
     return (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 
 
+_SETTLE_JS = """() => Promise.all(document.getAnimations()
+    .filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)
+    .map(a => a.finished.catch(() => null)))"""
+
+
 def axe_violations(
     page: Any,
     *,
@@ -79,6 +84,7 @@ def axe_violations(
     Returns:
         The violations with one of ``impacts``, each with the failing elements; empty when none.
     """
+    page.evaluate(_SETTLE_JS)  # a dialog fading in has half its colours: check the settled page
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_script())
     options: dict[str, Any] = {"resultTypes": ["violations"]}

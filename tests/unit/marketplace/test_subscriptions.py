@@ -51,7 +51,7 @@ def test_a_free_listing_subscribes_at_once_with_its_limits(make_actor: Callable[
         "end_user",
         7,
     )
-    assert (budget.period, budget.limit_usd) == ("month", 2.5)
+    assert (budget.period, budget.limit_nano) == ("month", 2_500_000_000)
 
 
 def test_paid_unlisted_own_and_draft_listings_are_refused(make_actor: Callable[[], Actor]) -> None:
