@@ -56,7 +56,7 @@ def index() -> rx.Component:
 
 
 # SecureApp: security headers, CSP, Origin/CORS checks, upload cap; one handler maps SignedOut to /signin.
-app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception)
+app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception, stylesheets=["/agenthub.css"])
 app.register_lifespan_task(_startup)
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
