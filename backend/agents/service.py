@@ -7,19 +7,39 @@ a conversation pinned to a version keeps its behaviour. The one mutable row, the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
+from backend.agents.domain_hints import domain_warnings
 from backend.agents.draft_rows import sync_draft
 from backend.blueprints import DRAFT_VERSION, get_blueprint, require_agent, validate_delegates
 from backend.errors import FieldErrors
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.agent import MAX_FALLBACKS
 from backend.models.common import utcnow
+from backend.security.outbound import fetch_policy
 from backend.tools.agent_settings import validate_tool_settings
 
 MAX_OUTPUT_TOKENS = 32768
 MAX_STARTERS = 6
+
+
+def domain_warnings_for(domains: Sequence[str]) -> list[str]:
+    """The builder's warnings for "Allowed domains": entries the fetch policy will always refuse.
+
+    Args:
+        domains: The entries as typed (host names, ``*.domain``, IP addresses, optional port).
+
+    Returns:
+        One sentence per refused entry, in input order (e.g. ``"127.0.0.1 is a loopback address: …"``);
+        empty when every entry may be reached under the operator's ``AGENTHUB_FETCH_ALLOW``.
+
+    Raises:
+        ValueError: ``AGENTHUB_FETCH_ALLOW`` has an entry that is not an address or network.
+    """
+    return domain_warnings(domains, fetch_policy().rules)
 
 
 class BlueprintInvalid(FieldErrors):

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from backend.accounts.actor import Actor, require_member
 from backend.analytics.agent_view import AgentView, agent_view
 from backend.analytics.breakdowns import Breakdowns, agent_names, breakdowns
+from backend.analytics.breakdowns import end_user_table as end_user_table
 from backend.analytics.insights import CostInsights, cost_insights
 from backend.analytics.overview import Overview, overview
 from backend.analytics.periods import Period

@@ -19,6 +19,7 @@ from backend.models import Connection, ConnectionPublic
 from backend.models.common import utcnow
 from backend.security.keys import get_vault
 from backend.security.outbound import BadURL, validate_url
+from backend.security.vault import VaultError as VaultError
 from backend.security.vault import mask_secret, record_ad
 
 REENTER_KEY = "Enter the API key again: the address changed"

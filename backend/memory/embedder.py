@@ -25,7 +25,7 @@ from backend.config import get_settings
 from backend.connections.service import Credentials, resolve_credentials
 from backend.db import session_scope
 from backend.gateway.embeddings import embed_texts
-from backend.gateway.llm import GatewayError
+from backend.gateway.llm import GatewayError as GatewayError
 from backend.gateway.usage import record_usage
 from backend.memory.access import model_key, require_admin, system_actor
 from backend.memory.store import KINDS, Kind, Row, Scope, get_store

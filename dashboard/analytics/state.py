@@ -12,7 +12,6 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import Actor, PermissionDenied
-from backend.analytics.breakdowns import end_user_table
 from backend.analytics.periods import (
     GRANULARITIES,
     MAX_HOURLY_DAYS,
@@ -22,7 +21,7 @@ from backend.analytics.periods import (
     preset_period,
     zone,
 )
-from backend.analytics.service import Report, agent_choices, load_report
+from backend.analytics.service import Report, agent_choices, end_user_table, load_report
 from backend.analytics.tables import Table
 from backend.models.common import utcnow
 from dashboard.shell.auth import require_actor

@@ -10,8 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor
-from backend.agents.draft_rows import fields_of
-from backend.agents.drafts import differs, get_draft
+from backend.agents.drafts import differs, fields_of, get_draft
 from backend.agents.service import get_blueprint, list_versions
 from backend.models import BlueprintFields
 

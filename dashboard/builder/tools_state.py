@@ -15,10 +15,8 @@ from typing import Any
 import reflex as rx
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
-from backend.agents.domain_hints import domain_warnings
-from backend.agents.draft_rows import fields_of
-from backend.agents.drafts import get_draft
-from backend.security.outbound import fetch_policy
+from backend.agents.drafts import fields_of, get_draft
+from backend.agents.service import domain_warnings_for
 from backend.tools.audit import list_audit
 from backend.tools.registry import available_tools
 from dashboard.builder.draft_status import DraftStatus, write_draft
@@ -105,7 +103,7 @@ class ToolsState(rx.State):
         missing = [t for t in fields.tools or [] if t not in known]
         self.tools_error = f"No longer available (untick to save a version): {', '.join(missing)}." if missing else ""
         self.domains = "\n".join(fields.allowed_domains or [])
-        self.domain_warnings = domain_warnings(fields.allowed_domains or [], fetch_policy().rules)
+        self.domain_warnings = domain_warnings_for(fields.allowed_domains or [])
         self.domains_rev += 1  # re-mount the text area with the draft's text
 
     async def _load_audit(self, actor: Actor) -> None:
@@ -199,7 +197,7 @@ class ToolsState(rx.State):
             return
         self.domains = value
         domains = [d.strip() for d in value.replace(",", "\n").splitlines() if d.strip()]
-        self.domain_warnings = domain_warnings(domains, fetch_policy().rules)
+        self.domain_warnings = domain_warnings_for(domains)
         await self._write({"allowed_domains": domains})
 
     @rx.event

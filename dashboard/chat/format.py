@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from backend.chat.service import ConversationPublic, MessagePublic
-from backend.gateway.budgets import REFUSAL_PHRASES
+from backend.gateway.admin import REFUSAL_PHRASES
 from backend.models.gateway import nano_to_usd
 
 

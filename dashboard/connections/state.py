@@ -15,6 +15,7 @@ from backend.accounts.actor import NotFound, PermissionDenied
 from backend.connections.providers import PROVIDERS, get_provider
 from backend.connections.service import (
     ConnectionInputError,
+    VaultError,
     create_connection,
     delete_connection,
     list_connections,
@@ -23,7 +24,6 @@ from backend.connections.service import (
 from backend.db import session_scope
 from backend.gateway.admin import can_manage_limits
 from backend.gateway.probe import check_connection
-from backend.security.vault import VaultError
 from dashboard.connections.catalog import CatalogRow, load_catalog
 from dashboard.connections.rows import ConnectionRow, to_row
 from dashboard.shell.auth import signed_in

@@ -19,8 +19,7 @@ from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.accounts.roles import is_manager
 from backend.connections.service import list_connections
 from backend.db import session_scope
-from backend.gateway.llm import GatewayError
-from backend.memory.embedder import clear_embedding_model, embedding_status, set_embedding_model
+from backend.memory.embedder import GatewayError, clear_embedding_model, embedding_status, set_embedding_model
 from backend.models.memory import EmbeddingStatusPublic
 from dashboard.shell.auth import require_actor, signed_in
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from backend.accounts.actor import Actor
 from backend.db import session_scope
-from backend.gateway.usage import GroupBy, usage_totals
+from backend.gateway.admin import GroupBy, usage_totals
 from backend.models.common import utcnow
 from backend.models.gateway import UsageTotal, nano_to_usd
 from dashboard.limits.rows import usd

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.agents.domain_hints import domain_warnings
+from backend.agents.service import domain_warnings_for
+from backend.config import get_settings
 from backend.security.addresses import parse_allow_rules
 
 
@@ -29,3 +33,17 @@ def test_public_hosts_and_addresses_the_operator_allows_are_not_flagged() -> Non
         "10.9.9.9 is a private address: requests to it will be refused unless the operator allows it "
         "(AGENTHUB_FETCH_ALLOW)."
     ]
+
+
+def test_the_builder_warning_follows_the_operators_fetch_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Tools card calls agents.service.domain_warnings_for: the operator's rules apply.
+    monkeypatch.setenv("AGENTHUB_FETCH_ALLOW", "")
+    get_settings.cache_clear()
+    assert [w.split(" ", 1)[0] for w in domain_warnings_for(["example.com", "10.0.0.5"])] == ["10.0.0.5"]
+    monkeypatch.setenv("AGENTHUB_FETCH_ALLOW", "10.0.0.0/24")
+    get_settings.cache_clear()
+    try:
+        assert domain_warnings_for(["example.com", "10.0.0.5"]) == []
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
