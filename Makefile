@@ -54,7 +54,7 @@ test-e2e: install-test chromium
 
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy backend dashboard
+	$(BIN)/mypy backend dashboard marketplace billing
 	$(BIN)/lint-imports --no-cache
 
 clean:
