@@ -60,7 +60,7 @@ def test_connections_chat_and_settings_pages(page, llm_server) -> None:  # type:
     assert not found, "/chat (after a reply): " + describe(found)
 
     # focus order follows the page: the message box, then Send
-    page.get_by_label("Message").focus()
+    page.get_by_label("Message", exact=True).focus()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Send")).to_be_focused()
     # a dialog keeps the focus inside until it is closed, then gives it back

@@ -54,7 +54,7 @@ def test_journey_sign_up_connect_chat_and_no_plaintext_key(page, llm_server, dat
 
     # streaming: the Stop button shows, the composer is locked and the reply grows
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
-    expect(page.get_by_label("Message")).to_be_disabled()
+    expect(page.get_by_label("Message", exact=True)).to_be_disabled()
     stream = page.locator("#stream-reply")
     expect(stream).to_contain_text("hello world")
     first = len(stream.inner_text())
@@ -71,7 +71,7 @@ def test_journey_sign_up_connect_chat_and_no_plaintext_key(page, llm_server, dat
     expect(page.locator(".chat-reply pre").last).to_contain_text("print('hello world')")
     expect(page.locator(".chat-reply strong").last).to_have_text("hello world")
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
-    expect(page.get_by_label("Message")).to_be_enabled()
+    expect(page.get_by_label("Message", exact=True)).to_be_enabled()
     page.screenshot(path="/tmp/chat-reply.png")
 
     conv_id = conversation_id_from(page.url)
@@ -148,7 +148,7 @@ def test_provider_errors_show_in_the_chat_and_keep_the_message(page, llm_server)
     expect(error).to_contain_text("The reply failed.")
     expect(error).to_contain_text("internal error (500)")
     expect(page.locator(".chat-msg-user")).to_have_text("Are you there?")
-    expect(page.get_by_label("Message")).to_be_enabled()
+    expect(page.get_by_label("Message", exact=True)).to_be_enabled()
     page.screenshot(path="/tmp/chat-error.png")
 
     llm_server.fail_next(429, times=3)
@@ -204,9 +204,9 @@ def test_stop_keeps_the_partial_answer(page, llm_server) -> None:  # type: ignor
     # the composer is usable again
     llm_server.chunk_delay_ms = 0
     llm_server.reply = "Done now."
-    expect(page.get_by_label("Message")).to_be_enabled()
-    page.get_by_label("Message").fill("And now quickly")
-    page.get_by_label("Message").press("Enter")  # Enter sends
+    expect(page.get_by_label("Message", exact=True)).to_be_enabled()
+    page.get_by_label("Message", exact=True).fill("And now quickly")
+    page.get_by_label("Message", exact=True).press("Enter")  # Enter sends
     expect(page.locator(".chat-reply").last).to_have_text("Done now.")
     expect(page.locator(".chat-msg-user")).to_have_count(2)
 
@@ -222,6 +222,6 @@ def test_stop_before_the_first_token(page, llm_server) -> None:  # type: ignore[
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("Stopped before any answer arrived.")).to_be_visible(timeout=5_000)
     expect(page.locator(".chat-msg-user")).to_have_text("Anyone home?")
-    expect(page.get_by_label("Message")).to_be_enabled()
+    expect(page.get_by_label("Message", exact=True)).to_be_enabled()
     rows = stored_messages(actor, conversation_id_from(page.url))
     assert [(m.role, m.run_status) for m in rows] == [("user", ""), ("assistant", "cancelled")]

@@ -71,7 +71,7 @@ def test_open_chat_never_shows_or_continues_the_previous_conversation(page, llm_
     page.evaluate(WATCH_JS, old)
     page.get_by_role("link", name="Open chat").click()
     # type at once, the way a quick hand does: the message belongs to the new conversation
-    box = page.get_by_label("Message")
+    box = page.get_by_label("Message", exact=True)
     box.fill("hello lark")
     box.press("Enter")
     expect(page.locator(".chat-reply").last).to_have_text("You said: hello lark")
@@ -94,7 +94,7 @@ def test_second_message_right_after_the_first_reply_is_never_lost(page, llm_serv
     llm_server.reply = None  # echo: a short reply
     actor = actor_for(sign_up(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server), name="Quick")
-    box = page.get_by_label("Message")
+    box = page.get_by_label("Message", exact=True)
     for i in range(ROUNDS):
         page.goto(f"/agents/{agent_id}")
         page.get_by_role("link", name="Open chat").click()  # a new conversation, client-side navigation

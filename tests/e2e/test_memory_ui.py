@@ -91,7 +91,7 @@ def _source_row(page, name: str):  # type: ignore[no-untyped-def]
 
 def _ask(page, agent_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/chat?agent={agent_id}")
-    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message", exact=True).fill(text)
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("button", name="Send")).to_be_enabled(timeout=30_000)
 

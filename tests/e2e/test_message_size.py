@@ -31,7 +31,7 @@ def test_a_5_mb_paste_shows_the_limit_and_the_chat_keeps_working(page, llm_serve
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Echo")
 
-    box = page.get_by_label("Message")
+    box = page.get_by_label("Message", exact=True)
     box.focus()
     page.keyboard.insert_text("x" * 5_000_000)  # what a paste does
     page.get_by_role("button", name="Send").click()

@@ -72,7 +72,7 @@ def test_html_in_a_reply_is_text_live_and_after_reload(page, llm_server) -> None
 
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Parrot")
-    page.get_by_label("Message").fill("Repeat after me")
+    page.get_by_label("Message", exact=True).fill("Repeat after me")
     page.get_by_role("button", name="Send").click()
 
     # live: while the reply streams, the HTML already received is text

@@ -232,7 +232,7 @@ def test_audit_log_shows_tool_calls(page, llm_server) -> None:  # type: ignore[n
 
 def _chat(page, agent_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/chat?agent={agent_id}")
-    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message", exact=True).fill(text)
     page.get_by_role("button", name="Send").click()
 
 

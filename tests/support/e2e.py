@@ -149,7 +149,7 @@ def assert_no_plaintext_key(data_dir: Path, key: str) -> None:
 
 def send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     """Type a message in the composer and press Send."""
-    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message", exact=True).fill(text)
     page.get_by_role("button", name="Send").click()
 
 
