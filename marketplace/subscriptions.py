@@ -10,6 +10,8 @@ working after unsubscribing. The publisher never reads a subscriber's conversati
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -23,8 +25,6 @@ from marketplace.entitlements import entitlement_check
 from marketplace.errors import MarketplaceError
 from marketplace.schemas import ChangelogEntry, ConversationView, MessageView, SubscriptionView
 from marketplace.views import conversation_view, message_view
-
-NANO_PER_USD = 1_000_000_000
 
 
 def _listing(listing_id: str, session: Session) -> Listing:
@@ -199,8 +199,9 @@ def subscription_for(*, actor: Actor, listing_id: str, session: Session) -> Subs
 
 
 def subscriber_principal(*, actor: Actor, listing_id: str, session: Session) -> RunPrincipal:
-    """The run principal of an active subscriber (caller: their grant; owner: the publisher).
-    Call it for every run: it refuses once the subscription ends or the listing is suspended.
+    """The run principal of an active subscriber (caller: their grant; owner: the publisher;
+    the listing's paying connection, if set, pays the main model). Call it for every run: it
+    refuses once the subscription ends or the listing is suspended.
 
     Raises:
         NotFound: no active subscription, the listing is suspended, or the grant is gone.
@@ -211,7 +212,8 @@ def subscriber_principal(*, actor: Actor, listing_id: str, session: Session) -> 
     if listing is None or sub is None or sub.status != "active" or listing.status == "suspended":
         raise NotFound("You are not subscribed to this agent.")
     entitlement_check(user_id=actor.user_id, listing=listing, session=session)
-    return principal_for_grant(actor.user_id, listing.agent_id, session)
+    principal = principal_for_grant(actor.user_id, listing.agent_id, session)
+    return replace(principal, connection_override=listing.connection_id)  # the listing's paying connection
 
 
 def start_conversation(*, actor: Actor, listing_id: str, session: Session) -> ConversationView:

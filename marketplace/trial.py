@@ -134,7 +134,9 @@ def visitor_user_id(visitor: Visitor, session: Session) -> str:
 
 
 def _principal(listing: Listing, end_user: str) -> RunPrincipal:
-    return RunPrincipal(listing.workspace_id, listing.agent_id, Caller("visitor", listing.id, end_user), end_user)
+    """A visitor's principal; the listing's paying connection (if set) pays the main model."""
+    caller = Caller("visitor", listing.id, end_user)
+    return RunPrincipal(listing.workspace_id, listing.agent_id, caller, end_user, listing.connection_id)
 
 
 def start_trial(*, listing_id: str, visitor: Visitor, session: Session) -> ConversationView:

@@ -39,12 +39,27 @@ class Caller:
 
 @dataclass(frozen=True)
 class RunPrincipal:
-    """The owner workspace, the agent, the caller and the end user of a run (immutable)."""
+    """The owner workspace, the agent, the caller and the end user of a run (immutable).
+
+    ``connection_override``: a connection of the owner workspace that pays for the main model
+    of ``agent_id`` instead of the blueprint's own (a marketplace listing's paying connection);
+    None keeps the blueprint's. Fallbacks and delegates keep their own connections. The gateway
+    resolves it like any target, with the owner's credentials only (``make_plan`` raises
+    NotFound for a connection of another workspace).
+    """
 
     owner_workspace_id: str
     agent_id: str
     caller: Caller
     end_user_id: str
+    connection_override: str | None = None
+
+    def main_connection(self, agent_id: str, own: str | None) -> str | None:
+        """The connection for ``agent_id``'s main model: the override when ``agent_id`` is the
+        run's own agent and an override is set, else the blueprint's ``own`` connection."""
+        if self.connection_override and agent_id == self.agent_id:
+            return self.connection_override
+        return own
 
     @property
     def tool_actor(self) -> Actor:

@@ -120,7 +120,8 @@ def make_plan(*, principal: RunPrincipal, targets: Sequence[Target], session: Se
             in the same one); None opens its own.
 
     Raises:
-        NotFound: the main target's connection is not in the owner workspace.
+        NotFound: the main target's connection (the blueprint's, or the principal's
+            ``connection_override``) is not in the owner workspace.
         GatewayError: kind ``bad_request`` when there is no target at all.
         VaultError: a stored key cannot be decrypted.
     """

@@ -187,12 +187,13 @@ class AgentLoop:
 
     async def _model(self, tools: list[dict[str, Any]] | None) -> AsyncGenerator[RunEvent, None]:
         bp = self.blueprint
-        if not bp.connection_id:
+        connection_id = self.principal.main_connection(bp.agent_id, bp.connection_id)
+        if not connection_id:
             raise GatewayError("bad_request", f"{bp.name} has no connection. Pick a model in the builder.", None)
         self._calls, self._turn = (), []
         stream = router.stream_chat(  # routing, fallbacks, limits, budgets (the root agent's), usage record
             principal=self.principal,
-            targets=targets_for(bp.connection_id, bp.model, bp.fallbacks),
+            targets=targets_for(connection_id, bp.model, bp.fallbacks),
             messages=self.messages,
             temperature=bp.temperature,
             max_tokens=bp.max_tokens,

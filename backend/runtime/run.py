@@ -57,7 +57,7 @@ def _start(
             user_id=principal.end_user_id,
             conversation_id=conv.id,
             blueprint_version_id=blueprint.id,
-            connection_id=blueprint.connection_id,
+            connection_id=principal.main_connection(blueprint.agent_id, blueprint.connection_id),
             model=blueprint.model,
         )
         session.add(run)
@@ -255,7 +255,7 @@ async def run_agent(
     passages: list[Passage] = []
 
     async def events() -> AsyncGenerator[RunEvent, None]:
-        if not blueprint.connection_id:
+        if not principal.main_connection(blueprint.agent_id, blueprint.connection_id):
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )

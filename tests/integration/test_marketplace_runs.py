@@ -6,6 +6,7 @@ instructions, knowledge, tool secret or connection, or another subscriber's conv
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -243,3 +244,39 @@ async def test_visitors_try_privately_and_only_a_few_times(
     with session_scope() as s:
         seen = repr(trial.trial_messages(listing_id=pub.id, visitor=first, conversation_id=conv, session=s))
     assert "teal" in seen and "test-model" not in seen
+
+
+async def test_the_listings_paying_connection_pays_subscriber_and_visitor_runs(
+    make_actor: Callable[[], Actor], llm_server: LLMTestServer
+) -> None:
+    owner, ana, stranger = make_actor(), make_actor(), make_actor()
+    own_key = "sk-blueprint-key-the-server-refuses"
+    blueprint_conn = publisher_connection(owner, llm_server.base_url, own_key)
+    paying = publisher_connection(owner, llm_server.base_url, llm_server.api_key)
+    pub = listing(owner, blueprint_conn, paying_connection_id=paying, title="Paid desk")
+    with session_scope() as s:
+        subscriptions.subscribe(actor=ana, listing_id=pub.id, session=s)
+        visitor = trial.Visitor("browser-cccccccccccccccc", "203.0.113.9")
+        try_conv = trial.start_trial(listing_id=pub.id, visitor=visitor, session=s).id
+        try_principal = trial.trial_principal(listing_id=pub.id, visitor=visitor, session=s)
+
+    _, sub_events = await _subscriber_turn(ana, pub.id, "Hello")
+    try_events = await _run(try_principal, try_conv, "Hi")
+    for events in (sub_events, try_events):
+        assert isinstance(events[-1], RunDone) and events[-1].status == "succeeded"
+        run_id = next(e.run_id for e in events if isinstance(e, RunStarted))
+        with session_scope() as s:
+            record = s.exec(select(UsageRecord).where(UsageRecord.run_id == run_id)).one()
+        assert (record.workspace_id, record.connection_id, record.model) == (owner.workspace_id, paying, "test-model")
+    keys = {r.headers.get("authorization") for r in llm_server.chat_requests}
+    assert keys == {f"Bearer {llm_server.api_key}"}  # the blueprint's own key was never sent
+
+    # A paying connection of another workspace is refused, never called.
+    theirs = publisher_connection(stranger, llm_server.base_url, "sk-stranger-key")
+    sent = len(llm_server.chat_requests)
+    with session_scope() as s:
+        principal = subscriptions.subscriber_principal(actor=ana, listing_id=pub.id, session=s)
+        conv = subscriptions.start_conversation(actor=ana, listing_id=pub.id, session=s).id
+    events = await _run(replace(principal, connection_override=theirs), conv, "Hello again")
+    assert isinstance(events[-1], RunDone) and events[-1].status == "failed"
+    assert len(llm_server.chat_requests) == sent

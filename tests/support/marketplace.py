@@ -33,10 +33,12 @@ def listing(
     instructions: str = "Be brief.",
     tools: tuple[str, ...] = (),
     publish: bool = True,
+    paying_connection_id: str = "",
     **fields: Any,
 ) -> PublisherListing:
-    """A new agent of ``actor``'s workspace and its listing (published unless ``publish=False``);
-    ``fields`` override :class:`ListingInput` (title defaults to "Helper <n>")."""
+    """A new agent of ``actor``'s workspace (on ``connection_id``) and its listing (published
+    unless ``publish=False``; ``paying_connection_id`` pays subscribers' runs, empty: the agent's
+    own); ``fields`` override :class:`ListingInput` (title defaults to "Helper <n>")."""
     blueprint = BlueprintFields(
         name=str(fields.get("title", "Helper"))[:80],
         connection_id=connection_id,
@@ -44,7 +46,8 @@ def listing(
         instructions=instructions,
         tools=list(tools),
     )
-    data = ListingInput(**{"title": "Helper agent", "description": "A helpful agent.", **fields})
+    defaults = {"title": "Helper agent", "description": "A helpful agent.", "connection_id": paying_connection_id}
+    data = ListingInput(**{**defaults, **fields})
     with session_scope() as s:
         agent_id = create_agent(actor=actor, fields=blueprint, session=s)
         row = save_listing(actor=actor, agent_id=agent_id, data=data, session=s)
