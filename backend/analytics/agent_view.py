@@ -12,6 +12,7 @@ from backend.accounts.actor import Actor, require_member
 from backend.analytics.periods import Period
 from backend.analytics.rollup import hour_start
 from backend.analytics.tables import Table, usd
+from backend.models.agent import BlueprintVersion
 from backend.models.chat import Conversation, Message, Run
 
 STARTER_CHARS = 200
@@ -55,10 +56,18 @@ def _starters(session: Session, ws: str, agent_id: str, period: Period) -> Table
     return Table("starters", "Top conversation starters", ("first_message", "conversations"), rows)
 
 
+def _version(version: int | None) -> str:
+    """A run's blueprint version as the builder shows it: ``"draft"`` (version 0, the preview) or ``"v3"``."""
+    if version is None:
+        return ""
+    return "draft" if version == 0 else f"v{version}"
+
+
 def _runs(session: Session, ws: str, agent_id: str, period: Period, *, failed: bool) -> Table:
-    r = Run.__table__  # type: ignore[attr-defined]
+    r, bv = Run.__table__, BlueprintVersion.__table__  # type: ignore[attr-defined]
     stmt = select(r.c.id, r.c.conversation_id, r.c.created_at, r.c.status, r.c.model, r.c.latency_ms, r.c.cost_nano_usd)
-    stmt = stmt.add_columns(r.c.error).where(
+    stmt = stmt.add_columns(r.c.error, bv.c.version).outerjoin(bv, bv.c.id == r.c.blueprint_version_id)
+    stmt = stmt.where(
         r.c.workspace_id == ws,
         r.c.agent_id == agent_id,
         r.c.created_at >= hour_start(period.start_hour),
@@ -69,10 +78,20 @@ def _runs(session: Session, ws: str, agent_id: str, period: Period, *, failed: b
     else:
         stmt = stmt.where(r.c.status == "succeeded", r.c.latency_ms.is_not(None)).order_by(r.c.latency_ms.desc())
     rows = tuple(
-        (rid, conv or "", at.strftime("%Y-%m-%d %H:%M UTC"), status, model, ms, usd(int(cost or 0)), (err or "")[:200])
-        for rid, conv, at, status, model, ms, cost, err in session.execute(stmt.limit(LIMIT)).all()
+        (
+            rid,
+            conv or "",
+            at.strftime("%Y-%m-%d %H:%M UTC"),
+            _version(v),
+            status,
+            model,
+            ms,
+            usd(int(cost or 0)),
+            (err or "")[:200],
+        )
+        for rid, conv, at, status, model, ms, cost, err, v in session.execute(stmt.limit(LIMIT)).all()
     )
-    columns = ("run_id", "conversation_id", "started", "status", "model", "latency_ms", "cost_usd", "error")
+    columns = ("run_id", "conversation_id", "started", "version", "status", "model", "latency_ms", "cost_usd", "error")
     key, title = ("failed_runs", "Failed and cancelled runs") if failed else ("slowest_runs", "Slowest runs")
     return Table(key, title, columns, rows)
 

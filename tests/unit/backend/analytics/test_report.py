@@ -217,3 +217,19 @@ def test_another_workspace_sees_nothing_and_a_stranger_is_refused(shop: dict[str
     stranger = Actor(user_id=other.user_id, workspace_id=shop["actor"].workspace_id)
     with pytest.raises(PermissionDenied):
         _report(stranger, date(2026, 3, 7), date(2026, 3, 9))
+
+
+def test_runs_name_their_version_and_preview_runs_say_draft(shop: dict[str, Any]) -> None:
+    from backend.agents.drafts import get_draft
+    from backend.models.chat import Run
+
+    preview = rows.run(shop["actor"], shop["alpha"], datetime(2026, 3, 8, 12, tzinfo=UTC), "succeeded", latency_ms=5000)
+    with session_scope() as s:
+        draft = get_draft(actor=shop["actor"], agent_id=shop["alpha"], session=s)
+        row = s.get(Run, preview.id)
+        assert row is not None
+        row.blueprint_version_id = draft.id  # what a run in the builder's preview records
+    report = _report(shop["actor"], date(2026, 3, 7), date(2026, 3, 9), agent_id=shop["alpha"])
+    slowest = report.agent.slowest.records()
+    assert [(r["latency_ms"], r["version"]) for r in slowest] == [(5000, "draft"), (900, "v1"), (100, "v1")]
+    assert [r["version"] for r in report.agent.failed.records()] == ["v1"]
