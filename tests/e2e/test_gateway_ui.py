@@ -190,8 +190,8 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
 
     # The builder shows the spend; the settings page shows the usage.
     error.get_by_role("link", name="See this agent's limits").click()
-    expect(page).to_have_url(re.compile(f"/agents/{agent_id}/?$"))
-    page.get_by_role("tab", name="Limits").click()
+    expect(page).to_have_url(re.compile(f"/agents/{agent_id}/?\\?tab=limits$"))
+    expect(page.get_by_role("tab", name="Limits")).to_have_attribute("aria-selected", "true")  # the link opens it
     limits = page.get_by_role("region", name="Limits & budgets")
     expect(limits).to_contain_text(re.compile(r"\$0\.001\d* of \$0\.01 spent"))
     page.screenshot(path="/tmp/gw_builder_limits.png", full_page=True)
