@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.accounts.roles import require_manager
+from backend.agents.service import delete_agent
 from backend.blueprints import require_agent
 from backend.models import Agent, BlueprintVersion, Listing, ListingVersion, Subscription
 from backend.models.common import utcnow
@@ -247,3 +248,25 @@ def publisher_listings(*, actor: Actor, session: Session) -> list[PublisherListi
         select(Listing).where(Listing.workspace_id == actor.workspace_id).order_by(col(Listing.created_at).desc())
     ).all()
     return [to_publisher_view(x, session) for x in rows]
+
+
+def retire_agent(*, actor: Actor, agent_id: str, session: Session) -> None:
+    """Delete an agent and, in the same transaction, unlist its listing: a deleted agent cannot run,
+    so the listing leaves search and stops taking subscribers (a suspended one stays suspended).
+    Subscribers keep their history. Use this instead of ``backend.agents.service.delete_agent``
+    wherever a user deletes an agent (the backend does not know the marketplace).
+
+    Raises:
+        NotFound: not an agent of the actor's workspace. PermissionDenied: as ``delete_agent``; and
+        an agent with a listing may only be deleted by an owner or admin (who may unlist it).
+    """
+    listings = session.exec(
+        select(Listing).where(Listing.agent_id == agent_id, Listing.workspace_id == actor.workspace_id)
+    ).all()
+    if listings:
+        require_manager(actor, session, "Only owners and admins can delete an agent that has a marketplace listing.")
+    delete_agent(actor=actor, agent_id=agent_id, session=session)  # checks membership and the agent
+    for listing in listings:
+        if listing.status in ("draft", "published"):
+            listing.status, listing.updated_at = "unlisted", utcnow()
+            session.add(listing)

@@ -19,7 +19,8 @@ def _delete_dialog(agent: Any) -> rx.Component:
     return confirm_delete(
         rx.button("Delete", variant="ghost", color_scheme="red", size="2", aria_label="Delete " + agent.name),
         "Delete " + agent.name + "?",
-        "The agent disappears from your workspace and can no longer be chatted with.",
+        "The agent disappears from your workspace and can no longer be chatted with; "
+        "its marketplace listing, if it has one, is unlisted (subscribers keep their history).",
         AgentsState.delete(agent.id, agent.name),  # type: ignore[operator]
     )
 

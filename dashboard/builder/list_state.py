@@ -9,10 +9,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from backend.accounts.actor import NotFound, PermissionDenied
-from backend.agents.service import delete_agent, list_agents, list_templates
+from backend.agents.service import list_agents, list_templates
 from backend.connections.service import list_connections
 from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
+from marketplace.listings import retire_agent
 
 
 @dataclasses.dataclass
@@ -78,7 +79,7 @@ class AgentsState(rx.State):
         actor = await signed_in(self)
         self.error = self.notice = ""
         try:
-            await in_session(lambda s: delete_agent(actor=actor, agent_id=agent_id, session=s))
+            await in_session(lambda s: retire_agent(actor=actor, agent_id=agent_id, session=s))  # unlists it too
         except (NotFound, PermissionDenied) as exc:
             self.error = str(exc) or "That agent could not be deleted."
         else:

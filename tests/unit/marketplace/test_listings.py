@@ -189,3 +189,22 @@ def test_an_agent_without_a_model_cannot_be_published(actor: Actor) -> None:
         s.add(bp)
     with pytest.raises(MarketplaceError, match="connection and a model"), session_scope() as s:
         publish_listing(actor=actor, listing_id=draft.id, session=s)
+
+
+def test_deleting_an_agent_unlists_its_listing(make_actor: Callable[[], Actor]) -> None:
+    from marketplace.listings import retire_agent
+    from marketplace.search import search_listings
+
+    owner = make_actor()
+    conn = publisher_connection(owner)
+    row = listing(owner, conn, title="Tide tables", description="Predicts the harbour tides.")
+    member = _member(owner, make_actor, "member")
+    with pytest.raises(PermissionDenied, match="owners and admins"), session_scope() as s:
+        retire_agent(actor=member, agent_id=row.agent_id, session=s)
+    with session_scope() as s:
+        assert search_listings(query="harbour", session=s).total == 1
+        retire_agent(actor=owner, agent_id=row.agent_id, session=s)
+    with session_scope() as s:
+        stored = s.get(Listing, row.id)
+        assert stored is not None and stored.status == "unlisted"
+        assert search_listings(query="harbour", session=s).total == 0
