@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 HOST ?= 127.0.0.1
 PORT ?= 3000
+SEED_DEMO ?= 1
 
 export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
@@ -27,9 +28,11 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## run: install, migrate and serve the app on the embedded defaults (SQLite + LanceDB in ./data)
+## run: install, migrate, add the demo data once (SEED_DEMO=0 skips it) and serve the app on the
+## embedded defaults (SQLite + LanceDB in ./data)
 run: install
 	$(BIN)/agenthub migrate
+	@if [ "$(SEED_DEMO)" != "0" ]; then $(BIN)/agenthub seed-demo; fi
 	@echo "Agent Hub starts at http://$(HOST):$(PORT)  (first start builds the web front end, ~1 min)"
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host $(HOST)
 
