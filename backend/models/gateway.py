@@ -238,9 +238,7 @@ class ModelOverride(SQLModel, table=True):
 class BudgetPublic(SQLModel):
     """A budget with its current period's figures (tokens; ``resets_at`` UTC).
 
-    Money: ``limit_nano``/``spent_nano``/``reserved_nano`` are the integer nano-USD truth;
-    ``limit_usd``/``spent_usd``/``reserved_usd`` are the same amounts as USD floats for display
-    only (never add them up).
+    Money: ``limit_nano``/``spent_nano``/``reserved_nano`` in integer nano-USD (pages format them).
     """
 
     id: str
@@ -251,9 +249,6 @@ class BudgetPublic(SQLModel):
     token_limit: int | None
     spent_nano: int
     reserved_nano: int
-    limit_usd: float | None
-    spent_usd: float
-    reserved_usd: float
     spent_tokens: int
     reserved_tokens: int
     period_start: datetime

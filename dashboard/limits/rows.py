@@ -23,7 +23,7 @@ from backend.gateway.admin import (
     set_budget,
     set_rate_limit,
 )
-from backend.models.gateway import BudgetPublic, RateLimitPublic
+from backend.models.gateway import NANO_PER_USD, BudgetPublic, RateLimitPublic
 from dashboard.shell.forms import parse_number
 
 WORKSPACE_SCOPE = "workspace:"
@@ -99,11 +99,13 @@ def _scope_label(scope: str, scope_id: str, names: dict[str, str]) -> str:
 def budget_row(budget: BudgetPublic, names: dict[str, str]) -> BudgetRow:
     """The page's view of a budget: cap, spend this period vs cap, when it resets."""
     caps, used, ratios = [], [], [0.0]
-    if budget.limit_usd is not None:
-        caps.append(usd(budget.limit_usd))
-        held = f" · {usd(budget.reserved_usd)} held by replies in progress" if budget.reserved_usd > 0 else ""
-        used.append(f"{usd(budget.spent_usd)} of {usd(budget.limit_usd)} spent{held}")
-        ratios.append((budget.spent_usd + budget.reserved_usd) / budget.limit_usd)
+    if budget.limit_nano is not None:
+        limit, spent = budget.limit_nano / NANO_PER_USD, budget.spent_nano / NANO_PER_USD
+        held_nano = budget.reserved_nano / NANO_PER_USD
+        caps.append(usd(limit))
+        held = f" · {usd(held_nano)} held by replies in progress" if budget.reserved_nano > 0 else ""
+        used.append(f"{usd(spent)} of {usd(limit)} spent{held}")
+        ratios.append((budget.spent_nano + budget.reserved_nano) / budget.limit_nano)
     if budget.token_limit is not None:
         caps.append(f"{budget.token_limit:,} tokens")
         tokens = budget.spent_tokens + budget.reserved_tokens

@@ -33,8 +33,8 @@ def test_budget_crud_and_upsert(actor: Actor, llm_server: LLMTestServer) -> None
             actor=actor, scope="agent", scope_id=agent, period="day", limit_usd=0.02, token_limit=5000, session=s
         )
         admin.set_budget(actor=actor, scope="workspace", scope_id="", period="month", limit_usd=10, session=s)
-        assert again.id == first.id and again.limit_usd == 0.02 and again.token_limit == 5000
-        assert again.spent_usd == 0 and again.resets_at > again.period_start
+        assert again.id == first.id and again.limit_nano == 20_000_000 and again.token_limit == 5000
+        assert again.spent_nano == 0 and again.resets_at > again.period_start
         assert [b.scope for b in admin.list_budgets(actor=actor, session=s)] == ["agent", "workspace"]
         assert [b.id for b in admin.list_budgets(actor=actor, scope="agent", scope_id=agent, session=s)] == [first.id]
         admin.delete_budget(actor=actor, budget_id=first.id, session=s)
@@ -229,7 +229,7 @@ def test_apply_change_reports_input_errors_missing_records_and_success(actor: Ac
     assert admin.apply_change(set_workspace_budget(2.5)) == {}
     with session_scope() as s:
         (budget,) = admin.list_budgets(actor=actor, session=s)
-    assert budget.limit_usd == 2.5
+    assert budget.limit_nano == 2_500_000_000
     stranger = make_actor()
     errors = admin.apply_change(lambda s: admin.delete_budget(actor=stranger, budget_id=budget.id, session=s))
     assert set(errors) == {"form"} and errors["form"]

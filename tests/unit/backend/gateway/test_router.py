@@ -266,7 +266,7 @@ async def test_budget_is_settled_to_the_actual_cost(
     usage = _usage(await _events(chat_kwargs(actor, [Target(cid, "gpt-4o-mini")])))
     with session_scope() as s:
         [budget] = admin.list_budgets(actor=actor, session=s)
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(usage.cost_nano_usd / 1e9, abs=1e-9)
+    assert budget.reserved_nano == 0 and budget.spent_nano == usage.cost_nano_usd
     assert budget.spent_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
@@ -317,7 +317,7 @@ async def test_stopping_mid_stream_records_what_was_streamed(
         [budget] = admin.list_budgets(actor=actor, session=s)
         counters = set(s.exec(select(BudgetCounter.id).where(BudgetCounter.budget_id == budget.id)).all())
         held = s.exec(select(BudgetReservation).where(BudgetReservation.settled == False)).all()  # noqa: E712
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(row.cost_nano_usd / 1e9, abs=1e-9)
+    assert budget.reserved_nano == 0 and budget.spent_nano == row.cost_nano_usd
     assert counters, "the reply was charged to a counter of this budget"
     assert not [r for r in held if r.counter_id in counters], "the hold of the stopped reply was released"
 

@@ -98,4 +98,4 @@ async def test_stop_settles_the_budget_hold(actor: Actor, llm_server: LLMTestSer
         [budget] = admin.list_budgets(actor=actor, session=s)
         record = s.exec(select(UsageRecord).where(UsageRecord.agent_id == agent)).one()
     assert record.status == "cancelled" and record.cost_nano_usd > 0
-    assert budget.reserved_usd == 0 and budget.spent_usd == pytest.approx(record.cost_nano_usd / 1e9, abs=1e-9)
+    assert budget.reserved_nano == 0 and budget.spent_nano == record.cost_nano_usd
