@@ -143,7 +143,7 @@ def test_settings_budget_and_rate_limit_add_and_delete(page, llm_server) -> None
     expect(page.get_by_text("Budget deleted.")).to_be_visible()
     with session_scope() as s:
         stored = admin.list_budgets(actor=actor, session=s)
-        assert [(b.scope, b.period, b.limit_usd) for b in stored] == [("workspace", "month", 25.0)]
+        assert [(b.scope, b.period, b.limit_nano) for b in stored] == [("workspace", "month", 25_000_000_000)]
         (rule,) = admin.list_rate_limits(actor=actor, session=s)
         assert (rule.scope, rule.scope_id, rule.requests_per_min, rule.tokens_per_min) == (
             "end_user",
