@@ -73,3 +73,30 @@ from backend.models.analytics import (  # noqa: E402  (analytics rollups, issue 
 )
 
 __all__ += ["EndUserHourly", "RollupState", "RunHourly", "SeriesHourly", "ToolHourly", "UsageHourly"]
+from backend.models.billing import (  # noqa: E402  (billing ledger, issue 13)
+    BillingCustomer,
+    BillingPeriod,
+    BillingSubscription,
+    Invoice,
+    InvoiceLineItem,
+    ListingPrice,
+    Payout,
+    PublisherAccount,
+    PublisherEarning,
+    RunCharge,
+    StripeEvent,
+)
+
+__all__ += [
+    "BillingCustomer",
+    "BillingPeriod",
+    "BillingSubscription",
+    "Invoice",
+    "InvoiceLineItem",
+    "ListingPrice",
+    "Payout",
+    "PublisherAccount",
+    "PublisherEarning",
+    "RunCharge",
+    "StripeEvent",
+]
