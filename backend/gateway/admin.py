@@ -20,7 +20,6 @@ from backend.errors import FieldErrors
 from backend.gateway.budgets import counter_id, period_bounds
 from backend.gateway.catalog import catalog_entry, get_catalog, has_known_price
 from backend.gateway.refusals import REFUSAL_PHRASES
-from backend.gateway.usage import GroupBy, usage_totals
 from backend.models import Agent, Connection, Membership, User
 from backend.models.common import utcnow
 from backend.models.gateway import (
@@ -39,7 +38,6 @@ from backend.models.gateway import (
 
 __all__ = [
     "REFUSAL_PHRASES",
-    "GroupBy",
     "EndUser",
     "LimitInputError",
     "can_manage_limits",
@@ -54,7 +52,6 @@ __all__ = [
     "set_budget",
     "set_model_override",
     "set_rate_limit",
-    "usage_totals",
 ]
 
 

@@ -9,19 +9,16 @@ charge never disagree. A run's figures are :func:`run_totals` of its records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import String, case, cast, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
-from backend.accounts.actor import Actor, require_member
 from backend.gateway.hygiene import safe_error_text
 from backend.models.common import new_id, utcnow
-from backend.models.gateway import UsageRecord, UsageTotal
+from backend.models.gateway import UsageRecord
 from backend.models.outbox import BillingOutbox
 
-GroupBy = Literal["agent", "model", "end_user", "day"]
 _COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns)  # type: ignore[attr-defined]
 _INSERT = insert(UsageRecord.__table__)  # type: ignore[attr-defined]
 _OUTBOX_INSERT = insert(BillingOutbox.__table__)  # type: ignore[attr-defined]
@@ -105,83 +102,3 @@ def run_totals(session: Session, run_id: str) -> RunTotals:
     ).scalars()
     note = "; ".join(dict.fromkeys(n for text in notes for n in text.split("; ") if n))[:300]
     return RunTotals(int(prompt), int(output), int(cost), note)
-
-
-def _day(session: Session) -> Any:
-    """``YYYY-MM-DD`` (UTC) of ``created_at`` on SQLite or PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", col(UsageRecord.created_at)), "YYYY-MM-DD")
-    return func.substr(cast(col(UsageRecord.created_at), String), 1, 10)
-
-
-def usage_totals(
-    *,
-    actor: Actor,
-    start: datetime,
-    end: datetime,
-    group_by: GroupBy,
-    agent_id: str | None = None,
-    session: Session,
-) -> list[UsageTotal]:
-    """Totals of the workspace's usage records created in ``[start, end)``.
-
-    Args:
-        actor: Who asks (any member of the workspace).
-        start: Inclusive lower bound, aware datetime.
-        end: Exclusive upper bound, aware datetime.
-        group_by: ``"agent"`` (agent id), ``"model"``, ``"end_user"`` (end user id) or
-            ``"day"`` (``YYYY-MM-DD`` in UTC).
-        agent_id: Only this agent's records, if given.
-        session: Open session.
-
-    Returns:
-        One :class:`UsageTotal` per key (``""`` for records without an agent or end user),
-        sorted by key; tokens summed, ``cost_nano_usd`` in nano-USD, ``errors`` counts calls whose
-        status is not ``ok``.
-
-    Raises:
-        PermissionDenied: the actor is not a member of the workspace.
-        ValueError: unknown ``group_by``.
-    """
-    require_member(actor, session)
-    keys: dict[str, Any] = {
-        "agent": func.coalesce(col(UsageRecord.agent_id), ""),
-        "model": col(UsageRecord.model),
-        "end_user": func.coalesce(col(UsageRecord.end_user_id), ""),
-        "day": None,
-    }
-    if group_by not in keys:
-        raise ValueError(f"group_by must be one of {', '.join(keys)}")
-    key = keys[group_by] if group_by != "day" else _day(session)
-    stmt = (
-        select(
-            key.label("key"),
-            func.count().label("calls"),
-            func.sum(case((col(UsageRecord.status) == "ok", 0), else_=1)).label("errors"),
-            func.sum(col(UsageRecord.prompt_tokens)).label("prompt"),
-            func.sum(col(UsageRecord.completion_tokens)).label("completion"),
-            func.sum(col(UsageRecord.cached_tokens)).label("cached"),
-            func.sum(col(UsageRecord.cost_nano_usd)).label("cost"),
-        )
-        .where(
-            col(UsageRecord.workspace_id) == actor.workspace_id,
-            col(UsageRecord.created_at) >= start,
-            col(UsageRecord.created_at) < end,
-        )
-        .group_by(key)
-        .order_by(key)
-    )
-    if agent_id:
-        stmt = stmt.where(col(UsageRecord.agent_id) == agent_id)
-    return [
-        UsageTotal(
-            key=str(row.key),
-            calls=int(row.calls),
-            errors=int(row.errors or 0),
-            prompt_tokens=int(row.prompt or 0),
-            completion_tokens=int(row.completion or 0),
-            cached_tokens=int(row.cached or 0),
-            cost_nano_usd=int(row.cost or 0),
-        )
-        for row in session.execute(stmt).all()
-    ]

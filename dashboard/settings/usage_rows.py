@@ -1,14 +1,12 @@
-"""Usage totals (gateway usage records) as table rows for the settings page."""
+"""Usage totals (from the analytics rollups of gateway usage records) as table rows for the settings page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from backend.accounts.actor import Actor
+from backend.analytics.totals import TotalsBy, recent_usage_totals
 from backend.db import session_scope
-from backend.gateway.admin import GroupBy, usage_totals
-from backend.models.common import utcnow
 from backend.models.gateway import UsageTotal, nano_to_usd
 from dashboard.limits.rows import usd
 
@@ -63,12 +61,9 @@ def load_usage(actor: Actor, *, days: int, group: str, names: dict[str, str]) ->
     Returns:
         ``(rows, total)``; days are listed newest first instead.
     """
-    end = utcnow()
-    group_by: GroupBy = group if group in GROUPS else "agent"  # type: ignore[assignment]
+    group_by: TotalsBy = group if group in GROUPS else "agent"  # type: ignore[assignment]
     with session_scope() as session:
-        totals = usage_totals(
-            actor=actor, start=end - timedelta(days=days), end=end, group_by=group_by, session=session
-        )
+        totals = recent_usage_totals(actor=actor, days=days, group_by=group_by, session=session)
     if group_by == "day":
         totals.sort(key=lambda t: t.key, reverse=True)
     else:
