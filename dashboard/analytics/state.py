@@ -24,7 +24,7 @@ from backend.analytics.periods import (
 from backend.analytics.service import Report, agent_choices, end_user_table, load_report
 from backend.analytics.tables import Table
 from backend.models.common import utcnow
-from dashboard.shell.auth import require_actor
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
 LINK_COLUMNS = ("conversation_id",)
@@ -156,9 +156,7 @@ class AnalyticsState(rx.State):
     async def refresh(self):  # type: ignore[no-untyped-def]
         """Load every figure of the chosen range (off the event loop), newest request wins."""
         async with self:
-            actor = await require_actor(self)
-            if actor is None:
-                return rx.redirect("/signin")
+            actor = await signed_in(self)
             self._generation += 1
             generation, self.loading, self.error = self._generation, True, ""
             args = (self.preset, self.first, self.last, self.tz, self.granularity)

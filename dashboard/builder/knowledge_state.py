@@ -31,7 +31,7 @@ from backend.memory.quota import size_text
 from backend.models.memory import KnowledgeProgress
 from dashboard.builder.knowledge_rows import SourceRow, cap_label, drop_message, size_label, source_row
 from dashboard.builder.memory_state import MemoryState
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 
 UPLOAD_ID = "knowledge-files"
 POLL_S = 1.0
@@ -131,9 +131,7 @@ class KnowledgeState(rx.State):
             async with self:
                 if self._poll_gen != gen or self.agent_id != agent_id:
                     return
-                actor = await require_actor(self)
-            if actor is None:
-                return
+                actor = await signed_in(self)
             try:
                 snapshot = await asyncio.to_thread(_snapshot, actor, agent_id)
             except (NotFound, PermissionDenied):

@@ -23,7 +23,7 @@ from backend.memory.conversation import (
     update_memory_settings,
 )
 from backend.models.common import utcnow
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 
 GONE = "This agent no longer exists."
 
@@ -114,8 +114,8 @@ class MemoryState(rx.State):
     @rx.event
     async def refresh_stats(self):  # type: ignore[no-untyped-def]
         """Re-read the storage figures (after indexing finished or a source was removed)."""
-        actor = await require_actor(self)
-        if actor is None or not self.agent_id:
+        actor = await signed_in(self)
+        if not self.agent_id:
             return None
         try:
             self._stats(actor)

@@ -23,7 +23,7 @@ from backend.accounts.principal import RunPrincipal, principal_for_member
 from backend.agents.drafts import open_preview
 from backend.runtime.events import ApprovalRequired, RunEvent, RunFailed, TextDelta
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS, RunRejected, run_agent
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,10 @@ class PreviewState(rx.State):
     async def stream(self, text: str):  # type: ignore[no-untyped-def]
         """Run the draft on ``text`` and stream the reply into the pane."""
         async with self:
-            actor = await require_actor(self)
+            actor = await signed_in(self)
             agent_id, conv_id = self.agent_id, self.conversation_id
         error, reply = "", ""
         try:
-            if actor is None:
-                raise PermissionDenied("Signed out.")
 
             def edge(session: Session) -> tuple[RunPrincipal, str]:
                 principal = principal_for_member(actor, agent_id, session)

@@ -20,7 +20,7 @@ from backend.agents.service import domain_warnings_for
 from backend.tools.audit import list_audit
 from backend.tools.registry import available_tools
 from dashboard.builder.draft_status import DraftStatus, write_draft
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
 
@@ -116,8 +116,8 @@ class ToolsState(rx.State):
         """``on_mount`` of the card: the tools, the agent's stored settings and its audit log."""
         self.agent_id, self.error, self.message, self.domains_error = agent_id, "", "", ""
         self.domain_warnings = []
-        actor = await require_actor(self)
-        if actor is None or not agent_id:
+        actor = await signed_in(self)
+        if not agent_id:
             return None
         try:
             fields, infos = await in_session(

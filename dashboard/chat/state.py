@@ -26,7 +26,7 @@ from dashboard.chat import subscribed
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
 from dashboard.chat.streaming import stream_run
 from dashboard.chat.subscribed import load_messages  # own agents' and subscribed agents' conversations
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import SignedOut, signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -95,9 +95,7 @@ class ChatState(rx.State):
     @rx.event
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: agents, then ``?c=<conversation>`` or ``?agent=<agent>`` (else the first agent)."""
-        actor = await require_actor(self)
-        if actor is None:
-            return None
+        actor = await signed_in(self)
         if self.streaming:  # a reload during a reply: keep showing the stream
             self.loaded = True
             return None
@@ -237,13 +235,12 @@ class ChatState(rx.State):
         before any token streams, so the next message goes to the same conversation.
         """
         async with self:
-            actor = await require_actor(self)
-            conv_id, agent_id = self.conversation_id, self.agent_id
-            if actor is None:
+            try:
+                actor = await signed_in(self)
+            except SignedOut:  # the backend exception handler sends the browser to /signin
                 self.streaming = False
-        if actor is None:
-            yield rx.redirect("/signin")
-            return
+                raise
+            conv_id, agent_id = self.conversation_id, self.agent_id
 
         async def open_run() -> tuple[str, AsyncGenerator[RunEvent, None]]:
             def edge(session: Session) -> tuple[RunPrincipal, str]:  # who this run is for, resolved once

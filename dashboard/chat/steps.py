@@ -21,7 +21,7 @@ from backend.accounts.actor import NotFound, PermissionDenied
 from backend.accounts.principal import principal_for_member
 from backend.models import Message
 from backend.runtime import events as ev
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,9 @@ class StepsState(rx.State):
     @rx.event
     async def load(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """The stored steps of a conversation (re-run whenever the shown messages change)."""
-        actor = await require_actor(self)
+        actor = await signed_in(self)
         self.live, self.error = [], ""
-        if actor is None or not conversation_id:
+        if not conversation_id:
             self.steps = []
             return
         try:
@@ -138,12 +138,12 @@ class StepsState(rx.State):
         from dashboard.chat.streaming import stream_run
 
         async with self:
-            actor = await require_actor(self)
+            actor = await signed_in(self)
             decisions = dict(self._decisions.get(run_id, {}))
             chat = await self.get_state(ChatState)
             busy = chat.streaming
             conv_id, agent_id = chat.conversation_id, chat.agent_id
-            if actor is not None and not busy:
+            if not busy:
                 chat.streaming, chat.stopping, chat._stop_requested = True, False, False
                 chat.error, chat.stream_text, chat.stream_citations = "", "", []
                 self.live, self._run_id = [], run_id
@@ -153,7 +153,7 @@ class StepsState(rx.State):
                     else s
                     for s in self.steps
                 ]
-        if actor is None or busy:
+        if busy:
             return
 
         async def open_run() -> tuple[str, Any]:

@@ -12,7 +12,7 @@ import reflex as rx
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.tools.notifications import list_notifications, mark_read, unread_count
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
@@ -53,9 +53,7 @@ class InboxState(rx.State):
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: the signed-in user's notifications."""
         self.error = ""
-        actor = await require_actor(self)
-        if actor is None:
-            return None
+        actor = await signed_in(self)
         try:
             await self._refresh(actor)
         except PermissionDenied:

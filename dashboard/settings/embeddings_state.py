@@ -21,7 +21,7 @@ from backend.connections.service import list_connections
 from backend.db import session_scope
 from backend.memory.embedder import GatewayError, clear_embedding_model, embedding_status, set_embedding_model
 from backend.models.memory import EmbeddingStatusPublic
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 
 POLL_S = 1.0
 MAX_POLL_S = 3600.0
@@ -115,9 +115,7 @@ class EmbeddingsState(rx.State):
             async with self:
                 if self._poll_gen != gen:
                     return
-                actor = await require_actor(self)
-            if actor is None:
-                return
+                actor = await signed_in(self)
             with session_scope() as session:
                 status = embedding_status(actor=actor, session=session)
             async with self:
@@ -133,9 +131,9 @@ class EmbeddingsState(rx.State):
         """Check the model with one embedding (slow: outside the state lock), save it, re-embed."""
         model = str(form.get("embedding_model", "") or "").strip()
         async with self:
-            actor = await require_actor(self)
-            if actor is None or self.saving:
-                return rx.redirect("/signin") if actor is None else None
+            actor = await signed_in(self)
+            if self.saving:
+                return None
             self._clear()
             self.model, connection_id = model, self.connection_id
             if not connection_id:

@@ -14,7 +14,7 @@ import reflex as rx
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.models.tools import TaskPublic
 from backend.tools.tasks import complete_task, list_tasks
-from dashboard.shell.auth import require_actor, signed_in
+from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
@@ -71,9 +71,7 @@ class TasksState(rx.State):
     async def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: the tasks of the current filter."""
         self.error = self.message = ""
-        actor = await require_actor(self)
-        if actor is None:
-            return None
+        actor = await signed_in(self)
         try:
             await self._refresh(actor)
         except PermissionDenied:

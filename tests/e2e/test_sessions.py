@@ -242,3 +242,20 @@ def test_parallel_sign_ups_keep_the_server_responsive(browser, app_url: str) -> 
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+def test_a_page_left_open_after_the_session_ended_goes_to_sign_in_on_the_next_action(page, llm_server) -> None:  # type: ignore[no-untyped-def]
+    # Regression: handlers that met a signed-out user silently did nothing (or showed "Signed
+    # out." in the preview pane); every handler now ends in the one SignedOut -> /signin mapping.
+    from backend.accounts.service import sign_out_everywhere
+    from tests.support.e2e import actor_for, add_agent, add_connection
+
+    actor = actor_for(sign_up(page))
+    agent_id = add_agent(actor, add_connection(actor, llm_server))
+    page.goto(f"/agents/{agent_id}")
+    expect(page.get_by_label("Message to the preview")).to_be_visible()
+    with session_scope() as s:
+        assert sign_out_everywhere(user_id=actor.user_id, session=s) >= 1
+    page.get_by_label("Message to the preview").fill("Still there?")
+    page.get_by_role("button", name="Send to preview").click()
+    expect(page).to_have_url(re.compile(r"/signin"))
