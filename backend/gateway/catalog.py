@@ -143,13 +143,17 @@ class PriceOverride(Protocol):
     context_window: int | None
 
 
-def _overrides_statement() -> Select[Any]:
+def _overrides_statement(*, many: bool) -> Select[Any]:
     o = ModelOverride.__table__.c  # type: ignore[attr-defined]
     columns = (o.connection_id, o.model, o.input_usd_per_1m, o.output_usd_per_1m, o.context_window)
-    return sa.select(*columns).where(o.connection_id.in_(bindparam("ids", expanding=True)))
+    match = o.connection_id.in_(bindparam("ids", expanding=True)) if many else o.connection_id == bindparam("id")
+    return sa.select(*columns).where(match)
 
 
-_OVERRIDES = _overrides_statement()  # built once: the gateway reads overrides on every call
+# Built once: the gateway reads overrides on every call. Most calls name one connection, and an
+# expanding IN is re-rendered on every execution, so that case has its own statement.
+_OVERRIDES = _overrides_statement(many=True)
+_OVERRIDES_ONE = _overrides_statement(many=False)
 
 
 def load_overrides(session: Session, connection_ids: Iterable[str]) -> dict[tuple[str, str], PriceOverride]:
@@ -157,7 +161,8 @@ def load_overrides(session: Session, connection_ids: Iterable[str]) -> dict[tupl
     ids = list(set(connection_ids))
     if not ids:
         return {}
-    rows = session.connection().execute(_OVERRIDES, {"ids": ids})
+    conn = session.connection()
+    rows = conn.execute(_OVERRIDES_ONE, {"id": ids[0]}) if len(ids) == 1 else conn.execute(_OVERRIDES, {"ids": ids})
     return {(r.connection_id, r.model): cast(PriceOverride, r) for r in rows}
 
 
