@@ -273,3 +273,15 @@ def _totals(
         ("Trial → paid conversion (%)", percent(converted, tried)),
     )
     return Table("publisher_totals", "Totals of the period", ("figure", "value"), rows)
+
+
+def listing_choices(*, actor: Actor, session: Session) -> list[tuple[str, str]]:
+    """``(listing id, title)`` of the workspace's listings (any status), by title, for the filter.
+
+    Raises:
+        PermissionDenied: the actor is not a member of the workspace.
+    """
+    require_member(actor, session)
+    t = _t(Listing)
+    rows = session.execute(select(t.id, t.title).where(t.workspace_id == actor.workspace_id).order_by(t.title, t.id))
+    return [(str(i), str(title)) for i, title in rows.all()]

@@ -2,7 +2,9 @@
 previous period, breakdown tables, cost insights, and a CSV/JSON download per table.
 
 ``/analytics?agent=<id>`` shows one agent's figures with its top conversation starters and its
-slowest and failed runs, each linking to its conversation.
+slowest and failed runs, each linking to its conversation. ``/analytics?listing=<id>`` (or the
+"Listing" filter) adds a publisher's figures of one listing: subscribers, MRR, revenue, platform
+fee, LLM cost, margin, rating and trial → paid conversion — aggregates only.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def _controls() -> rx.Component:
         value=rx.cond(S.agent_id == "", "all", S.agent_id),
         on_change=S.set_agent,
     )
+    listing = rx.select.root(
+        rx.select.trigger(placeholder="No listing", aria_label="Listing"),
+        rx.select.content(
+            rx.select.item("No listing", value="none"),
+            rx.foreach(S.listings, lambda a: rx.select.item(a.name, value=a.id)),
+        ),
+        value=rx.cond(S.listing_id == "", "none", S.listing_id),
+        on_change=S.set_listing,
+    )
     custom = rx.form(
         rx.hstack(
             _labelled(
@@ -60,6 +71,7 @@ def _controls() -> rx.Component:
         _labelled("Range", presets),
         _labelled("Granularity", granularity),
         _labelled("Agent", agent),
+        rx.cond(S.listings.length() > 0, _labelled("Listing (publisher figures)", listing), rx.fragment()),
         custom,
         rx.text("Times in ", S.tz, size="1", color="var(--gray-11)"),
         wrap="wrap",
@@ -85,7 +97,7 @@ def _total(t: Any) -> rx.Component:
     )
 
 
-def _chart(title: str, kind: str, keys: list[tuple[str, str]]) -> rx.Component:
+def _chart(title: str, kind: str, keys: list[tuple[str, str]], data: Any = S.series) -> rx.Component:
     chart, series = {
         "bar": (rx.recharts.bar_chart, lambda k, c: rx.recharts.bar(data_key=k, fill=c, stack_id="a")),
         "area": (rx.recharts.area_chart, lambda k, c: rx.recharts.area(data_key=k, stroke=c, fill=c)),
@@ -100,7 +112,7 @@ def _chart(title: str, kind: str, keys: list[tuple[str, str]]) -> rx.Component:
             rx.recharts.cartesian_grid(stroke_dasharray="3 3"),
             rx.recharts.graphing_tooltip(),
             rx.recharts.legend(),
-            data=S.series,
+            data=data,
             width="100%",
             height=240,
         ),
@@ -128,6 +140,28 @@ def _charts() -> rx.Component:
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
+    )
+
+
+def _publisher_charts() -> rx.Component:
+    """Subscribers and money of the chosen listing (aggregates only: no subscriber's data)."""
+    data = S.publisher_series
+    people = [("subscribers", "var(--blue-9)"), ("new_subscribers", "var(--green-9)"), ("churned", "var(--red-9)")]
+    money = [
+        ("gross_revenue_usd", "var(--green-9)"),
+        ("platform_fee_usd", "var(--gray-9)"),
+        ("llm_cost_usd", "var(--amber-10)"),
+        ("margin_usd", "var(--blue-9)"),
+    ]
+    return rx.grid(
+        _chart("Subscribers", "line", people, data),
+        _chart("Revenue, fee, LLM cost and margin (USD)", "bar", money, data),
+        _chart("MRR (USD)", "line", [("mrr_usd", "var(--violet-9)")], data),
+        _chart("Rating", "line", [("rating_avg", "var(--amber-10)")], data),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+        id="publisher-charts",
     )
 
 
@@ -215,6 +249,7 @@ def analytics_page() -> rx.Component:
             rx.vstack(
                 rx.cond(S.empty, _empty(), rx.fragment()),
                 rx.flex(rx.foreach(S.totals, _total), wrap="wrap", spacing="3", width="100%"),
+                rx.cond(S.publisher_series.length() > 0, _publisher_charts(), rx.fragment()),
                 _charts(),
                 rx.foreach(S.tables, _table),
                 spacing="4",

@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from backend.accounts.actor import Actor, PermissionDenied
+from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.analytics.periods import (
     GRANULARITIES,
     MAX_HOURLY_DAYS,
@@ -21,6 +21,7 @@ from backend.analytics.periods import (
     preset_period,
     zone,
 )
+from backend.analytics.publisher import PublisherView, listing_choices, publisher_view
 from backend.analytics.service import Report, agent_choices, end_user_table, load_report
 from backend.analytics.tables import Table
 from backend.models.common import utcnow
@@ -103,12 +104,16 @@ class AnalyticsState(rx.State):
     totals: list[TotalRow] = []
     tables: list[TableView] = []
     agents: list[AgentOption] = []
+    listing_id: str = ""
+    listings: list[AgentOption] = []
+    publisher_series: list[dict[str, Any]] = []
     _generation: int = 0
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
         """``on_load``: take ``?agent=<id>``, then ask the browser for its time zone (which loads)."""
         self.agent_id = str(self.router.url.query_parameters.get("agent", "") or "")
+        self.listing_id = str(self.router.url.query_parameters.get("listing", "") or "")
         self.error = ""
         return rx.call_script(TZ_SCRIPT, callback=AnalyticsState.set_tz)
 
@@ -146,6 +151,12 @@ class AnalyticsState(rx.State):
         return AnalyticsState.refresh
 
     @rx.event
+    def set_listing(self, value: str):  # type: ignore[no-untyped-def]
+        """Show one of the workspace's listings' publisher figures (``"none"``: none)."""
+        self.listing_id = "" if value == "none" else value
+        return AnalyticsState.refresh
+
+    @rx.event
     def apply_custom(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """A custom from/to range (local dates, both included)."""
         self.first, self.last = str(form.get("first", "") or ""), str(form.get("last", "") or "")
@@ -160,14 +171,16 @@ class AnalyticsState(rx.State):
             self._generation += 1
             generation, self.loading, self.error = self._generation, True, ""
             args = (self.preset, self.first, self.last, self.tz, self.granularity)
-            agent_id = self.agent_id or None
+            agent_id, listing_id = self.agent_id or None, self.listing_id
         period, report, agents, error = await _fetch(actor, args, agent_id)
+        listings, publisher, error = await _fetch_publisher(actor, period, listing_id, error)
         async with self:
             if generation != self._generation:
                 return None
             self.loading, self.loaded, self.error = False, True, error
             if report is not None:
                 self._show(report, agents)
+                self._show_publisher(listings, publisher)
         if period is None:
             return None
         try:  # the slowest table with many end users comes second: the rest shows meanwhile
@@ -190,6 +203,12 @@ class AnalyticsState(rx.State):
         views = [_view(t, loading=t.key == "by_end_user") for t in report.tables() if t.key != "over_time"]
         self.tables = [*views, _view(report.overview.series)]
 
+    def _show_publisher(self, listings: list[tuple[str, str]], view: PublisherView | None) -> None:
+        self.listings = [AgentOption(i, t) for i, t in listings]
+        self.publisher_series = [] if view is None else [_numbers(r) for r in view.series.records()]
+        if view is not None:
+            self.tables = [_view(view.totals), _view(view.series), *self.tables]
+
     def _table(self, key: str) -> Table | None:
         for view in self.tables:
             if view.key == key:
@@ -211,6 +230,27 @@ class AnalyticsState(rx.State):
         if table is None:
             return None
         return rx.download(data=table.to_json(), filename=f"analytics-{key}.json", mime_type="application/json")
+
+
+def _numbers(record: dict[str, Any]) -> dict[str, Any]:
+    """A publisher row for the charts: USD amounts (text with six decimals) as numbers."""
+    return {k: float(v) if k.endswith("_usd") and v is not None else v for k, v in record.items()}
+
+
+async def _fetch_publisher(
+    actor: Actor, period: Period | None, listing_id: str, error: str
+) -> tuple[list[tuple[str, str]], PublisherView | None, str]:
+    """The workspace's listings and, when one is chosen, its publisher figures (off the loop)."""
+    if period is None:
+        return [], None, error
+    try:
+        listings = await in_session(lambda s: listing_choices(actor=actor, session=s))
+        if not listing_id:
+            return listings, None, error
+        view = await in_session(lambda s: publisher_view(actor=actor, period=period, listing_id=listing_id, session=s))
+    except (NotFound, PermissionDenied):
+        return [], None, error or "That listing is not one of this workspace's."
+    return listings, view, error
 
 
 async def _fetch(

@@ -124,6 +124,11 @@ def _actions(row: Any) -> rx.Component:
             href="/publisher/listing?agent=" + row.agent_id,
             aria_label="Edit " + row.title,
         ),
+        rx.link(
+            rx.button("Analytics", size="1", variant="ghost"),
+            href="/analytics?listing=" + row.id,
+            aria_label="Analytics of " + row.title,
+        ),
         rx.cond(
             (row.status == "draft") | (row.status == "unlisted"),
             rx.button(

@@ -61,3 +61,28 @@ def test_totals_table_csv_and_agent_filter(page, llm_server) -> None:  # type: i
     links = page.locator("#table-slowest_runs").get_by_role("link", name="Open conversation")
     expect(links).to_have_count(4)
     assert re.fullmatch(r"/chat\?c=[0-9a-f]{32}", links.first.get_attribute("href") or "")
+
+
+def test_a_publisher_sees_a_listings_figures_from_the_publisher_page(page, make_actor) -> None:  # type: ignore[no-untyped-def]
+    from backend.db import session_scope
+    from marketplace.subscriptions import subscribe
+    from tests.support.marketplace import listing, publisher_connection
+
+    actor = actor_for(sign_up(page))
+    row = listing(actor, publisher_connection(actor), title="Recipe scout")
+    for _ in range(2):
+        with session_scope() as s:
+            subscribe(actor=make_actor(), listing_id=row.id, session=s)
+
+    page.goto("/publisher")
+    page.get_by_role("link", name="Analytics of Recipe scout").click()
+    expect(page).to_have_url(re.compile(rf"/analytics\?listing={row.id}"))
+    totals = page.locator("#table-publisher_totals")
+    expect(totals).to_contain_text("Subscribers at the end", timeout=20_000)
+    shown = dict((r[0], r[1]) for r in _cells(page, "publisher_totals"))
+    assert shown["Subscribers at the end"] == "2" and shown["New subscribers"] == "2"
+    expect(page.locator("#publisher-charts")).to_contain_text("Subscribers")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV of Totals of the period").click()
+    lines = list(csv.reader(io.StringIO(download.value.path().read_text())))
+    assert lines[0] == ["figure", "value"] and dict(lines[1:])["Subscribers at the end"] == "2"
