@@ -178,8 +178,15 @@ DAILY: dict[str, Table] = {
 }
 """Daily twins of the hourly rollups by hourly table name (same columns; ``hour`` is the first
 hour of the UTC day): a range of hours reads whole days from the twin, edge days hour by hour."""
+WEEK_HOURS = 168
+WEEKLY: dict[str, Table] = {
+    t.name: t.to_metadata(SQLModel.metadata, name=t.name.replace("_hourly", "_weekly")) for t in HOURLY
+}
+"""Weekly twins (same columns; ``hour`` a multiple of :data:`WEEK_HOURS`: weeks of 168 hours from
+the Unix epoch, Thursday 00:00 UTC — a storage tier, not the calendar weeks charts show): a long
+range reads whole weeks from them, then whole days, then hours (``derived.spanned``)."""
 # The rollup rebuilds a range of hours across workspaces: every rollup table has an index on ``hour``.
-for _table in (*HOURLY, SeriesHourly.__table__, *DAILY.values()):  # type: ignore[attr-defined]
+for _table in (*HOURLY, SeriesHourly.__table__, *DAILY.values(), *WEEKLY.values()):  # type: ignore[attr-defined]
     Index(f"ix_{_table.name}_hour", _table.c.hour)
 
 

@@ -16,7 +16,7 @@ from backend.analytics.derived import ALL_AGENTS, final_days_end
 from backend.analytics.rollup import run_rollup
 from backend.db import get_engine, migrate, session_scope
 from backend.models import EndUserHourly, SeriesHourly, UsageHourly, UsageRecord
-from backend.models.analytics import DAILY, HOURLY
+from backend.models.analytics import DAILY, HOURLY, WEEK_HOURS, WEEKLY
 from backend.models.common import new_id, utcnow
 
 WRITERS, ROWS_PER_WRITER = 4, 150
@@ -90,8 +90,8 @@ def test_rollup_equals_recomputation_after_concurrent_writes(fresh_url: str) -> 
     with session_scope(engine) as s:
         workspace_id = sign_up(email="rollup@example.com", password="correct horse battery", session=s)[0].workspace_id
     rng = random.Random(7)
-    start = datetime.now(UTC) - timedelta(days=3)
-    history = [_row(rng, workspace_id, start + timedelta(minutes=7 * i)) for i in range(600)]
+    start = datetime.now(UTC) - timedelta(days=16)  # over two whole 168-hour weeks: the weekly twin fills
+    history = [_row(rng, workspace_id, start + timedelta(minutes=37 * i)) for i in range(600)]
     with session_scope(engine) as s:
         s.execute(insert(UsageRecord.__table__), history)  # type: ignore[attr-defined]
 
@@ -142,6 +142,15 @@ def _assert_derived_tables_agree(engine: Any) -> None:
             from_days = dict(s.execute(select(daily.c.hour, func.sum(measure)).group_by(daily.c.hour)).all())
             assert from_days == from_hours, hourly.name
             assert from_days or hourly.name in ("analytics_run_hourly", "analytics_tool_hourly")  # no runs here
+            weekly, week_end = WEEKLY[hourly.name], end // WEEK_HOURS * WEEK_HOURS
+            week = daily.c.hour - daily.c.hour % WEEK_HOURS
+            from_days_by_week = dict(
+                s.execute(select(week, func.sum(measure)).where(daily.c.hour < week_end).group_by(week)).all()
+            )
+            weekly_measure = weekly.c.calls if "calls" in weekly.c else weekly.c.runs
+            from_weeks = dict(s.execute(select(weekly.c.hour, func.sum(weekly_measure)).group_by(weekly.c.hour)).all())
+            assert from_weeks == from_days_by_week, weekly.name
+            assert from_weeks or hourly.name in ("analytics_run_hourly", "analytics_tool_hourly")
         usage = dict(s.execute(select(UsageHourly.hour, func.sum(UsageHourly.calls)).group_by(UsageHourly.hour)).all())
         series = dict(
             s.execute(select(SeriesHourly.hour, SeriesHourly.calls).where(SeriesHourly.agent_id == ALL_AGENTS)).all()
