@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from backend.db import alembic_config, get_engine
 
@@ -15,7 +16,9 @@ DAY = (
 
 def test_weekly_twins_are_filled_from_final_days_and_go_away(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
-    command.upgrade(cfg, "0017_billing")
+    before = ScriptDirectory.from_config(cfg).get_revision("0022_rollup_weekly").down_revision
+    assert isinstance(before, str)
+    command.upgrade(cfg, before)
     engine = get_engine(fresh_url)
     with engine.begin() as conn:
         # days of week 0 (hours 0-167) and of week 1 (168-335); the watermark is inside week 1
@@ -28,7 +31,7 @@ def test_weekly_twins_are_filled_from_final_days_and_go_away(fresh_url: str) -> 
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT hour, calls, cost_nano_usd FROM analytics_end_user_weekly")).all()
     assert [tuple(r) for r in rows] == [(0, 7, 30)]  # week 1 is not final yet: its days stay daily
-    command.downgrade(cfg, "0017_billing")
+    command.downgrade(cfg, before)
     engine.dispose()
     assert "analytics_end_user_weekly" not in sa.inspect(engine).get_table_names()
     command.upgrade(cfg, "heads")
