@@ -55,8 +55,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_plan_steps_plan_position", "plan_steps", ["plan_id", "position"])
-    with op.batch_alter_table("blueprint_versions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("plan_complex", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # a plain ALTER TABLE ... ADD COLUMN on both databases (batch mode would rebuild the table on
+    # SQLite because of the expression default)
+    op.add_column("blueprint_versions", sa.Column("plan_complex", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

@@ -176,3 +176,25 @@ async def test_simple_requests_skip_planning_and_planner_off_makes_no_planning_c
     events = await h.run(actor, h.conversation(actor, plain), "Hello")
     assert "".join(e.text for e in _of(events, TextDelta)) == '{"complex": true, "steps": []}'
     assert len(llm_server.chat_requests) == 3
+
+
+async def test_stop_during_a_step_leaves_no_step_running(actor: Actor, llm_server: LLMTestServer) -> None:
+    from backend.runtime.run import run_agent
+    from tests.support.principal import for_conversation
+
+    conn = h.connection(actor, llm_server)
+    agent = h.agent(actor, conn, name="Planner", plan_complex=True)
+    conv = h.conversation(actor, agent)
+    llm_server.script = [_plan(("First", "self", []), ("Second", "self", [])), {"content": "slow", "delay_ms": 5000}]
+    gen = run_agent(principal=for_conversation(actor, conv), conversation_id=conv, user_text="Two things")
+    run_id = ""
+    async for event in gen:
+        run_id = getattr(event, "run_id", run_id)
+        if isinstance(event, PlanStepUpdated) and event.status == "running":
+            break
+    await gen.aclose()  # the chat's Stop
+    with session_scope() as s:
+        plan = s.exec(select(Plan).where(Plan.run_id == run_id)).one()
+        steps = s.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(col(PlanStep.position))).all()
+    assert plan.status == "stopped"
+    assert [(st.status, st.summary) for st in steps] == [("failed", "Stopped before it finished.")] * 2
