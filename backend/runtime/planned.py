@@ -140,7 +140,10 @@ async def plan_steps(
     yield PlanCreated(
         plan_id,
         loop.run_id,
-        tuple(PlanStepInfo(sid, n, s.goal, s.agent_name, s.tools) for n, (sid, s) in enumerate(zip(step_ids, steps, strict=True), 1)),
+        tuple(
+            PlanStepInfo(sid, n, s.goal, s.agent_name, s.tools)
+            for n, (sid, s) in enumerate(zip(step_ids, steps, strict=True), 1)
+        ),
     )
     by_id = {ex.agent_id: ex for ex in executors}
     results: list[str] = []

@@ -111,7 +111,9 @@ def executors_for(
     blueprint: BlueprintVersion, *, workspace_id: str, registry: ToolRegistry | None = None
 ) -> list[Executor]:
     """The planner itself, then the (existing) agents it may ask (blocking: reads rows)."""
-    out = [Executor(None, blueprint.name, blueprint.description, _read_tools(blueprint, workspace_id, registry), blueprint)]
+    out = [
+        Executor(None, blueprint.name, blueprint.description, _read_tools(blueprint, workspace_id, registry), blueprint)
+    ]
     ids = [a for a in dict.fromkeys(blueprint.delegates) if a != blueprint.agent_id]
     if ids:
         with session_scope() as session:

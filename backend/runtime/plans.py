@@ -89,9 +89,7 @@ def stop_plans(session: Session, run_ids: Sequence[str], summary: str) -> None:
     with ``summary``, running plans ``stopped``. Runs in the caller's transaction."""
     if not run_ids:
         return
-    plan_ids = session.exec(
-        select(Plan.id).where(col(Plan.run_id).in_(list(run_ids)), Plan.status == "running")
-    ).all()
+    plan_ids = session.exec(select(Plan.id).where(col(Plan.run_id).in_(list(run_ids)), Plan.status == "running")).all()
     if not plan_ids:
         return
     session.execute(
@@ -130,9 +128,7 @@ def plans_of_conversation(conversation_id: str, session: Session) -> dict[str, P
         )
     ).all()
     by_run = {run_id: message_id for run_id, message_id in messages}
-    plans = session.exec(
-        select(Plan).where(Plan.conversation_id == conversation_id, Plan.status != "rejected")
-    ).all()
+    plans = session.exec(select(Plan).where(Plan.conversation_id == conversation_id, Plan.status != "rejected")).all()
     plans = [p for p in plans if p.run_id in by_run]
     if not plans:
         return {}

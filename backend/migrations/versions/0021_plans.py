@@ -57,7 +57,9 @@ def upgrade() -> None:
     op.create_index("ix_plan_steps_plan_position", "plan_steps", ["plan_id", "position"])
     # a plain ALTER TABLE ... ADD COLUMN on both databases (batch mode would rebuild the table on
     # SQLite because of the expression default)
-    op.add_column("blueprint_versions", sa.Column("plan_complex", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "blueprint_versions", sa.Column("plan_complex", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:

@@ -49,7 +49,9 @@ async def test_a_plan_is_stored_streamed_and_run_by_read_only_executors(
     actor: Actor, llm_server: LLMTestServer
 ) -> None:
     conn = h.connection(actor, llm_server)
-    agent = h.agent(actor, conn, name="Planner", tools=["calculator", "current_datetime", "create_task"], plan_complex=True)
+    agent = h.agent(
+        actor, conn, name="Planner", tools=["calculator", "current_datetime", "create_task"], plan_complex=True
+    )
     conv = h.conversation(actor, agent)
     llm_server.script = [
         _plan(("Compute 6*7", "self", ["calculator"]), ("Say what time it is", "self", ["current_datetime"])),
@@ -61,7 +63,9 @@ async def test_a_plan_is_stored_streamed_and_run_by_read_only_executors(
     events = await h.run(actor, conv, "What is 6*7, and what time is it?")
     received = llm_server.received_messages
     # the planning call: the executors and their read-only tools are offered, write tools are not
-    assert "calculator, current_datetime" in _system_text(received[0]) and "create_task" not in _system_text(received[0])
+    assert "calculator, current_datetime" in _system_text(received[0]) and "create_task" not in _system_text(
+        received[0]
+    )
     # executors get only their step's read tools; a write tool the model calls anyway is refused
     assert _names(llm_server.received_tools[1]) == ["calculator"]
     assert _names(llm_server.received_tools[3]) == ["current_datetime"]
@@ -146,7 +150,11 @@ async def test_bad_or_oversized_plans_fall_back_to_a_direct_answer_and_are_recor
     conv = h.conversation(actor, agent)
     seven = _plan(*[(f"Part {i}", "self", []) for i in range(7)])
     writing = _plan(("File a task", "self", ["create_task"]))
-    cases = [(seven, "7 steps; at most 6"), (writing, "may not use create_task"), ({"content": "Sure! Step 1..."}, "not JSON")]
+    cases = [
+        (seven, "7 steps; at most 6"),
+        (writing, "may not use create_task"),
+        ({"content": "Sure! Step 1..."}, "not JSON"),
+    ]
     for reply, reason in cases:
         llm_server.script = [reply, {"content": "Direct answer."}]
         events = await h.run(actor, conv, "Do many things")
