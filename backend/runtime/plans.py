@@ -84,6 +84,18 @@ def finish_plan(plan_id: str, status: str) -> None:
         session.execute(update(Plan).where(col(Plan.id) == plan_id).values(status=status))
 
 
+def failed_steps(run_id: str) -> list[tuple[int, str]]:
+    """``(position, goal)`` of the failed steps of a run's plan (none without a plan)."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(PlanStep.position, PlanStep.goal)
+            .join(Plan, col(Plan.id) == col(PlanStep.plan_id))
+            .where(Plan.run_id == run_id, PlanStep.status == "failed")
+            .order_by(col(PlanStep.position))
+        ).all()
+    return [(position, goal) for position, goal in rows]
+
+
 def stop_plans(session: Session, run_ids: Sequence[str], summary: str) -> None:
     """The runs ended before their plans did (Stop, crash): unfinished steps become ``failed``
     with ``summary``, running plans ``stopped``. Runs in the caller's transaction."""

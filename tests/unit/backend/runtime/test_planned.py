@@ -206,3 +206,41 @@ async def test_stop_during_a_step_leaves_no_step_running(actor: Actor, llm_serve
         steps = s.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(col(PlanStep.position))).all()
     assert plan.status == "stopped"
     assert [(st.status, st.summary) for st in steps] == [("failed", "Stopped before it finished.")] * 2
+
+
+async def test_the_planner_keeps_write_tools_and_approvals_and_a_resumed_answer_reports_failures(
+    actor: Actor, llm_server: LLMTestServer
+) -> None:
+    conn = h.connection(actor, llm_server)
+    pricing = h.agent(actor, conn, name="Pricing bot")
+    with session_scope() as s:  # its model is gone from the provider: the step fails
+        bp = get_blueprint(actor=actor, agent_id=pricing, session=s)
+        bp.model = "retired-model"
+        s.add(bp)
+    agent = h.agent(
+        actor,
+        conn,
+        name="Planner",
+        tools=["create_task"],
+        approval_tools=["create_task"],
+        delegates=[pricing],
+        plan_complex=True,
+    )
+    conv = h.conversation(actor, agent)
+    llm_server.script = [
+        _plan(("Price the toner", "Pricing bot", [])),
+        {"tool_calls": [h.call("create_task", {"title": "Order toner"})]},
+        {"content": "Filed the task."},
+    ]
+    events = await h.run(actor, conv, "Think it over, then file a task to order toner")
+    assert [(u.position, u.status) for u in _of(events, PlanStepUpdated)] == [(1, "running"), (1, "failed")]
+    assert events[-1].status == "awaiting_approval"
+    with session_scope() as s:
+        assert list_tasks(actor=actor, session=s) == []
+    [waiting] = [e for e in _of(events, ToolCallStarted) if e.tool_name == "create_task"]
+    assert waiting.depth == 0  # the write tool is the planner's own call, in the synthesis
+    resumed = await h.resume(actor, events[0].run_id, {waiting.step_id: True})
+    answer = "".join(e.text for e in _of(resumed, TextDelta))
+    assert answer.startswith("Filed the task.") and "Not completed: step 1 (Price the toner) failed" in answer
+    with session_scope() as s:
+        assert [t.title for t in list_tasks(actor=actor, session=s)] == ["Order toner"]
