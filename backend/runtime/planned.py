@@ -76,7 +76,7 @@ async def _planning_reply(loop: AgentLoop, messages: list[dict[str, Any]]) -> st
         principal=loop.principal,
         targets=targets_for(connection_id, bp.model, bp.fallbacks),
         messages=messages,
-        temperature=0.0,
+        temperature=bp.temperature,  # the agent's own setting (some models refuse others)
         max_tokens=PLAN_MAX_TOKENS,
         run_id=loop.run_id,
         stream=False,
