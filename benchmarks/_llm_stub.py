@@ -4,6 +4,9 @@
 once: a streamed reply (SSE, usage in the last chunk when ``stream_options.include_usage``) or a
 plain JSON one. ``GET /v1/models`` lists the served model. HTTP/1.1 keep-alive; no auth check.
 
+Planning (planner mode): a request whose system message starts with "You are planning how to
+answer" gets a plan of ``PLAN_STEPS`` steps (JSON, agent "self", no tools) as its text reply.
+
 Tool calls: when the request offers ``tools`` and its last message is the user's (not a tool
 result), the reply is one call of the first tool with ``--tool-arguments`` (default
 ``{"expression": "6*7"}``), streamed as OpenAI ``delta.tool_calls`` fragments; after the tool
@@ -32,6 +35,15 @@ def _response(status: str, body: bytes, content_type: str) -> bytes:
 
 
 TOOL_ARGUMENTS = {"expression": "6*7"}
+PLAN_STEPS = 3
+PLANNING = "You are planning how to answer"
+
+
+def _is_planning(messages: object) -> bool:
+    return isinstance(messages, list) and any(
+        isinstance(m, dict) and m.get("role") == "system" and str(m.get("content", "")).startswith(PLANNING)
+        for m in messages
+    )
 
 
 def _tool_call(body: dict[str, object]) -> dict[str, object] | None:
@@ -94,6 +106,9 @@ def _chat(body: dict[str, object]) -> bytes:
     prompt = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
     max_tokens = body.get("max_tokens")
     words = REPLY_WORDS[: max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None]
+    if _is_planning(messages):
+        steps = [{"goal": f"Part {n} of the request", "agent": "self", "tools": []} for n in range(1, PLAN_STEPS + 1)]
+        words = [json.dumps({"complex": True, "steps": steps})]
     usage = {"prompt_tokens": prompt, "completion_tokens": len(words), "total_tokens": prompt + len(words)}
     call = _tool_call(body)
     if call is not None:

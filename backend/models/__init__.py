@@ -100,3 +100,6 @@ __all__ += [
     "RunCharge",
     "StripeEvent",
 ]
+from backend.models.plans import Plan, PlanPublic, PlanStep, PlanStepPublic  # noqa: E402  (planner mode, issue 15)
+
+__all__ += ["Plan", "PlanPublic", "PlanStep", "PlanStepPublic"]

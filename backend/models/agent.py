@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from backend.models.common import new_id, utcnow
@@ -55,6 +55,8 @@ class BlueprintFields(SQLModel):
     approval_tools: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     # Delegation (issue 4): ids of other agents of the workspace offered as "ask <agent>" tools.
     delegates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Planner mode (issue 15): plan complex requests as steps run by read-only executors.
+    plan_complex: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class BlueprintVersion(BlueprintFields, table=True):

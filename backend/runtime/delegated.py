@@ -10,7 +10,8 @@ import json
 import logging
 import time
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from backend.gateway.llm import GatewayError
 from backend.runtime.context import build_messages
@@ -23,6 +24,7 @@ from backend.tools.audit import AuditEntry, redact_arguments, write_audits
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from backend.models import BlueprintVersion
     from backend.runtime.loop import AgentLoop
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,51 @@ def _question(args: str) -> str:
         return ""
     question = value.get("question") if isinstance(value, dict) else None
     return question.strip() if isinstance(question, str) else ""
+
+
+@dataclass
+class ExecutorOutcome:
+    """How an executor run ended: ``status`` ``ok`` (``text``: its answer) or ``error`` (``text``:
+    the message for the model and the user; ``kind``: the gateway's error kind, e.g. ``budget``)."""
+
+    status: str = "error"
+    text: str = ""
+    kind: str = ""
+
+
+async def run_executor(
+    parent: AgentLoop,
+    blueprint: BlueprintVersion,
+    messages: list[dict[str, Any]],
+    parent_step_id: str,
+    outcome: ExecutorOutcome,
+) -> AsyncGenerator[RunEvent, None]:
+    """Run ``blueprint`` as a read-only executor one level below ``parent`` (same run, step log,
+    trace, budgets and checkpoint; its tool steps nest under ``parent_step_id``), streaming its
+    step events and filling ``outcome``. Never raises for the executor's own failures."""
+    child = type(parent)(
+        principal=parent.principal,
+        blueprint=blueprint,
+        run_id=parent.run_id,
+        root_agent_id=parent.root_agent_id,
+        log=parent.log,
+        trace=parent.trace,
+        options=parent.options,
+        depth=parent.depth + 1,
+        parent_step_id=parent_step_id,
+        checkpoint=parent.checkpoint,
+    )
+    try:
+        async with aclosing(child.run(messages)) as stream:
+            async for event in stream:
+                yield event
+        outcome.status = "ok"
+        outcome.text = "".join(child.parts).strip() or f"{blueprint.name} gave no answer."
+    except GatewayError as exc:
+        outcome.text, outcome.kind = f"{blueprint.name} could not answer: {redact_secrets(exc.message)}", exc.kind
+    except Exception as exc:  # an executor's failure must not crash the run that asked
+        log.exception("executor run of %s failed", blueprint.agent_id)
+        outcome.text, outcome.kind = f"{blueprint.name} failed: {type(exc).__name__}", "internal"
 
 
 async def ask_delegate(
@@ -55,28 +102,13 @@ async def ask_delegate(
         if blueprint is None:
             text = f"The agent {delegate.name} no longer exists."
         else:
-            child = type(parent)(
-                principal=parent.principal,
-                blueprint=blueprint,
-                run_id=parent.run_id,
-                root_agent_id=parent.root_agent_id,
-                log=parent.log,
-                trace=parent.trace,
-                options=parent.options,
-                depth=parent.depth + 1,
-                parent_step_id=step.step_id,
-                checkpoint=parent.checkpoint,
-            )
-            try:
-                async with aclosing(child.run(build_messages(blueprint, [("user", question)]))) as stream:
-                    async for event in stream:
-                        yield event
-                status, text = "ok", "".join(child.parts).strip() or f"{delegate.name} gave no answer."
-            except GatewayError as exc:
-                text = f"{delegate.name} could not answer: {redact_secrets(exc.message)}"
-            except Exception as exc:  # a delegate's failure must not crash the delegating run
-                log.exception("delegated run of %s failed", delegate.agent_id)
-                text = f"{delegate.name} failed: {type(exc).__name__}"
+            result = ExecutorOutcome()
+            async with aclosing(
+                run_executor(parent, blueprint, build_messages(blueprint, [("user", question)]), step.step_id, result)
+            ) as stream:
+                async for event in stream:
+                    yield event
+            status, text = result.status, result.text
     outcome.append((status, text))
     entry = AuditEntry(
         workspace_id=parent.actor.workspace_id,

@@ -120,6 +120,45 @@ class ApprovalRequired:
     arguments: str
 
 
+@dataclass(frozen=True)
+class PlanStepInfo:
+    """One step of a plan as announced: ``position`` 1-based; ``agent`` the executor's name
+    (the planner's own name for "self"); ``tools`` the read-only tools it may use; ``status``
+    ``pending``, ``running``, ``done`` or ``failed``."""
+
+    step_id: str
+    position: int
+    goal: str
+    agent: str
+    tools: tuple[str, ...]
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class PlanCreated:
+    """Planner mode: the agent judged the request complex and wrote a plan (stored before this
+    event). Its steps then run in order (``PlanStepUpdated``), their executors' tool calls nest
+    under the step (``ToolCallStarted.parent_step_id`` = the plan step's id, ``depth`` 1), and
+    the final answer streams as ``TextDelta`` s."""
+
+    plan_id: str
+    run_id: str
+    steps: tuple[PlanStepInfo, ...]
+
+
+@dataclass(frozen=True)
+class PlanStepUpdated:
+    """A plan step changed status: ``running``, then ``done`` (``summary``: the executor's
+    answer, <= 2,000 characters) or ``failed`` (``summary``: why). ``duration_ms`` ms."""
+
+    plan_id: str
+    step_id: str
+    position: int
+    status: str
+    summary: str = ""
+    duration_ms: int = 0
+
+
 RunEvent = (
     RunStarted
     | TextDelta
@@ -130,4 +169,6 @@ RunEvent = (
     | ToolCallStarted
     | ToolCallFinished
     | ApprovalRequired
+    | PlanCreated
+    | PlanStepUpdated
 )

@@ -15,9 +15,11 @@ from backend.accounts.principal import RunPrincipal
 from backend.db import session_scope
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
+from backend.runtime import plans
 from backend.runtime.checkpoint import Checkpoint
-from backend.runtime.events import RunEvent, RunStarted
+from backend.runtime.events import RunEvent, RunStarted, TextDelta
 from backend.runtime.loop import AgentLoop, Pending, RunOptions
+from backend.runtime.planned import failure_note
 from backend.runtime.run import RunRejected, drive
 from backend.runtime.steps import StepLog
 from backend.runtime.usage import RunTrace
@@ -114,6 +116,11 @@ async def resume_run(
         async with aclosing(loop.run(loop.messages)) as stream:
             async for event in stream:
                 yield event
+        failed = await asyncio.to_thread(plans.failed_steps, run.id) if not loop.pending else []
+        if failed:  # a planned run paused in its synthesis: the answer still says which steps failed
+            note = failure_note(failed)
+            loop.parts.append(note)
+            yield TextDelta(note)
 
     async with aclosing(
         drive(

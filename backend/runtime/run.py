@@ -28,8 +28,9 @@ from backend.models.common import utcnow
 from backend.runtime import grounding
 from backend.runtime.checkpoint import Checkpoint
 from backend.runtime.context import build_messages
-from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, UsageReport
+from backend.runtime.events import RunDone, RunEvent, RunFailed, RunStarted, TextDelta, UsageReport
 from backend.runtime.loop import AgentLoop, RunOptions
+from backend.runtime.planned import PlanOutcome, failure_note, plan_steps
 from backend.runtime.steps import StepLog
 from backend.runtime.usage import RunTrace, apply_totals
 from backend.security.redact import redact_secrets
@@ -222,6 +223,8 @@ async def run_agent(
     Yields:
         ``RunStarted``, then ``TextDelta``s and, for each tool call, ``ToolCallStarted`` /
         ``ToolCallFinished`` (delegated runs' steps nested by ``parent_step_id``/``depth``);
+        in planner mode (``plan_complex``) a complex request first gets ``PlanCreated`` and
+        ``PlanStepUpdated`` s (executors' steps nest under the plan step);
         ``ApprovalRequired`` for calls needing approval, after which the run pauses with
         ``RunDone(status="awaiting_approval")``. Otherwise ``Citation``s, one ``UsageReport``
         (all model calls of the run, delegated ones included) or ``RunFailed``, and a final
@@ -260,10 +263,19 @@ async def run_agent(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
         passages.extend(await grounding.retrieve(principal=principal, query=text))
-        messages = grounding.with_context(build_messages(blueprint, history), passages)
-        async with aclosing(loop.run(list(messages))) as stream:
+        messages = list(grounding.with_context(build_messages(blueprint, history), passages))
+        planned = PlanOutcome([])
+        if blueprint.plan_complex:  # planner mode: maybe a plan run by executors first
+            async with aclosing(plan_steps(loop, messages, text, planned)) as stream:
+                async for event in stream:
+                    yield event
+        async with aclosing(loop.run(messages)) as stream:
             async for event in stream:
                 yield event
+        if planned.failed and not loop.pending:  # the answer always says which steps failed
+            note = failure_note(planned.failed)
+            loop.parts.append(note)
+            yield TextDelta(note)
 
     async with aclosing(
         drive(principal=principal, started=started, loop=loop, events=events(), user_text=text, passages=passages)

@@ -26,6 +26,7 @@ from backend.gateway import budgets
 from backend.gateway.inflight import record_interrupted
 from backend.models import Conversation, Message, Run, RunStep
 from backend.models.common import utcnow
+from backend.runtime.plans import stop_plans
 from backend.runtime.usage import apply_totals
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def finish_stale_run(run_id: str, *, now: datetime, stale_after_s: float) -> str
                 .where(col(RunStep.run_id) == run.id, col(RunStep.status) == "running")
                 .values(status="error", summary="Interrupted: the server stopped.")
             )
+            stop_plans(session, [run.id], "Interrupted: the server stopped.")
         if inflight:
             run.connection_id = inflight.get("connection_id") or run.connection_id
             run.provider = str(inflight.get("provider") or run.provider)

@@ -107,6 +107,36 @@ def _domains() -> rx.Component:
     )
 
 
+def _planner() -> rx.Component:
+    """The "Plan complex requests" switch (planner mode) with its help text."""
+    return rx.vstack(
+        rx.hstack(
+            rx.switch(
+                id="plan_complex",
+                checked=T.plan_complex,
+                on_change=T.toggle_plan,
+                size="2",
+                aria_describedby="plan_complex-help",
+            ),
+            rx.el.label(
+                "Plan complex requests", html_for="plan_complex", style={"fontWeight": "500", "fontSize": "14px"}
+            ),
+            spacing="2",
+            align="center",
+        ),
+        rx.text(
+            "For a request with several parts, the agent first writes a plan of up to 6 steps; each step runs with "
+            "read-only tools (its own, or an agent it may ask), and the agent answers from the results. Simple "
+            "requests are answered directly. Costs one extra model call per message.",
+            id="plan_complex-help",
+            size="1",
+            color=MUTED,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def tools_section(agent_id: Any) -> rx.Component:
     """The Tools card: checkboxes with descriptions and risk badges, approval, domains, custom tools."""
     return rx.card(
@@ -126,6 +156,8 @@ def tools_section(agent_id: Any) -> rx.Component:
                 rx.fragment(),
             ),
             _domains(),
+            rx.divider(),
+            _planner(),
             rx.divider(),
             custom_tools(),
             spacing="3",

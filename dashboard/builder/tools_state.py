@@ -1,8 +1,9 @@
 """State of the agent's "Tools" card on ``/agents/<id>``: the allowlist checkboxes, "needs
-approval" per tool, the domains ``http_request`` may call, and the per-agent audit log.
+approval" per tool, the domains ``http_request`` may call, the "Plan complex requests" switch
+(planner mode) and the per-agent audit log.
 
 Every tick, switch and domain edit is written to the agent's draft at once
-(``BlueprintFields.tools`` / ``approval_tools`` / ``allowed_domains``); the page's one
+(``BlueprintFields.tools`` / ``approval_tools`` / ``allowed_domains`` / ``plan_complex``); the page's one
 "Save version" button makes it a version.
 """
 
@@ -78,6 +79,7 @@ class ToolsState(rx.State):
     domain_warnings: list[str] = []
     audit: list[AuditRow] = []
     audit_loading: bool = False
+    plan_complex: bool = False
 
     @rx.var
     def http_enabled(self) -> bool:
@@ -102,6 +104,7 @@ class ToolsState(rx.State):
         ]
         missing = [t for t in fields.tools or [] if t not in known]
         self.tools_error = f"No longer available (untick to save a version): {', '.join(missing)}." if missing else ""
+        self.plan_complex = bool(fields.plan_complex)
         self.domains = "\n".join(fields.allowed_domains or [])
         self.domain_warnings = domain_warnings_for(fields.allowed_domains or [])
         self.domains_rev += 1  # re-mount the text area with the draft's text
@@ -185,6 +188,12 @@ class ToolsState(rx.State):
             dataclasses.replace(o, approval=value or o.always_approval) if o.name == name else o for o in self.options
         ]
         await self._write_ticks()
+
+    @rx.event
+    async def toggle_plan(self, value: bool) -> None:
+        """Switch "Plan complex requests" (planner mode, kept in the draft)."""
+        self.plan_complex = bool(value)
+        await self._write({"plan_complex": self.plan_complex})
 
     @rx.event
     async def domains_typed(self, value: str, rev: int) -> None:

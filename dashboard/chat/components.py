@@ -9,6 +9,7 @@ import reflex as rx
 from backend.runtime.run import MAX_USER_MESSAGE_CHARS
 from dashboard.chat.citations import sources_list
 from dashboard.chat.format import ChatMessage
+from dashboard.chat.plan_view import live_plan, message_plan
 from dashboard.chat.state import ChatState
 from dashboard.chat.steps_view import live_steps, message_steps
 from dashboard.shell.forms import labelled
@@ -92,6 +93,7 @@ def _assistant_block(msg: ChatMessage) -> rx.Component:
     return rx.hstack(
         _avatar(S.agent_avatar),
         rx.vstack(
+            message_plan(msg.id),
             message_steps(msg.id),
             rx.cond(msg.content != "", _reply_box(msg.content)),
             sources_list(msg.citations),
@@ -205,6 +207,7 @@ def message_list() -> rx.Component:
         _empty_conversation(),
         rx.vstack(
             rx.foreach(S.messages, _message),
+            live_plan(),
             live_steps(),
             rx.cond(S.streaming, _streaming_block()),
             spacing="4",

@@ -22,6 +22,7 @@ from backend.chat.service import ConversationPublic
 from backend.runtime.events import Citation, RunEvent, RunStarted, TextDelta
 from dashboard.chat.citations import citation_item
 from dashboard.chat.format import ChatMessage, CitationItem, conversation_item
+from dashboard.chat.plan import on_plan_event
 from dashboard.chat.steps import on_run_event
 from dashboard.chat.subscribed import conversations, load_messages
 from dashboard.shell.db import in_session
@@ -68,6 +69,7 @@ async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, ag
                 except StopAsyncIteration:
                     break
                 await on_run_event(state, event)  # tool-call steps (dashboard/chat/steps.py)
+                await on_plan_event(state, event)  # planner mode's checklist (dashboard/chat/plan.py)
                 if isinstance(event, TextDelta):
                     buffer.append(event.text)
                 elif isinstance(event, Citation):  # sent after the text: the sources under it

@@ -41,6 +41,7 @@ def agent(
     delegates: Sequence[str] = (),
     allowed_domains: Sequence[str] = (),
     raw_tools: Sequence[str] | None = None,
+    plan_complex: bool = False,
 ) -> str:
     """Create an agent; ``raw_tools`` replaces its allowlist afterwards without validation (tools
     of a per-test registry, unknown to the builder)."""
@@ -53,6 +54,7 @@ def agent(
         approval_tools=list(approval_tools),
         delegates=list(delegates),
         allowed_domains=list(allowed_domains),
+        plan_complex=plan_complex,
     )
     with session_scope() as s:
         agent_id = create_agent(actor=actor, fields=fields, session=s)

@@ -123,3 +123,17 @@ def test_another_workspace_cannot_read_or_edit_the_draft(actor: Actor, make_acto
             call(s)
     with session_scope() as s:
         assert get_draft(actor=actor, agent_id=agent_id, session=s).instructions == "Be brief."
+
+
+def test_plan_complex_is_off_by_default_kept_in_the_draft_and_saved_into_the_version(actor: Actor) -> None:
+    agent_id = _agent(actor)
+    with session_scope() as s:
+        assert get_blueprint(actor=actor, agent_id=agent_id, session=s).plan_complex is False
+        assert update_draft(actor=actor, agent_id=agent_id, changes={"plan_complex": True}, session=s) == {}
+    with session_scope() as s:
+        assert has_unsaved_changes(actor=actor, agent_id=agent_id, session=s)
+        assert get_blueprint(actor=actor, agent_id=agent_id, session=s).plan_complex is False
+        assert save_version(actor=actor, agent_id=agent_id, session=s) == 2
+    with session_scope() as s:
+        assert get_blueprint(actor=actor, agent_id=agent_id, session=s).plan_complex is True
+        assert not has_unsaved_changes(actor=actor, agent_id=agent_id, session=s)

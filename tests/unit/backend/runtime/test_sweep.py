@@ -166,3 +166,26 @@ def test_maintenance_releases_expired_holds(actor: Actor) -> None:
     assert counter(ref).reserved_nanousd > 0
     run_maintenance()
     assert counter(ref).reserved_nanousd == 0
+
+
+def test_a_stale_planned_run_leaves_no_plan_step_running(actor: Actor, llm_server: LLMTestServer) -> None:
+    from backend.models import Plan, PlanStep
+    from backend.runtime.plans import NewPlanStep, create_plan, list_plans, set_step
+
+    run_id, conv, _ = _crashed_run(actor, llm_server)
+    _, (first, second) = create_plan(
+        run_id, conv, [NewPlanStep("Look it up", None, "Helper", ()), NewPlanStep("Sum up", None, "Helper", ())]
+    )
+    set_step(first, "running")
+    assert sweep_stale_runs() >= 1
+    with session_scope() as s:
+        plan = s.exec(select(Plan).where(Plan.run_id == run_id)).one()
+        steps = s.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(col(PlanStep.position))).all()
+        shown = list_plans(actor=actor, conversation_id=conv, session=s)
+    assert plan.status == "stopped"
+    assert [(st.id, st.status, st.summary) for st in steps] == [
+        (first, "failed", "Interrupted: the server stopped."),
+        (second, "failed", "Interrupted: the server stopped."),
+    ]
+    [(_, public)] = shown.items()  # under the kept partial answer
+    assert public.status == "stopped" and [st.status for st in public.steps] == ["failed", "failed"]
