@@ -6,7 +6,7 @@ index on ``hour``, then fills them from the daily twins for every week already f
 rollup's watermark), so long ranges read whole weeks at once (``backend.analytics.derived``).
 
 Revision ID: 0022_rollup_weekly
-Revises: 0017_billing
+Revises: 0021_plans
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_rollup_weekly"
-down_revision = "0017_billing"
+down_revision = "0021_plans"
 branch_labels = None
 depends_on = None
 
