@@ -100,3 +100,6 @@ __all__ += [
     "RunCharge",
     "StripeEvent",
 ]
+from backend.models.api_key import ApiKey  # noqa: E402  (developer API keys, issue 15)
+
+__all__ += ["ApiKey"]
