@@ -28,7 +28,7 @@ from backend.accounts.actor import NotFound
 from backend.accounts.principal import Caller, RunPrincipal
 from backend.api.keys import KeyIdentity
 from backend.chat.principal import conversation_for, create_conversation_for
-from backend.models import Agent, Listing
+from backend.models import Agent, BlueprintVersion, Listing
 
 
 class ScopeDenied(Exception):
@@ -82,7 +82,15 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "agent"
 
 
-def agent_model_id(agent: Agent) -> str:
+@dataclass(frozen=True)
+class OwnAgent:
+    """A live agent of the key's workspace: its id and current name."""
+
+    id: str
+    name: str
+
+
+def agent_model_id(agent: OwnAgent) -> str:
     """An own agent's model id: ``<slug of its name>-<first 8 characters of its id>``."""
     return f"{slugify(agent.name)}-{agent.id[:8]}"
 
@@ -100,12 +108,22 @@ class Target:
     listing: bool
 
 
-def _own_agents(identity: KeyIdentity, session: Session) -> list[Agent]:
-    return list(
-        session.exec(
-            select(Agent).where(Agent.workspace_id == identity.workspace_id, col(Agent.deleted_at).is_(None))
-        ).all()
-    )
+def own_agents(workspace_id: str, session: Session) -> list[OwnAgent]:
+    """The workspace's live agents with the names of their current versions."""
+    rows = session.exec(
+        select(Agent.id, BlueprintVersion.name)
+        .join(BlueprintVersion, col(BlueprintVersion.agent_id) == col(Agent.id))
+        .where(
+            Agent.workspace_id == workspace_id,
+            col(Agent.deleted_at).is_(None),
+            col(BlueprintVersion.version) == col(Agent.current_version),
+        )
+    ).all()
+    return [OwnAgent(agent_id, name) for agent_id, name in rows]
+
+
+def _own_agents(identity: KeyIdentity, session: Session) -> list[OwnAgent]:
+    return own_agents(identity.workspace_id, session)
 
 
 def available(identity: KeyIdentity, session: Session) -> list[tuple[str, str, str]]:
@@ -121,7 +139,7 @@ def available(identity: KeyIdentity, session: Session) -> list[tuple[str, str, s
     return [(agent_model_id(a), a.name, "workspace") for a in sorted(agents, key=lambda a: a.name.lower())]
 
 
-def _find_agent(identity: KeyIdentity, model: str, session: Session) -> Agent | None:
+def _find_agent(identity: KeyIdentity, model: str, session: Session) -> OwnAgent | None:
     for agent in _own_agents(identity, session):
         if model in (agent.id, agent_model_id(agent)):
             return agent

@@ -27,7 +27,7 @@ from sqlmodel import Session, SQLModel, col, select
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
 from backend.accounts.roles import is_manager
 from backend.errors import FieldErrors
-from backend.models import Agent, ApiKey, Budget, Listing, RateLimitRule, Subscription
+from backend.models import Agent, ApiKey, BlueprintVersion, Budget, Listing, RateLimitRule, Subscription
 from backend.models.api_key import API_KEY_KINDS, API_KEY_SCOPES
 from backend.models.common import utcnow
 from backend.models.gateway import NANO_PER_USD, usd_to_nano_exact
@@ -129,7 +129,14 @@ def _scope_label(key: ApiKey, session: Session) -> str:
         return "All agents of the workspace"
     if key.scope == "agent":
         agent = session.get(Agent, key.scope_id)
-        return f"Agent: {agent.name}" if agent is not None else "Agent (deleted)"
+        if agent is None or agent.deleted_at is not None:
+            return "Agent (deleted)"
+        name = session.exec(
+            select(BlueprintVersion.name).where(
+                BlueprintVersion.agent_id == agent.id, BlueprintVersion.version == agent.current_version
+            )
+        ).first()
+        return f"Agent: {name or 'unnamed'}"
     listing = session.get(Listing, key.scope_id)
     return f"Subscription: {listing.title}" if listing is not None else "Subscription (gone)"
 
