@@ -40,3 +40,24 @@ def api_key(actor: Actor, **fields: Any) -> str:
     data = KeyInput(**{"name": "Test key", **fields})
     with session_scope() as s:
         return create_key(actor=actor, data=data, session=s).secret
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """Server-sent events of a response's text lines: ``{"id", "event", "data"}`` (data parsed
+    as JSON); comments (keep-alives) are skipped."""
+    import json
+
+    current: dict[str, Any] = {}
+    for line in lines:
+        if not line:
+            if "data" in current:
+                yield current
+            current = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            current[name] = json.loads(value) if name == "data" and value != "[DONE]" else value
+    if "data" in current:
+        yield current
