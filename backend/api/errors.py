@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.api.edge import BillingRefused, ScopeDenied, TryRefused
@@ -19,6 +20,7 @@ from backend.runtime.events import RunFailed
 from backend.runtime.run import RunRejected
 
 _TYPES = {
+    400: ("invalid_request_error", "invalid_json"),
     401: ("invalid_request_error", "invalid_api_key"),
     402: ("billing_error", "billing_refused"),
     403: ("permission_error", "permission_denied"),
@@ -91,6 +93,15 @@ def from_failure(event: RunFailed) -> ApiError:
     return ApiError(502, event.message, code=event.kind)
 
 
+def _allowed(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into OpenAI's shape."""
 
@@ -106,9 +117,13 @@ def install(app: FastAPI) -> None:
         message = f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "Invalid request."))
         return ApiError(422, message, param=where).response()
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-        return ApiError(exc.status_code, str(exc.detail)).response()
+        response = ApiError(exc.status_code, str(exc.detail)).response()
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Allow lists every method of the path (RFC 9110), over all its routes
+            response.headers["Allow"] = ", ".join(_allowed(request))
+        return response
 
     for kind in (ApiError, KeyRejected, NotFound, ScopeDenied, PermissionDenied, BillingRefused, TryRefused, RunRejected):
         app.add_exception_handler(kind, api_error)

@@ -19,6 +19,7 @@ from backend.api.errors import ApiError, from_failure
 from backend.api.keys import KeyIdentity
 from backend.api.runner import KEEP_ALIVE, EventStreamResponse, check_text, sse, start_run
 from backend.api.schemas import (
+    CHUNK_EVENT_SCHEMA,
     ChatCompletion,
     ChatCompletionRequest,
     ErrorBody,
@@ -31,6 +32,7 @@ from backend.runtime.events import ApprovalRequired, RunDone, RunEvent, RunFaile
 router = APIRouter(tags=["OpenAI-compatible"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON (or not a multipart form)."},
     401: {"model": ErrorBody, "description": "Missing, unknown, revoked or expired key."},
     402: {"model": ErrorBody, "description": "Billing refuses the subscription's plan."},
     403: {"model": ErrorBody, "description": "The key's scope or allowed origins do not cover this."},
@@ -86,7 +88,7 @@ async def _peek(reader: AsyncIterator[tuple[int, RunEvent] | None], request: Req
         200: {
             "description": "A chat completion, or with `stream: true` server-sent `chat.completion.chunk`s "
             "ending with `data: [DONE]`.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": CHUNK_EVENT_SCHEMA}},
         },
     },
     summary="Run an agent as an OpenAI chat completion",

@@ -33,8 +33,18 @@ async def health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+async def not_found(_request: Request, _exc: Exception) -> JSONResponse:
+    """Any other path under /api (also ones the v1 mount cannot match, e.g. with a newline): a
+    404 in the API's error shape."""
+    return JSONResponse(
+        {"error": {"message": "Not Found", "type": "invalid_request_error", "param": None, "code": "not_found"}},
+        status_code=404,
+    )
+
+
 api = Starlette(
-    routes=[Route("/api/health", health, methods=["GET"]), *auth_routes.routes, Mount("/api/v1", app=v1.app)]
+    routes=[Route("/api/health", health, methods=["GET"]), *auth_routes.routes, Mount("/api/v1", app=v1.app)],
+    exception_handlers={404: not_found},
 )
 
 __all__ = ["BillingRefused", "ListingAccess", "TryRefused", "api", "health", "set_listing_access"]

@@ -192,9 +192,27 @@ SSE_DOC: dict[str, Any] = {
     ),
     "content": {
         "text/event-stream": {
-            "schema": {"type": "string"},
+            "schema": {
+                "type": "object",
+                "description": "One server-sent event; `data` is JSON text.",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9]+$"},
+                    "event": {"type": "string", "enum": list(EVENT_TYPES)},
+                    "data": {"type": "string", "contentMediaType": "application/json"},
+                },
+                "required": ["data"],
+            },
             "example": 'id: 1\nevent: started\ndata: {"run_id": "5e0c...", "conversation_id": "0b1c..."}\n\n'
             'id: 2\nevent: token\ndata: {"text": "Hello"}\n\n',
         }
     },
+}
+
+
+CHUNK_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event: a `chat.completion.chunk` as JSON text, an `{\"error\": ...}` "
+    "object, or `[DONE]`.",
+    "properties": {"data": {"type": "string"}},
+    "required": ["data"],
 }
