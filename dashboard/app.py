@@ -21,6 +21,7 @@ from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
+from dashboard.developers.page import DevelopersState, developers_page
 from dashboard.http_security import SecureApp
 from dashboard.notifications.page import InboxState, notifications_page
 from dashboard.settings.page import SettingsState, settings_page
@@ -89,4 +90,5 @@ _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
+_private(developers_page, "/developers", "Developers", DevelopersState.load)
 add_marketplace_pages(app, _private)

@@ -172,12 +172,18 @@ def _check(actor: Actor, data: KeyInput, session: Session) -> tuple[str, list[st
     scope_id = data.scope_id
     if data.scope not in API_KEY_SCOPES:
         errors["scope"] = "Choose one agent, all agents, or a subscription."
+    elif data.scope == "workspace" and data.kind == "publishable":
+        errors["scope"] = "A publishable key serves one agent or one listing."
     elif data.scope == "workspace":
         scope_id = actor.workspace_id
     elif data.scope == "agent":
         agent = session.get(Agent, scope_id) if scope_id else None
         if agent is None or agent.deleted_at is not None or agent.workspace_id != actor.workspace_id:
             errors["scope_id"] = "Choose one of your workspace's agents."
+    elif data.kind == "publishable":  # the workspace's own published listing, under its trial rules
+        listing = session.get(Listing, scope_id) if scope_id else None
+        if listing is None or listing.workspace_id != actor.workspace_id or listing.status != "published":
+            errors["scope_id"] = "Choose one of your workspace's published listings."
     else:
         sub = session.exec(
             select(Subscription).where(
