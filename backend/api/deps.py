@@ -23,9 +23,7 @@ def _check(secret: str | None, origin: str | None) -> KeyIdentity:
         return authenticate(secret, origin, session)
 
 
-async def api_key(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
-) -> KeyIdentity:
+async def api_key(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> KeyIdentity:
     """The presented key, checked in a thread (a database read; the event loop serves everyone).
 
     Raises:

@@ -47,7 +47,9 @@ def key_targets(*, actor: Actor, session: Session) -> list[KeyTarget]:
     mine = session.exec(
         select(Listing).where(Listing.workspace_id == actor.workspace_id, Listing.status == "published")
     ).all()
-    out += [KeyTarget(f"listing:{x.id}", f"Listing (visitors' trial): {x.title}", x.slug, ("publishable",)) for x in mine]
+    out += [
+        KeyTarget(f"listing:{x.id}", f"Listing (visitors' trial): {x.title}", x.slug, ("publishable",)) for x in mine
+    ]
     return out
 
 
@@ -65,7 +67,7 @@ def curl_example(base_url: str, model: str, key: str = "$AGENTHUB_KEY") -> str:
 def python_example(base_url: str, model: str) -> str:
     """The same call with the official ``openai`` package."""
     return (
-        "from openai import OpenAI\n\n"
+        "import os\n\nfrom openai import OpenAI\n\n"
         f'client = OpenAI(base_url="{base_url}/api/v1", api_key=os.environ["AGENTHUB_KEY"])\n'
         f'reply = client.chat.completions.create(model="{model or "<model id>"}", '
         'messages=[{"role": "user", "content": "Hello!"}])\n'

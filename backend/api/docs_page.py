@@ -45,7 +45,7 @@ def example_of(spec: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> 
 
 
 def _curl(method: str, path: str, op: dict[str, Any], spec: dict[str, Any]) -> str:
-    lines = [f"curl -X {method.upper()} \"$AGENTHUB_URL/api/v1{path}\"", '  -H "Authorization: Bearer $AGENTHUB_KEY"']
+    lines = [f'curl -X {method.upper()} "$AGENTHUB_URL/api/v1{path}"', '  -H "Authorization: Bearer $AGENTHUB_KEY"']
     content = op.get("requestBody", {}).get("content", {})
     if "application/json" in content:
         body = example_of(spec, content["application/json"].get("schema", {}))
@@ -56,7 +56,8 @@ def _curl(method: str, path: str, op: dict[str, Any], spec: dict[str, Any]) -> s
 
 
 def _operation(method: str, path: str, op: dict[str, Any], spec: dict[str, Any]) -> str:
-    parts = [f'<h3 id="{escape(op.get("operationId", path))}"><span class="m">{method}</span><code>/api/v1{escape(path)}</code></h3>']
+    anchor = escape(op.get("operationId", path))
+    parts = [f'<h3 id="{anchor}"><span class="m">{method}</span><code>/api/v1{escape(path)}</code></h3>']
     parts.append(f"<p><strong>{escape(op.get('summary', ''))}</strong></p>")
     if op.get("description"):
         parts.append(f"<p>{escape(op['description'])}</p>")
@@ -80,7 +81,9 @@ def _operation(method: str, path: str, op: dict[str, Any], spec: dict[str, Any])
                 shown = value if isinstance(value, str) else json.dumps(value, indent=2)
                 example = f"<pre><code>{escape(media)}\n{escape(shown)}</code></pre>"
                 break
-        items.append(f"<li><strong>{escape(str(status))}</strong> {escape(response.get('description', ''))}{example}</li>")
+        items.append(
+            f"<li><strong>{escape(str(status))}</strong> {escape(response.get('description', ''))}{example}</li>"
+        )
     parts.append(f"<p>Responses:</p><ul>{''.join(items)}</ul>")
     return "\n".join(parts)
 

@@ -114,7 +114,9 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)  # noqa: S101
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        message = f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "Invalid request."))
+        message = (
+            f"{where}: {first.get('msg', 'invalid value')}" if where else str(first.get("msg", "Invalid request."))
+        )
         return ApiError(422, message, param=where).response()
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -125,7 +127,16 @@ def install(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(_allowed(request))
         return response
 
-    for kind in (ApiError, KeyRejected, NotFound, ScopeDenied, PermissionDenied, BillingRefused, TryRefused, RunRejected):
+    for kind in (
+        ApiError,
+        KeyRejected,
+        NotFound,
+        ScopeDenied,
+        PermissionDenied,
+        BillingRefused,
+        TryRefused,
+        RunRejected,
+    ):
         app.add_exception_handler(kind, api_error)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)

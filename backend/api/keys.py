@@ -187,7 +187,9 @@ def _check(actor: Actor, data: KeyInput, session: Session) -> tuple[str, list[st
     else:
         sub = session.exec(
             select(Subscription).where(
-                Subscription.listing_id == scope_id, Subscription.user_id == actor.user_id, Subscription.status == "active"
+                Subscription.listing_id == scope_id,
+                Subscription.user_id == actor.user_id,
+                Subscription.status == "active",
             )
         ).first()
         if sub is None:
@@ -246,7 +248,9 @@ def create_key(*, actor: Actor, data: KeyInput, session: Session) -> CreatedKey:
     session.flush()
     ws = actor.workspace_id
     if data.requests_per_min:
-        session.add(RateLimitRule(workspace_id=ws, scope="api_key", scope_id=key.id, requests_per_min=data.requests_per_min))
+        session.add(
+            RateLimitRule(workspace_id=ws, scope="api_key", scope_id=key.id, requests_per_min=data.requests_per_min)
+        )
     if nano:
         session.add(Budget(workspace_id=ws, scope="api_key", scope_id=key.id, period="month", limit_nano=nano))
     session.flush()

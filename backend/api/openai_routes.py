@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -27,7 +27,15 @@ from backend.api.schemas import (
     ModelList,
 )
 from backend.db import session_scope
-from backend.runtime.events import ApprovalRequired, RunDone, RunEvent, RunFailed, TextDelta, ToolCallStarted, UsageReport
+from backend.runtime.events import (
+    ApprovalRequired,
+    RunDone,
+    RunEvent,
+    RunFailed,
+    TextDelta,
+    ToolCallStarted,
+    UsageReport,
+)
 
 router = APIRouter(tags=["OpenAI-compatible"])
 
@@ -62,7 +70,7 @@ def _usage(report: UsageReport | None) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-async def _peek(reader: AsyncIterator[tuple[int, RunEvent] | None], request: Request) -> list[RunEvent]:
+async def _peek(reader: AsyncGenerator[tuple[int, RunEvent] | None, None], request: Request) -> list[RunEvent]:
     """Events up to the first sign of an answer; raises ApiError if the run failed before it
     (so the client gets a real status: 429 with Retry-After, 502, ...)."""
     seen: list[RunEvent] = []
@@ -125,7 +133,7 @@ async def chat_completions(
 
 
 async def _complete(
-    reader: AsyncIterator[tuple[int, RunEvent] | None],
+    reader: AsyncGenerator[tuple[int, RunEvent] | None, None],
     seen: list[RunEvent],
     meta: dict[str, Any],
     conversation: str,
@@ -142,7 +150,7 @@ async def _complete(
                 continue
             events.append(item[1])
     finally:
-        await reader.aclose()  # type: ignore[attr-defined]
+        await reader.aclose()
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
     failed = next((e for e in events if isinstance(e, RunFailed)), None)
     if failed is not None:
@@ -161,7 +169,7 @@ async def _complete(
 
 
 async def _chunks(
-    reader: AsyncIterator[tuple[int, RunEvent] | None],
+    reader: AsyncGenerator[tuple[int, RunEvent] | None, None],
     seen: list[RunEvent],
     meta: dict[str, Any],
     include_usage: bool,
@@ -197,4 +205,4 @@ async def _chunks(
             yield sse({**meta, "object": "chat.completion.chunk", "choices": [], "usage": _usage(usage)})
         yield sse("[DONE]")
     finally:
-        await reader.aclose()  # type: ignore[attr-defined]
+        await reader.aclose()

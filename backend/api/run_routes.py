@@ -101,7 +101,9 @@ def _visible_run(identity: KeyIdentity, run_id: str, session: Session) -> Run:
 def _run_view(identity: KeyIdentity, run_id: str) -> RunView:
     with session_scope() as session:
         run = _visible_run(identity, run_id, session)
-        answer = session.exec(select(Message.content).where(Message.run_id == run.id, Message.role == "assistant")).first()
+        answer = session.exec(
+            select(Message.content).where(Message.run_id == run.id, Message.role == "assistant")
+        ).first()
         return RunView(
             id=run.id,
             conversation_id=run.conversation_id,
@@ -137,7 +139,10 @@ def _conversations(identity: KeyIdentity, agent: str) -> list[ConversationView]:
 
 
 @router.get(
-    "/agents/{agent}/conversations", response_model=list[ConversationView], responses=ERRORS, summary="List conversations"
+    "/agents/{agent}/conversations",
+    response_model=list[ConversationView],
+    responses=ERRORS,
+    summary="List conversations",
 )
 async def conversations(agent: str, identity: KeyIdentity = Depends(api_key)) -> list[ConversationView]:
     """The key creator's conversations with the agent, newest first (at most 100)."""
@@ -147,7 +152,9 @@ async def conversations(agent: str, identity: KeyIdentity = Depends(api_key)) ->
 def _create(identity: KeyIdentity, agent: str) -> ConversationView:
     with session_scope() as session:
         target = _target(identity, agent, session)
-        conv = create_conversation_for(principal=target.principal, session=session, blueprint_version_id=target.version_id)
+        conv = create_conversation_for(
+            principal=target.principal, session=session, blueprint_version_id=target.version_id
+        )
         return ConversationView(id=conv.id, title=conv.title, updated_at=conv.updated_at)
 
 
@@ -170,7 +177,9 @@ def _messages(identity: KeyIdentity, agent: str, conversation_id: str) -> list[M
     with session_scope() as session:
         target = _target(identity, agent, session)
         rows = messages_for(principal=target.principal, conversation_id=conversation_id, session=session)
-        return [MessageView(id=m.id, role=m.role, content=m.content, run_status=m.run_status, error=m.error) for m in rows]
+        return [
+            MessageView(id=m.id, role=m.role, content=m.content, run_status=m.run_status, error=m.error) for m in rows
+        ]
 
 
 @router.get(
@@ -222,7 +231,10 @@ async def upload_knowledge(
 
 
 @router.get(
-    "/agents/{agent}/knowledge", response_model=list[KnowledgeView], responses=ERRORS, summary="Knowledge and its status"
+    "/agents/{agent}/knowledge",
+    response_model=list[KnowledgeView],
+    responses=ERRORS,
+    summary="Knowledge and its status",
 )
 async def knowledge(agent: str, identity: KeyIdentity = Depends(api_key)) -> list[KnowledgeView]:
     """The agent's knowledge sources with their ingestion status and progress."""

@@ -65,7 +65,9 @@ def _edge(
         if not conversation_id and history:
             conv = conversation_for(principal=target.principal, conversation_id=conv_id, session=session)
             for role, content in list(history)[-MAX_HISTORY:]:
-                append_message(conversation=conv, role=role, content=content[:MAX_USER_MESSAGE_CHARS], run_id=None, session=session)
+                append_message(
+                    conversation=conv, role=role, content=content[:MAX_USER_MESSAGE_CHARS], run_id=None, session=session
+                )
         return target, conv_id
 
 

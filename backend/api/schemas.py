@@ -211,7 +211,7 @@ SSE_DOC: dict[str, Any] = {
 
 CHUNK_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "One server-sent event: a `chat.completion.chunk` as JSON text, an `{\"error\": ...}` "
+    "description": 'One server-sent event: a `chat.completion.chunk` as JSON text, an `{"error": ...}` '
     "object, or `[DONE]`.",
     "properties": {"data": {"type": "string"}},
     "required": ["data"],

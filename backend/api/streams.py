@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 from backend.config import get_settings
@@ -77,7 +76,7 @@ class RunStream:
         if self.readers == 0:
             self.cancel()
 
-    async def follow(self, after: int = 0) -> AsyncIterator[tuple[int, RunEvent] | None]:
+    async def follow(self, after: int = 0) -> AsyncGenerator[tuple[int, RunEvent] | None, None]:
         """Events numbered above ``after`` as ``(number, event)``, live until the run ends;
         ``None`` after ``IDLE_TICK_S`` without news (write a keep-alive: it detects a gone client).
         Leaving the iteration detaches the reader (the last one leaving starts the grace period)."""
@@ -130,8 +129,3 @@ def parse_last_event_id(value: str | None) -> int:
         return max(0, int((value or "0").strip()))
     except ValueError:
         return 0
-
-
-def monotonic_ms() -> float:
-    """Milliseconds of a monotonic clock (timings in the benchmark)."""
-    return time.perf_counter() * 1000

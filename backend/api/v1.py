@@ -25,7 +25,7 @@ from backend.api import docs_page, errors, openai_routes, run_routes, widget
 DESCRIPTION = (
     "Run Agent Hub agents from your own code. Authenticate with an API key from the Developers page "
     "(`Authorization: Bearer ahk_...`). `model` / `{agent}` is a model id from `GET /api/v1/models`. "
-    "Errors use OpenAI's shape `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}`."
+    'Errors use OpenAI\'s shape `{"error": {"message", "type", "param", "code"}}`.'
 )
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-AgentHub-Browser-Id"
 

@@ -22,7 +22,9 @@ SCRIPT = (Path(__file__).with_name("widget.js")).read_bytes()
     "/widget.js",
     summary="The embed widget's script",
     response_class=Response,
-    responses={200: {"content": {"text/javascript": {"schema": {"type": "string"}, "example": "(function () {...})();"}}}},
+    responses={
+        200: {"content": {"text/javascript": {"schema": {"type": "string"}, "example": "(function () {...})();"}}}
+    },
 )
 async def widget_script() -> Response:
     """Paste ``<script src=".../api/v1/widget.js" data-key="ahp_..." data-agent="<model id>" async>``

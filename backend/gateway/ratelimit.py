@@ -39,7 +39,12 @@ from backend.gateway.llm import GatewayError
 from backend.models.gateway import RateLimitRule
 
 log = logging.getLogger(__name__)
-_SCOPE_WORDS = {"workspace": "this workspace's", "agent": "this agent's", "end_user": "your", "api_key": "this API key's"}
+_SCOPE_WORDS = {
+    "workspace": "this workspace's",
+    "agent": "this agent's",
+    "end_user": "your",
+    "api_key": "this API key's",
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ and the embed widget's snippet."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from dashboard.developers.state import EXPIRY_CHOICES, DevelopersState, KeyRow
@@ -32,7 +34,7 @@ def _code(text: rx.Var | str, label: str) -> rx.Component:
     )  # fmt: skip
 
 
-def _select(label: str, control_id: str, value: rx.Var, on_change: rx.EventHandler, items: rx.Component, error: rx.Var) -> rx.Component:
+def _select(label: str, control_id: str, value: Any, on_change: Any, items: rx.Component, error: Any) -> rx.Component:
     control = rx.select.root(
         rx.select.trigger(id=control_id, width="100%"), rx.select.content(items), value=value, on_change=on_change
     )
@@ -41,7 +43,10 @@ def _select(label: str, control_id: str, value: rx.Var, on_change: rx.EventHandl
 
 def create_form() -> rx.Component:
     """The "Create an API key" card."""
-    kinds = rx.fragment(rx.select.item("Secret (server-side)", value="secret"), rx.select.item("Publishable (website widget)", value="publishable"))
+    kinds = rx.fragment(
+        rx.select.item("Secret (server-side)", value="secret"),
+        rx.select.item("Publishable (website widget)", value="publishable"),
+    )
     targets = rx.foreach(S.shown_targets, lambda t: rx.select.item(t.label, value=t.value))
     expiry = rx.fragment(*[rx.select.item(label, value=value) for value, label in EXPIRY_CHOICES])
     return rx.card(
@@ -49,7 +54,9 @@ def create_form() -> rx.Component:
             rx.vstack(
                 rx.heading("Create an API key", size="4", as_="h2"),
                 rx.grid(
-                    text_field("Name", "key_name", placeholder="e.g. Billing backend", max_length=80, error=S.name_error),
+                    text_field(
+                        "Name", "key_name", placeholder="e.g. Billing backend", max_length=80, error=S.name_error
+                    ),
                     _select("Kind", "key_kind", S.kind, S.set_kind, kinds, S.kind_error),
                     _select("Can use", "key_scope", S.target, S.set_target, targets, S.scope_error),
                     _select("Expires", "key_expires", S.expiry, S.set_expiry, expiry, S.expiry_error),
@@ -117,12 +124,23 @@ def key_row(row: KeyRow) -> rx.Component:
         rx.button("Revoke", size="1", variant="soft", color_scheme="red", aria_label="Revoke " + row.name),
         "Revoke “" + row.name + "”?",
         "Programs using this key stop working at once. This cannot be undone.",
-        S.revoke(row.id),
+        S.revoke(row.id),  # type: ignore[operator]
     )
     return rx.table.row(
         rx.table.cell(rx.vstack(rx.text(row.name, weight="medium"), rx.code(row.prefix), spacing="1")),
-        rx.table.cell(rx.vstack(rx.text(row.scope_label), rx.text(row.kind + " · " + row.limits, size="1", color=MUTED), spacing="1")),
-        rx.table.cell(rx.vstack(rx.text("Created " + row.created, size="1"), rx.text("Expires " + row.expires, size="1"), rx.text("Last used " + row.last_used, size="1"), spacing="0")),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row.scope_label), rx.text(row.kind + " · " + row.limits, size="1", color=MUTED), spacing="1"
+            )
+        ),
+        rx.table.cell(
+            rx.vstack(
+                rx.text("Created " + row.created, size="1"),
+                rx.text("Expires " + row.expires, size="1"),
+                rx.text("Last used " + row.last_used, size="1"),
+                spacing="0",
+            )
+        ),
         rx.table.cell(rx.badge(row.status, color_scheme=rx.match(row.status, ("Active", "green"), "gray"))),
         rx.table.cell(rx.cond(row.status == "Active", revoke, rx.fragment())),
     )  # fmt: skip
@@ -161,7 +179,9 @@ def how_to() -> rx.Component:
             rx.heading("Model ids", size="3", as_="h3"),
             rx.foreach(
                 S.targets,
-                lambda t: rx.cond(t.model != "", rx.hstack(rx.code(t.model), rx.text(t.label, size="2", color=MUTED)), rx.fragment()),
+                lambda t: rx.cond(
+                    t.model != "", rx.hstack(rx.code(t.model), rx.text(t.label, size="2", color=MUTED)), rx.fragment()
+                ),
             ),
             spacing="2",
             width="100%",

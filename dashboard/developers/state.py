@@ -21,7 +21,16 @@ from dashboard.shell.db import in_session
 from dashboard.shell.forms import parse_number
 
 EXPIRY_CHOICES = [("never", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
-FIELDS = ("name", "kind", "scope", "scope_id", "allowed_origins", "expires_in_days", "requests_per_min", "monthly_budget_usd")
+FIELDS = (
+    "name",
+    "kind",
+    "scope",
+    "scope_id",
+    "allowed_origins",
+    "expires_in_days",
+    "requests_per_min",
+    "monthly_budget_usd",
+)
 
 
 @dataclass
@@ -207,7 +216,9 @@ class DevelopersState(rx.State):
         self._show_errors({})
         errors: dict[str, str] = {}
         data = self._input(form, errors)
-        model = next((t.model for t in self.targets if t.value == self.target), "")
+        # the snippets call the chosen agent (the first agent for a whole-workspace key)
+        models = [t.model for t in self.targets if t.value == self.target and t.model]
+        model = (models or [t.model for t in self.targets if t.model] or [""])[0]
         actor = await signed_in(self)
         try:
             if errors:

@@ -66,7 +66,10 @@ def test_non_streaming_completion_runs_the_agent_and_reports_usage_records(
     assert reply.choices[0].finish_reason == "stop"
     run_id = reply.id.removeprefix("chatcmpl-")
     prompt, completion = _usage_of(run_id)
-    assert reply.usage is not None and (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (prompt, completion)
+    assert reply.usage is not None and (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (
+        prompt,
+        completion,
+    )
     assert completion > 0
     # the earlier messages became the conversation's history, seen by the model
     assert "My name is Ada." in str(llm_server.received_messages[-1])

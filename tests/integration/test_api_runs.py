@@ -106,7 +106,9 @@ def test_resuming_with_last_event_id_replays_what_followed(api_url: str, actor: 
     assert text == LONG_REPLY  # nothing lost, nothing twice
     assert _status(run_id).status == "succeeded"
     # after the end, a replay from any point still works, and another key cannot resume it
-    replay = httpx.get(f"{api_url}/api/v1/runs/{run_id}/events", headers=_auth(key, **{"Last-Event-ID": "1"}), timeout=10)
+    replay = httpx.get(
+        f"{api_url}/api/v1/runs/{run_id}/events", headers=_auth(key, **{"Last-Event-ID": "1"}), timeout=10
+    )
     assert [e["id"] for e in sse_events(iter(replay.text.splitlines()))][0] == "2"
     stranger = httpx.get(f"{api_url}/api/v1/runs/{run_id}/events", headers=_auth(api_key(actor)), timeout=10)
     assert stranger.status_code == 404
@@ -122,7 +124,7 @@ def test_a_client_disconnect_cancels_the_run_and_records_its_usage(
         with httpx.stream(
             "POST", f"{api_url}/api/v1/agents/{agent_id}/runs", json={"message": "Go"}, headers=_auth(key), timeout=30
         ) as response:
-            tokens = 0
+            tokens, run_id = 0, ""
             for event in sse_events(response.iter_lines()):
                 run_id = event["data"]["run_id"] if event["event"] == "started" else run_id
                 tokens += event["event"] == "token"
@@ -143,7 +145,10 @@ def test_a_client_disconnect_cancels_the_run_and_records_its_usage(
 
 def test_knowledge_upload_and_its_status(api_url: str, actor: Actor, llm_server: LLMTestServer) -> None:
     agent_id, key = _agent(actor, llm_server), api_key(actor)
-    files = [("files", ("handbook.txt", b"Refunds take 14 days.", "text/plain")), ("files", ("x.exe", b"MZ", "application/octet-stream"))]
+    files = [
+        ("files", ("handbook.txt", b"Refunds take 14 days.", "text/plain")),
+        ("files", ("x.exe", b"MZ", "application/octet-stream")),
+    ]
     response = httpx.post(f"{api_url}/api/v1/agents/{agent_id}/knowledge", files=files, headers=_auth(key), timeout=30)
     assert response.status_code == 202
     added = {s["name"]: s for s in response.json()}
@@ -165,7 +170,9 @@ def test_publishable_keys_work_only_from_their_origins(api_url: str, actor: Acto
         url, headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}, timeout=10
     )
     assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "https://shop.example"
-    with httpx.stream("POST", url, json=body, headers=_auth(key, Origin="https://shop.example"), timeout=30) as response:
+    with httpx.stream(
+        "POST", url, json=body, headers=_auth(key, Origin="https://shop.example"), timeout=30
+    ) as response:
         assert response.headers["access-control-allow-origin"] == "https://shop.example"
         events = list(sse_events(response.iter_lines()))
     assert events[-1]["data"]["status"] == "succeeded"
