@@ -17,9 +17,11 @@ from backend.config import get_settings
 from backend.db import session_scope
 from backend.models import Agent, Run, UsageRecord
 from marketplace.developer import ACCESS
+from marketplace.trial import get_try_limiter
 from tests.support import agents as support
 from tests.support.api import api_key, serve, sse_events
 from tests.support.llm_server import DEFAULT_REPLY, LLMTestServer
+from tests.support.marketplace import listing as make_listing
 
 LONG_REPLY = " ".join(f"word{i}" for i in range(40))
 
@@ -27,6 +29,7 @@ LONG_REPLY = " ".join(f"word{i}" for i in range(40))
 @pytest.fixture
 def api_url() -> Iterator[str]:
     set_listing_access(ACCESS)
+    get_try_limiter.cache_clear()  # visitors and tries counted from 127.0.0.1 start afresh
     with serve(api) as url:
         yield url
 
@@ -192,3 +195,22 @@ def test_errors_have_openais_shape(api_url: str, actor: Actor) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["message"]
     with session_scope() as s:
         assert s.exec(select(Agent).where(Agent.workspace_id == actor.workspace_id)).first() is None
+
+
+def test_a_listings_publishable_key_applies_its_trial_rules(
+    api_url: str, actor: Actor, llm_server: LLMTestServer
+) -> None:
+    row = make_listing(actor, support.connection(actor, llm_server), title="Try me", slug="try-me")
+    key = api_key(actor, kind="publishable", scope="listing", scope_id=row.id, allowed_origins=["https://blog.example"])
+    headers = _auth(key, Origin="https://blog.example")
+    body = {"message": "Hi", "browser_id": "visitor-" + "x" * 20}
+    url = f"{api_url}/api/v1/agents/try-me/runs"
+    for _ in range(3):  # AGENTHUB_MARKETPLACE_TRY_RUNS_PER_VISITOR (default 3 a day)
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as response:
+            events = list(sse_events(response.iter_lines()))
+        assert events[-1]["data"]["status"] == "succeeded"
+        usage = next(e["data"] for e in events if e["event"] == "usage")
+        assert "cost_nano_usd" not in usage and "model" not in usage  # the publisher's business
+    refused = httpx.post(url, json=body, headers=headers, timeout=30)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "free tries" in refused.json()["error"]["message"]
