@@ -164,10 +164,14 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
                     f"{pct(values, 50):>8.2f} {pct(values, 95):>8.2f} {pct(values, 99):>8.2f} {'':>13} {cpu:>11.2f}"
                 )
             added = [pct(runs["api"][0], p) - pct(runs["run"][0], p) for p in (50, 95, 99)]
-            print(f"{'':>10} {'':>6} | {'HTTP layer':<10} {added[0]:>8.2f} {added[1]:>8.2f} {added[2]:>8.2f}")
+            cpu_added = runs["api"][1] - runs["run"][1]
+            print(
+                f"{'':>10} {'':>6} | {'HTTP layer':<10} {added[0]:>8.2f} {added[1]:>8.2f} {added[2]:>8.2f} "
+                f"{'':>13} {cpu_added:>11.2f}"
+            )
         print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         print(
-            "overhead = wall time - upstream latency; HTTP layer = api - run (same percentile);\n"
+            "overhead = wall time - upstream latency; HTTP layer = api - run (same percentile; CPU: api - run);\n"
             "CPU ms/call: in-process paths this process, api = server process + client"
         )
     finally:
