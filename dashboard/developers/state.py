@@ -161,6 +161,16 @@ class DevelopersState(rx.State):
             await self._refresh()
         except PermissionDenied as exc:
             self.page_error, self.loaded = str(exc), True
+            return
+        # "Embed on a website" on an agent or listing page: /developers?kind=publishable&target=agent:<id>
+        params = self.router.page.params
+        if params.get("kind") == "publishable":
+            self.kind = "publishable"
+        wanted = str(params.get("target", ""))
+        if any(t.value == wanted for t in self.shown_targets):
+            self.target = wanted
+        elif self.kind == "publishable":
+            self.target = self.shown_targets[0].value if self.shown_targets else ""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.errors = dict(errors)
