@@ -128,7 +128,7 @@ async def chat_completions(
     conversation = seen[0].conversation_id if seen and hasattr(seen[0], "conversation_id") else ""
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return EventStreamResponse(_chunks(reader, seen, meta, include_usage, conversation))
+        return EventStreamResponse(_chunks(stream, reader, seen, meta, include_usage, conversation))
     return await _complete(reader, seen, meta, conversation, request, stream)
 
 
@@ -169,6 +169,7 @@ async def _complete(
 
 
 async def _chunks(
+    stream: streams.RunStream,
     reader: AsyncGenerator[tuple[int, RunEvent] | None, None],
     seen: list[RunEvent],
     meta: dict[str, Any],
@@ -179,30 +180,34 @@ async def _chunks(
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return sse({**meta, "object": "chat.completion.chunk", "choices": [choice], "conversation_id": conversation})
 
-    async def rest() -> AsyncIterator[RunEvent | None]:
-        for event in seen:
-            yield event
+    async def rest() -> AsyncIterator[tuple[RunEvent | None, bool]]:
+        """Each event and whether more are already buffered behind it."""
+        for index, event in enumerate(seen):
+            yield event, index < len(seen) - 1  # the peeked events, flushed after the last one
         async for item in reader:
-            yield None if item is None else item[1]
+            yield (None, False) if item is None else (item[1], item[0] < len(stream.events))
 
     usage: UsageReport | None = None
+    out = [chunk({"role": "assistant", "content": ""})]
     try:
-        yield chunk({"role": "assistant", "content": ""})
-        async for event in rest():
+        async for event, more in rest():
             if event is None:
-                yield KEEP_ALIVE
+                out.append(KEEP_ALIVE)
             elif isinstance(event, TextDelta):
-                yield chunk({"content": event.text})
+                out.append(chunk({"content": event.text}))
             elif isinstance(event, UsageReport):
                 usage = event
             elif isinstance(event, RunFailed):
-                error = from_failure(event)
-                yield sse(error.body())
+                out.append(sse(from_failure(event).body()))
+                yield "".join(out)
                 return
             elif isinstance(event, RunDone):
-                yield chunk({}, "stop" if event.status == "succeeded" else event.status)
+                out.append(chunk({}, "stop" if event.status == "succeeded" else event.status))
+            if out and not more:  # a burst of tokens goes out in one write
+                yield "".join(out)
+                out.clear()
         if include_usage:
-            yield sse({**meta, "object": "chat.completion.chunk", "choices": [], "usage": _usage(usage)})
-        yield sse("[DONE]")
+            out.append(sse({**meta, "object": "chat.completion.chunk", "choices": [], "usage": _usage(usage)}))
+        yield "".join([*out, sse("[DONE]")])
     finally:
         await reader.aclose()

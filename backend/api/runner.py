@@ -162,8 +162,10 @@ class EventStreamResponse(StreamingResponse):
 
 
 async def native_events(stream: streams.RunStream, after: int, *, listing: bool) -> AsyncIterator[str]:
-    """The run's events after number ``after`` as SSE, live until the run ends."""
+    """The run's events after number ``after`` as SSE, live until the run ends. Events already
+    buffered go out in one write (a burst of tokens is one send, not one each)."""
     reader = stream.follow(after)
+    batch: list[str] = []
     try:
         async for item in reader:
             if item is None:
@@ -171,6 +173,11 @@ async def native_events(stream: streams.RunStream, after: int, *, listing: bool)
                 continue
             number, event = item
             kind, data = event_payload(event, listing=listing)
-            yield sse(data, event=kind, event_id=number)
+            batch.append(sse(data, event=kind, event_id=number))
+            if number >= len(stream.events):  # nothing more buffered: send now
+                yield "".join(batch)
+                batch.clear()
+        if batch:
+            yield "".join(batch)
     finally:
         await reader.aclose()
