@@ -56,6 +56,9 @@ class Settings(BaseSettings):
             follow it. Empty: the origin the browser used, on loopback only (development).
         api_cors_origins: ``AGENTHUB_API_CORS_ORIGINS``, comma-separated origins allowed to call
             ``/api`` from a browser (the developer API's declared origins). Empty: none.
+        api_resume_grace_s: ``AGENTHUB_API_RESUME_GRACE_S``: seconds a developer-API run keeps
+            going after its last SSE reader disconnected (reconnect with ``Last-Event-ID`` within
+            it to resume); then the run is cancelled like Stop. Default 3.
         session_idle_hours: a sign-in session ends after this many hours without activity; each
             use renews it, up to ``session_ttl_hours`` from sign-in.
         storage_quota_mb: knowledge storage allowed per workspace, MB (10**6 bytes).
@@ -95,6 +98,7 @@ class Settings(BaseSettings):
     model_endpoint_allow: str = ""
     public_url: str = ""
     api_cors_origins: str = ""
+    api_resume_grace_s: float = 3.0
     session_idle_hours: int = 12
     storage_quota_mb: float = 500.0
     run_stale_after_s: int = 600

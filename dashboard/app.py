@@ -7,7 +7,7 @@ import logging
 
 import reflex as rx
 
-from backend.api.routes import api
+from backend.api.routes import api, set_listing_access
 from backend.config import get_settings
 from backend.db import migrate
 from backend.memory.worker import start_worker
@@ -21,12 +21,14 @@ from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
+from dashboard.developers.page import DevelopersState, developers_page
 from dashboard.http_security import SecureApp
 from dashboard.notifications.page import InboxState, notifications_page
 from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
 from dashboard.shell.errors import on_backend_exception
 from dashboard.tasks.page import TasksState, tasks_page
+from marketplace.developer import ACCESS as MARKETPLACE_API_ACCESS
 from marketplace.pages.routes import add_marketplace_pages
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def index() -> rx.Component:
 # SecureApp: security headers, CSP, Origin/CORS checks, upload cap; one handler maps SignedOut to /signin.
 app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception, stylesheets=["/agenthub.css"])
 app.register_lifespan_task(_startup)
+set_listing_access(MARKETPLACE_API_ACCESS)  # the developer API: keys scoped to subscriptions, widget trials
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
 app.add_page(
@@ -87,4 +90,5 @@ _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
+_private(developers_page, "/developers", "Developers", DevelopersState.load)
 add_marketplace_pages(app, _private)

@@ -163,8 +163,11 @@ class SecurityMiddleware:
         headers = dict(scope["headers"])
         path, method = scope["path"], scope["method"]
         api = guards.is_api_path(path)
+        # the developer API answers CORS itself (per-key origins for the embed widget; keys, not
+        # cookies, authenticate it): backend/api/v1.py
+        v1 = path.startswith(guards.API_PREFIX + "/v1/")
         origin = headers.get(b"origin", b"").decode("latin-1")
-        cors = api and origin in self.cors_origins  # the allow-list holds serialized origins
+        cors = api and not v1 and origin in self.cors_origins  # the allow-list holds serialized origins
         if path.startswith(EVENT_PATH) and not self._origin_ok(headers):
             await _plain(send, 403, "Forbidden origin.", self.headers)
             return
@@ -176,7 +179,7 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = list(message.get("headers", []))
-                if not self.dev:  # Reflex's own CORS answers every origin; the dev front end needs it
+                if not self.dev and not v1:  # Reflex's own CORS answers every origin; the dev front end needs it
                     kept = [(k, v) for k, v in kept if not k.lower().startswith(b"access-control-")]
                 message["headers"] = kept + extra
             await send(message)

@@ -124,12 +124,17 @@ class Hold:
 def _budgets_statement() -> Select[Any]:
     b = _BUDGETS
     return select(b.id, b.scope, b.scope_id, b.period, b.limit_nano, b.token_limit).where(
-        b.workspace_id == bindparam("ws"),
         or_(
-            and_(b.scope == "workspace", b.scope_id == bindparam("ws")),
-            and_(b.scope == "agent", b.scope_id == bindparam("agent")),
-            and_(b.scope == "end_user", b.scope_id == bindparam("end_user")),
-        ),
+            and_(
+                b.workspace_id == bindparam("ws"),
+                or_(
+                    and_(b.scope == "workspace", b.scope_id == bindparam("ws")),
+                    and_(b.scope == "agent", b.scope_id == bindparam("agent")),
+                    and_(b.scope == "end_user", b.scope_id == bindparam("end_user")),
+                ),
+            ),
+            and_(b.scope == "api_key", b.scope_id == bindparam("api_key")),  # the calling key's own budget
+        )
     )
 
 
@@ -140,13 +145,19 @@ _APPLICABLE = _budgets_statement()  # the hot path's statements are built once (
 
 
 def applicable_budgets(
-    session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None
+    session: Session,
+    *,
+    workspace_id: str,
+    agent_id: str | None,
+    end_user_id: str | None,
+    api_key_id: str | None = None,
 ) -> list[BudgetRef]:
-    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``.
+    """Budgets of the workspace that bind a call by ``agent_id`` for ``end_user_id``, and the
+    budget of the API key ``api_key_id`` that made the call (scope ``api_key``), if any.
 
     A prebuilt Core statement on the session's connection (every gateway call runs it).
     """
-    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
+    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or "", "api_key": api_key_id or ""}
     return [BudgetRef(*row) for row in session.connection().execute(_APPLICABLE, params)]
 
 

@@ -145,10 +145,11 @@ def make_plan(*, principal: RunPrincipal, targets: Sequence[Target], session: Se
         info = model_info(creds.provider, target.model, overrides.get((target.connection_id, target.model)))
         candidates.append(Candidate(target, creds.provider, creds.base_url, creds.api_key, info))
     ws, agent_id, end_user_id = principal.owner_workspace_id, principal.agent_id or None, principal.end_user_id
+    key = principal.caller.id if principal.caller.kind == "api_key" else None
     return Plan(
         candidates,
-        rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
-        applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id),
+        rules_for(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id, api_key_id=key),
+        applicable_budgets(session, workspace_id=ws, agent_id=agent_id, end_user_id=end_user_id, api_key_id=key),
     )
 
 

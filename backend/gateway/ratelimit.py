@@ -39,7 +39,12 @@ from backend.gateway.llm import GatewayError
 from backend.models.gateway import RateLimitRule
 
 log = logging.getLogger(__name__)
-_SCOPE_WORDS = {"workspace": "this workspace's", "agent": "this agent's", "end_user": "your"}
+_SCOPE_WORDS = {
+    "workspace": "this workspace's",
+    "agent": "this agent's",
+    "end_user": "your",
+    "api_key": "this API key's",
+}
 
 
 @dataclass(frozen=True)
@@ -71,25 +76,40 @@ class RateLimited(GatewayError):
 def _rules_statement() -> Select[Any]:
     r = RateLimitRule.__table__.c  # type: ignore[attr-defined]
     return select(r.workspace_id, r.scope, r.scope_id, r.requests_per_min, r.tokens_per_min).where(
-        r.workspace_id == bindparam("ws"),
         or_(
-            and_(r.scope == "workspace", r.scope_id == bindparam("ws")),
-            and_(r.scope == "agent", r.scope_id == bindparam("agent")),
-            and_(r.scope == "end_user", r.scope_id == bindparam("end_user")),
-        ),
+            and_(
+                r.workspace_id == bindparam("ws"),
+                or_(
+                    and_(r.scope == "workspace", r.scope_id == bindparam("ws")),
+                    and_(r.scope == "agent", r.scope_id == bindparam("agent")),
+                    and_(r.scope == "end_user", r.scope_id == bindparam("end_user")),
+                ),
+            ),
+            # an API key's own rule, kept by the key's workspace (which may not be the owner's:
+            # a subscriber's key calling a listing)
+            and_(r.scope == "api_key", r.scope_id == bindparam("api_key")),
+        )
     )
 
 
 _RULES = _rules_statement()  # built once: this runs on every gateway call
 
 
-def rules_for(session: Session, *, workspace_id: str, agent_id: str | None, end_user_id: str | None) -> list[RateRule]:
-    """The workspace's rules that bind a call by ``agent_id`` for ``end_user_id``.
+def rules_for(
+    session: Session,
+    *,
+    workspace_id: str,
+    agent_id: str | None,
+    end_user_id: str | None,
+    api_key_id: str | None = None,
+) -> list[RateRule]:
+    """The workspace's rules that bind a call by ``agent_id`` for ``end_user_id``, and the rule
+    of the API key ``api_key_id`` that made the call (scope ``api_key``), if any.
 
     One prebuilt Core statement on the session's connection (no ORM objects: every gateway call
-    runs it); a missing agent or end user binds ``""``, which no rule of those scopes has.
+    runs it); a missing agent, end user or key binds ``""``, which no rule of those scopes has.
     """
-    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or ""}
+    params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or "", "api_key": api_key_id or ""}
     return [RateRule(*row) for row in session.connection().execute(_RULES, params)]
 
 

@@ -19,7 +19,12 @@ from backend.models.gateway import NANO_PER_USD, BudgetCounter
 if TYPE_CHECKING:
     from backend.gateway.budgets import BudgetRef
 
-_SCOPE_WORDS = {"workspace": "This workspace's", "agent": "This agent's", "end_user": "Your"}
+_SCOPE_WORDS = {
+    "workspace": "This workspace's",
+    "agent": "This agent's",
+    "end_user": "Your",
+    "api_key": "This API key's",
+}
 REFUSAL_PHRASES = ("budget is spent", "budget would not cover this call", "budget is in dollars")
 """Every budget refusal's message contains one of these (a page can tell them from other errors)."""
 

@@ -103,3 +103,6 @@ __all__ += [
 from backend.models.plans import Plan, PlanPublic, PlanStep, PlanStepPublic  # noqa: E402  (planner mode, issue 15)
 
 __all__ += ["Plan", "PlanPublic", "PlanStep", "PlanStepPublic"]
+from backend.models.api_key import ApiKey  # noqa: E402  (developer API keys, issue 15)
+
+__all__ += ["ApiKey"]

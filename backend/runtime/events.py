@@ -46,10 +46,13 @@ class UsageReport:
 
 @dataclass(frozen=True)
 class RunFailed:
-    """The run failed; ``message`` is plain words for the user (no secrets)."""
+    """The run failed; ``message`` is plain words for the user (no secrets). ``kind`` is the
+    gateway's error kind (``rate_limit``, ``budget``, ``auth``, ...) or ``internal``;
+    ``retry_after_s`` the seconds a rate limit asks to wait (None when not known)."""
 
     kind: str
     message: str
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ async def drive(
     except completion.GatewayError as exc:
         reason = redact_secrets(exc.message)
         message_id, _ = await end("failed", reason)
-        yield RunFailed(exc.kind, reason)
+        yield RunFailed(exc.kind, reason, exc.retry_after_s)
         yield RunDone(started.run_id, "failed", message_id)
     except Exception as exc:  # the run must never crash the page; record why it failed
         log.exception("run %s failed", started.run_id)

@@ -140,6 +140,10 @@ def _listing_panel() -> rx.Component:
                 rx.button("This agent's analytics", variant="soft", type="button"),
                 href="/analytics?agent=" + S.editing_id,
             ),
+            rx.link(
+                rx.button("Embed on a website", variant="soft", type="button"),
+                href="/developers?kind=publishable&target=agent:" + S.editing_id,
+            ),
             wrap="wrap",
         ),
         spacing="3",

@@ -41,6 +41,7 @@ NAV = [
     ("Connections", "/connections", "plug"),
     ("Tasks", "/tasks", "list_checks"),
     ("Analytics", "/analytics", "chart_line"),
+    ("Developers", "/developers", "code"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
     ("Account", "/account", "user_round"),

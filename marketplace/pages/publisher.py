@@ -130,6 +130,14 @@ def _actions(row: Any) -> rx.Component:
             aria_label="Analytics of " + row.title,
         ),
         rx.cond(
+            row.status == "published",
+            rx.link(
+                rx.button("Embed", size="1", variant="outline"),
+                href="/developers?kind=publishable&target=listing:" + row.id,
+                aria_label="Embed " + row.title + " on a website",
+            ),
+        ),
+        rx.cond(
             (row.status == "draft") | (row.status == "unlisted"),
             rx.button(
                 "Publish", size="1", color_scheme="green", on_click=S.publish(row.id), aria_label="Publish " + row.title

@@ -20,4 +20,4 @@ def test_sample_answers_are_added_to_every_template_and_removed_on_downgrade(fre
     command.downgrade(cfg, "0012_hold_index")
     engine.dispose()
     assert "sample_answer" not in {c["name"] for c in sa.inspect(engine).get_columns("templates")}
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")

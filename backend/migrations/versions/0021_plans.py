@@ -5,7 +5,7 @@ requests" switch, default off).
 Hand-written.
 
 Revision ID: 0021_plans
-Revises: 0017_billing
+Revises: 0020_api_keys
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0021_plans"
-down_revision = "0017_billing"
+down_revision = "0020_api_keys"
 branch_labels = None
 depends_on = None
 

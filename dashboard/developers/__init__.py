@@ -1,0 +1,1 @@
+"""The Developers page: API keys, how to call the API, the embed widget."""
