@@ -15,6 +15,7 @@ from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
+from billing.worker import run_billing_pass
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
@@ -32,6 +33,15 @@ from marketplace.pages.routes import add_marketplace_pages
 log = logging.getLogger(__name__)
 
 
+def _maintenance() -> None:
+    """The worker's maintenance pass: stale runs and expired holds, then billing's pass (outbox,
+    test-mode renewals, meter events in Stripe mode), each failing on its own."""
+    try:
+        run_maintenance()
+    finally:
+        run_billing_pass()
+
+
 def _startup() -> None:
     """Apply migrations, load and check the key ring and start the in-process background worker.
 
@@ -41,7 +51,7 @@ def _startup() -> None:
     migrate()
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
-        start_worker(maintenance=run_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
+        start_worker(maintenance=_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
     # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
     # collector's view: a full collection otherwise walks it all on the event loop, pausing every
     # user for up to ~450 ms under load (benchmarks/loop_lag.py); later garbage is still collected.
