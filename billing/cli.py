@@ -17,8 +17,9 @@ def _tick(_args: argparse.Namespace) -> int:
     result = tick()
     mode = "Stripe mode" if get_billing_settings().stripe_mode else "test mode"
     print(
-        f"Billing tick ({mode}): {result.outbox_rows} usage record(s) processed, {result.invoices} invoice(s) issued, "
-        f"{result.renewed} period(s) opened, {result.ended} subscription(s) ended, {result.payouts} payout(s) simulated."
+        f"Billing tick ({mode}): {result.outbox_rows} usage record(s) processed, "
+        f"{result.invoices} invoice(s) issued, {result.renewed} period(s) opened, "
+        f"{result.ended} subscription(s) ended, {result.payouts} payout(s) simulated."
     )
     for error in result.errors:
         print(f"error: {error}")

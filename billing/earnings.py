@@ -95,10 +95,12 @@ def _figures(ws: str, listings: dict[str, Listing], session: Session) -> dict[Ke
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     month = _month(col(PublisherEarning.earned_at), session)
     paid = session.execute(
-        select(PublisherEarning.listing_id, Invoice.user_id, month, func.sum(PublisherEarning.gross_cents),
-               func.sum(PublisherEarning.platform_fee_cents), func.sum(PublisherEarning.net_cents))
+        select(col(PublisherEarning.listing_id), col(Invoice.user_id), month,
+               func.sum(col(PublisherEarning.gross_cents)), func.sum(col(PublisherEarning.platform_fee_cents)),
+               func.sum(col(PublisherEarning.net_cents)))
+        .select_from(PublisherEarning)
         .join(Invoice, col(Invoice.id) == col(PublisherEarning.invoice_id))
-        .where(PublisherEarning.workspace_id == ws)
+        .where(col(PublisherEarning.workspace_id) == ws)
         .group_by(PublisherEarning.listing_id, Invoice.user_id, month)
     )  # fmt: skip
     for listing_id, user_id, m, gross, fee, net in paid:
@@ -106,9 +108,10 @@ def _figures(ws: str, listings: dict[str, Listing], session: Session) -> dict[Ke
         row[1], row[2], row[3] = int(gross or 0), int(fee or 0), int(net or 0)
     month = _month(col(RunCharge.occurred_at), session)
     runs = session.execute(
-        select(BillingSubscription.listing_id, BillingSubscription.user_id, month, func.count())
+        select(col(BillingSubscription.listing_id), col(BillingSubscription.user_id), month, func.count())
+        .select_from(RunCharge)
         .join(BillingSubscription, col(BillingSubscription.id) == col(RunCharge.billing_subscription_id))
-        .where(BillingSubscription.workspace_id == ws)
+        .where(col(BillingSubscription.workspace_id) == ws)
         .group_by(BillingSubscription.listing_id, BillingSubscription.user_id, month)
     )
     for listing_id, user_id, m, count in runs:
@@ -116,9 +119,13 @@ def _figures(ws: str, listings: dict[str, Listing], session: Session) -> dict[Ke
     by_agent = {x.agent_id: x.id for x in listings.values()}
     month = _month(col(UsageRecord.created_at), session)
     cost = session.execute(
-        select(UsageRecord.agent_id, UsageRecord.end_user_id, month, func.sum(UsageRecord.cost_nano_usd))
-        .where(UsageRecord.workspace_id == ws, UsageRecord.caller_kind == "grant", col(UsageRecord.agent_id).in_(by_agent))
-        .group_by(UsageRecord.agent_id, UsageRecord.end_user_id, month)
+        select(col(UsageRecord.agent_id), col(UsageRecord.end_user_id), month, func.sum(col(UsageRecord.cost_nano_usd)))
+        .where(
+            col(UsageRecord.workspace_id) == ws,
+            col(UsageRecord.caller_kind) == "grant",
+            col(UsageRecord.agent_id).in_(by_agent),
+        )
+        .group_by(col(UsageRecord.agent_id), col(UsageRecord.end_user_id), month)
     )
     for agent_id, user_id, m, nano in cost:
         out[(by_agent[agent_id], user_id or "", m)][4] = int(nano or 0)
@@ -143,9 +150,11 @@ def publisher_earnings(*, actor: Actor, session: Session) -> EarningsReport:
     listings = {x.id: x for x in session.scalars(select(Listing).where(col(Listing.workspace_id) == ws))}
     figures = _figures(ws, listings, session)
     users = {k[1] for k in figures}
-    emails = {u: e for u, e in session.execute(select(User.id, User.email).where(col(User.id).in_(users)))}
+    emails = {u: e for u, e in session.execute(select(col(User.id), col(User.email)).where(col(User.id).in_(users)))}
     total = [sum(v[i] for v in figures.values()) for i in range(5)]
-    by_listing = sorted(_group(figures, 0, lambda k: listings[k].title if k in listings else k), key=lambda r: -r.gross_cents)
+    by_listing = sorted(
+        _group(figures, 0, lambda k: listings[k].title if k in listings else k), key=lambda r: -r.gross_cents
+    )
     by_month = sorted(_group(figures, 2, str), key=lambda r: r.label, reverse=True)
     by_subscriber = sorted(_group(figures, 1, lambda k: mask_email(emails.get(k, ""))), key=lambda r: -r.gross_cents)
     payouts = session.scalars(
@@ -158,7 +167,9 @@ def publisher_earnings(*, actor: Actor, session: Session) -> EarningsReport:
         by_month=tuple(by_month),
         by_subscriber=tuple(by_subscriber),
         payouts=tuple(
-            PayoutRow(format_cents(p.amount_cents, p.currency), p.status, (p.paid_at or p.created_at).strftime("%d %b %Y"))
+            PayoutRow(
+                format_cents(p.amount_cents, p.currency), p.status, (p.paid_at or p.created_at).strftime("%d %b %Y")
+            )
             for p in payouts
         ),
         account_status=account.status if account else "none",

@@ -67,7 +67,10 @@ def trial_runs_used(*, user_id: str, listing: Listing, session: Session) -> int:
             col(UsageRecord.workspace_id) == listing.workspace_id,
             col(UsageRecord.caller_kind) == "grant",
             col(UsageRecord.run_id).is_not(None),
-            or_(col(UsageRecord.cost_nano_usd) > 0, col(UsageRecord.prompt_tokens) + col(UsageRecord.completion_tokens) > 0),
+            or_(
+                col(UsageRecord.cost_nano_usd) > 0,
+                col(UsageRecord.prompt_tokens) + col(UsageRecord.completion_tokens) > 0,
+            ),
         )
     ).scalar_one()
     return int(used)
@@ -125,7 +128,8 @@ def require_entitlement(
             fix_label="Open Billing",
         )
     raise NotEntitled(
-        f"Your subscription to {listing.title} ended on {_day(bsub.current_period_end)}. Subscribe again to keep using it.",
+        f"Your subscription to {listing.title} ended on {_day(bsub.current_period_end)}. "
+        "Subscribe again to keep using it.",
         fix_url=listing_page,
         fix_label="Subscribe again",
     )

@@ -36,7 +36,15 @@ def lines_for(bsub: BillingSubscription, period: BillingPeriod, title: str) -> l
     span = f"{_day(period.period_start)} – {_day(period.period_end)}"
     lines = []
     if bsub.plan_kind == "monthly":
-        lines.append(Line("subscription", f"{title}: monthly subscription, {span}"[:200], 1, bsub.monthly_price_cents, bsub.monthly_price_cents))
+        lines.append(
+            Line(
+                "subscription",
+                f"{title}: monthly subscription, {span}"[:200],
+                1,
+                bsub.monthly_price_cents,
+                bsub.monthly_price_cents,
+            )
+        )
     if period.metered_runs or bsub.plan_kind == "per_run":
         unit = bsub.price_per_run_cents
         what = "Runs" if bsub.plan_kind == "per_run" else f"Runs beyond the {bsub.included_runs:,} included"

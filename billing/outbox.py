@@ -42,13 +42,13 @@ from backend.models.outbox import BillingOutbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-_O: Any = BillingOutbox.__table__
-_U: Any = UsageRecord.__table__
-_G: Any = AgentGrant.__table__
-_S: Any = Subscription.__table__
-_B: Any = BillingSubscription.__table__
-_P: Any = BillingPeriod.__table__
-_RC: Any = RunCharge.__table__
+_O: Any = BillingOutbox.__table__  # type: ignore[attr-defined]
+_U: Any = UsageRecord.__table__  # type: ignore[attr-defined]
+_G: Any = AgentGrant.__table__  # type: ignore[attr-defined]
+_S: Any = Subscription.__table__  # type: ignore[attr-defined]
+_B: Any = BillingSubscription.__table__  # type: ignore[attr-defined]
+_P: Any = BillingPeriod.__table__  # type: ignore[attr-defined]
+_RC: Any = RunCharge.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -122,6 +122,7 @@ class _Periods:
         return period
 
     def _mirror(self, bsub: BillingSubscription) -> BillingPeriod:
+        assert bsub.current_period_start is not None and bsub.current_period_end is not None  # noqa: S101  (checked)
         period = BillingPeriod(
             billing_subscription_id=bsub.id, period_start=bsub.current_period_start, period_end=bsub.current_period_end
         )
@@ -191,10 +192,14 @@ def _apply(session: Session, rows: list[_Row], now: datetime) -> int:
         stmt = stmt.values(llm_cost_nano_usd=_RC.c.llm_cost_nano_usd + bindparam("b_add"))
         session.execute(stmt, [{"b_id": k, "b_add": v} for k, v in cost_add.items()])
     if delta:
-        stmt = update(_P).where(_P.c.id == bindparam("b_id")).values(
-            runs=_P.c.runs + bindparam("b_runs"),
-            metered_runs=_P.c.metered_runs + bindparam("b_metered"),
-            llm_cost_nano_usd=_P.c.llm_cost_nano_usd + bindparam("b_cost"),
+        stmt = (
+            update(_P)
+            .where(_P.c.id == bindparam("b_id"))
+            .values(
+                runs=_P.c.runs + bindparam("b_runs"),
+                metered_runs=_P.c.metered_runs + bindparam("b_metered"),
+                llm_cost_nano_usd=_P.c.llm_cost_nano_usd + bindparam("b_cost"),
+            )
         )
         session.execute(stmt, [{"b_id": k, "b_runs": r, "b_metered": m, "b_cost": c} for k, (r, m, c) in delta.items()])
     return len(new)

@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.models import AgentGrant, Listing, Subscription, UsageRecord
 from backend.models.billing import (
@@ -40,11 +40,11 @@ from billing.invoices import lines_for, total_of
 from billing.money import platform_fee_cents
 from billing.outbox import MAX_ATTEMPTS
 
-_U: Any = UsageRecord.__table__
-_O: Any = BillingOutbox.__table__
-_G: Any = AgentGrant.__table__
-_S: Any = Subscription.__table__
-_B: Any = BillingSubscription.__table__
+_U: Any = UsageRecord.__table__  # type: ignore[attr-defined]
+_O: Any = BillingOutbox.__table__  # type: ignore[attr-defined]
+_G: Any = AgentGrant.__table__  # type: ignore[attr-defined]
+_S: Any = Subscription.__table__  # type: ignore[attr-defined]
+_B: Any = BillingSubscription.__table__  # type: ignore[attr-defined]
 
 
 def _expected_runs(session: Session, periods: dict[str, list[BillingPeriod]]) -> dict[str, dict[str, int]]:
@@ -76,7 +76,7 @@ def _charges(session: Session, periods: dict[str, list[BillingPeriod]], out: lis
     expected = _expected_runs(session, periods)
     by_period: dict[str, list[RunCharge]] = defaultdict(list)
     charged: dict[str, dict[str, RunCharge]] = defaultdict(dict)
-    for charge in session.scalars(select(RunCharge).order_by(RunCharge.occurred_at)):
+    for charge in session.scalars(select(RunCharge).order_by(col(RunCharge.occurred_at))):
         by_period[charge.period_id].append(charge)
         charged[charge.billing_subscription_id][charge.run_id] = charge
     for bsub_id in sorted(set(expected) | set(charged)):
@@ -108,7 +108,9 @@ def _periods(session: Session, bsubs: dict[str, BillingSubscription], out: list[
         figures = (period.runs, period.metered_runs, period.llm_cost_nano_usd)
         recomputed = (len(mine), len(metered), sum(c.llm_cost_nano_usd for c in mine))
         if figures != recomputed:
-            out.append(f"period {period.id}: runs/metered/LLM cost {figures} in the ledger, {recomputed} from its charges")
+            out.append(
+                f"period {period.id}: runs/metered/LLM cost {figures} in the ledger, {recomputed} from its charges"
+            )
         if len(metered) != want_metered:
             out.append(f"period {period.id}: {len(metered)} metered runs, {want_metered} beyond the included runs")
         wrong = [c.run_id for c in metered if c.amount_cents != bsub.price_per_run_cents]
@@ -118,34 +120,55 @@ def _periods(session: Session, bsubs: dict[str, BillingSubscription], out: list[
     return every
 
 
-def _invoices(session: Session, bsubs: dict[str, BillingSubscription], periods: dict[str, BillingPeriod], out: list[str]) -> None:
+def _figures(lines: list[Any]) -> list[tuple[str, int, int, int]]:
+    return sorted((x.kind, x.quantity, x.unit_amount_cents, x.amount_cents) for x in lines)
+
+
+def _check_invoice(
+    invoice: Invoice,
+    bsub: BillingSubscription | None,
+    want: list[Any] | None,
+    have: list[tuple[str, int, int, int]],
+    earning: PublisherEarning | None,
+    out: list[str],
+) -> None:
+    name = f"invoice {invoice.number}"
+    if want is not None and have != _figures(want):
+        out.append(f"{name}: lines {have}, recomputed {_figures(want)}")
+    if want is not None and invoice.total_cents != total_of(want):
+        out.append(f"{name}: total {invoice.total_cents}, recomputed {total_of(want)} cents")
+    added = sum(x[3] for x in have)
+    if invoice.subtotal_cents != added or invoice.total_cents != invoice.subtotal_cents:
+        out.append(f"{name}: subtotal/total {invoice.subtotal_cents}/{invoice.total_cents}, lines add up to {added}")
+    if invoice.status == "paid" and earning is None:
+        out.append(f"{name}: paid but no publisher earning")
+    if earning is not None and bsub is not None:
+        fee = platform_fee_cents(invoice.total_cents, bsub.platform_fee_bps)
+        expected = (invoice.total_cents, fee, invoice.total_cents - fee)
+        stored = (earning.gross_cents, earning.platform_fee_cents, earning.net_cents)
+        if stored != expected:
+            out.append(f"{name}: earning gross/fee/net {stored}, expected {expected}")
+
+
+def _invoices(
+    session: Session, bsubs: dict[str, BillingSubscription], periods: dict[str, BillingPeriod], out: list[str]
+) -> None:
     lines: dict[str, list[InvoiceLineItem]] = defaultdict(list)
     for item in session.scalars(select(InvoiceLineItem)):
         lines[item.invoice_id].append(item)
     earnings = {e.invoice_id: e for e in session.scalars(select(PublisherEarning))}
-    titles = dict(session.execute(select(Listing.id, Listing.title)).all())  # type: ignore[call-overload]
+    titles = {i: t for i, t in session.execute(select(Listing.id, Listing.title))}  # type: ignore[call-overload]
     invoiced = set()
     for invoice in session.scalars(select(Invoice)):
         invoiced.add(invoice.period_id)
         bsub, period = bsubs.get(invoice.billing_subscription_id), periods.get(invoice.period_id or "")
-        have = sorted((x.kind, x.quantity, x.unit_amount_cents, x.amount_cents) for x in lines[invoice.id])
+        want = None
         if bsub is not None and period is not None and bsub.provider == "test":
             want = lines_for(bsub, period, titles.get(bsub.listing_id, ""))
-            if have != sorted((x.kind, x.quantity, x.unit_amount_cents, x.amount_cents) for x in want):
-                out.append(f"invoice {invoice.number}: lines {have}, recomputed {[(x.kind, x.quantity, x.unit_amount_cents, x.amount_cents) for x in want]}")
-            if invoice.total_cents != total_of(want):
-                out.append(f"invoice {invoice.number}: total {invoice.total_cents}, recomputed {total_of(want)} cents")
-        if invoice.subtotal_cents != sum(x[3] for x in have) or invoice.total_cents != invoice.subtotal_cents:
-            out.append(f"invoice {invoice.number}: subtotal/total {invoice.subtotal_cents}/{invoice.total_cents}, lines add up to {sum(x[3] for x in have)}")
-        earning = earnings.get(invoice.id)
-        if invoice.status == "paid" and earning is None:
-            out.append(f"invoice {invoice.number}: paid but no publisher earning")
-        if earning is not None and bsub is not None:
-            fee = platform_fee_cents(invoice.total_cents, bsub.platform_fee_bps)
-            if (earning.gross_cents, earning.platform_fee_cents, earning.net_cents) != (invoice.total_cents, fee, invoice.total_cents - fee):
-                out.append(f"invoice {invoice.number}: earning {earning.gross_cents}/{earning.platform_fee_cents}/{earning.net_cents}, expected {invoice.total_cents}/{fee}/{invoice.total_cents - fee}")
+        _check_invoice(invoice, bsub, want, _figures(lines[invoice.id]), earnings.get(invoice.id), out)
     for period in periods.values():
-        if period.status == "closed" and period.id not in invoiced and bsubs[period.billing_subscription_id].provider == "test":
+        test_mode = bsubs[period.billing_subscription_id].provider == "test"
+        if period.status == "closed" and period.id not in invoiced and test_mode:
             out.append(f"period {period.id}: closed without an invoice")
     net: dict[str, int] = defaultdict(int)
     for earning in earnings.values():
@@ -153,7 +176,9 @@ def _invoices(session: Session, bsubs: dict[str, BillingSubscription], periods: 
             net[earning.payout_id] += earning.net_cents
     for payout in session.scalars(select(Payout)):
         if payout.stripe_transfer_id is None and payout.amount_cents != net.get(payout.id, 0):
-            out.append(f"payout {payout.id}: {payout.amount_cents} cents, its earnings' net {net.get(payout.id, 0)} cents")
+            out.append(
+                f"payout {payout.id}: {payout.amount_cents} cents, its earnings' net {net.get(payout.id, 0)} cents"
+            )
 
 
 def _outbox(session: Session, out: list[str]) -> None:
@@ -163,7 +188,9 @@ def _outbox(session: Session, out: list[str]) -> None:
     for outbox_id, attempts, error in stuck:
         out.append(f"outbox row {outbox_id}: failed {attempts} times ({error[:120]})")
     late = session.execute(
-        select(func.count()).where(_O.c.done_at.is_(None), _O.c.attempts < MAX_ATTEMPTS, _O.c.created_at < utcnow() - timedelta(hours=1))
+        select(func.count()).where(
+            _O.c.done_at.is_(None), _O.c.attempts < MAX_ATTEMPTS, _O.c.created_at < utcnow() - timedelta(hours=1)
+        )
     ).scalar_one()
     if late:
         out.append(f"{late} outbox row(s) waiting for more than an hour (is the worker running?)")
@@ -177,6 +204,3 @@ def reconcile_ledger(*, session: Session) -> list[str]:
     _invoices(session, bsubs, periods, out)
     _outbox(session, out)
     return out
-
-
-

@@ -84,9 +84,15 @@ def close_period(session: Session, bsub: BillingSubscription, period: BillingPer
     fee = platform_fee_cents(total, bsub.platform_fee_bps)
     session.add(
         PublisherEarning(
-            invoice_id=invoice.id, workspace_id=bsub.workspace_id, listing_id=bsub.listing_id,
-            billing_subscription_id=bsub.id, currency=bsub.currency, gross_cents=total,
-            platform_fee_cents=fee, net_cents=total - fee, earned_at=now,
+            invoice_id=invoice.id,
+            workspace_id=bsub.workspace_id,
+            listing_id=bsub.listing_id,
+            billing_subscription_id=bsub.id,
+            currency=bsub.currency,
+            gross_cents=total,
+            platform_fee_cents=fee,
+            net_cents=total - fee,
+            earned_at=now,
         )  # fmt: skip
     )
     session.flush()
@@ -152,7 +158,12 @@ def simulate_payouts(now: datetime) -> int:
     the earnings' ``net_cents`` it links). Returns payouts made."""
     with session_scope() as session:
         rows = session.exec(
-            select(PublisherEarning.id, PublisherEarning.workspace_id, PublisherEarning.currency, PublisherEarning.net_cents)
+            select(
+                PublisherEarning.id,
+                PublisherEarning.workspace_id,
+                PublisherEarning.currency,
+                PublisherEarning.net_cents,
+            )
             .join(BillingSubscription, col(BillingSubscription.id) == col(PublisherEarning.billing_subscription_id))
             .where(col(PublisherEarning.payout_id).is_(None), BillingSubscription.provider == "test")
         ).all()
@@ -171,7 +182,9 @@ def simulate_payouts(now: datetime) -> int:
             session.flush()
             linked = session.execute(
                 update(PublisherEarning)
-                .where(col(PublisherEarning.id).in_([e for e, _ in earnings]), col(PublisherEarning.payout_id).is_(None))
+                .where(
+                    col(PublisherEarning.id).in_([e for e, _ in earnings]), col(PublisherEarning.payout_id).is_(None)
+                )
                 .values(payout_id=payout.id)
                 .execution_options(synchronize_session=False)
             )

@@ -34,7 +34,9 @@ def billing_note(bsub: BillingSubscription, now: datetime | None = None) -> str:
     if bsub.status == "past_due":
         return f"Payment failed: access until {day(access.until)}" if access.allowed else "Payment failed: access ended"
     if bsub.status == "canceled" or bsub.cancel_at_period_end:
-        return f"Ends on {day(bsub.current_period_end)}" if access.allowed else f"Ended on {day(bsub.current_period_end)}"
+        return (
+            f"Ends on {day(bsub.current_period_end)}" if access.allowed else f"Ended on {day(bsub.current_period_end)}"
+        )
     return f"Renews on {day(bsub.current_period_end)}"
 
 
@@ -96,7 +98,10 @@ class BillingOverview:
 
 def _line_view(line: Line | InvoiceLineItem, currency: str) -> LineView:
     return LineView(
-        line.description, line.quantity, format_cents(line.unit_amount_cents, currency), format_cents(line.amount_cents, currency)
+        line.description,
+        line.quantity,
+        format_cents(line.unit_amount_cents, currency),
+        format_cents(line.amount_cents, currency),
     )
 
 
@@ -168,7 +173,9 @@ def billing_overview(*, user_id: str, session: Session, invoice_limit: int = 50)
             status=i.status,
             total_cents=i.total_cents,
             total=format_cents(i.total_cents, i.currency),
-            lines=tuple(_line_view(x, i.currency) for x in sorted(items.get(i.id, []), key=lambda x: x.kind != "subscription")),
+            lines=tuple(
+                _line_view(x, i.currency) for x in sorted(items.get(i.id, []), key=lambda x: x.kind != "subscription")
+            ),
         )
         for i in invoices
     )

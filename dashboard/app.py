@@ -19,6 +19,9 @@ from billing.worker import run_billing_pass
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
+from dashboard.billing.earnings import EarningsState, earnings_page
+from dashboard.billing.page import billing_page, checkout_page
+from dashboard.billing.state import BillingState, CheckoutState
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
@@ -97,4 +100,7 @@ _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
+_private(billing_page, "/billing", "Billing", BillingState.load)
+_private(checkout_page, "/billing/checkout/[checkout_id]", "Checkout", CheckoutState.load)
+_private(earnings_page, "/earnings", "Earnings", EarningsState.load)
 add_marketplace_pages(app, _private)

@@ -23,9 +23,7 @@ def _seed_marketplace(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``agenthub``. Returns the process exit code."""
-    parser = build_parser(
-        seeders=[_seed_marketplace], commands=[add_billing_commands], maintenance=[run_billing_pass]
-    )
+    parser = build_parser(seeders=[_seed_marketplace], commands=[add_billing_commands], maintenance=[run_billing_pass])
     return run(parser, argv)
 
 

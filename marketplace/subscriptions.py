@@ -12,12 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from billing.checkout import Checkout, start_checkout
-from billing.errors import BillingError
-from billing.ledger import billing_subscription_for
-from billing.manage import cancel_subscription
-from billing.views import billing_note
-
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +21,11 @@ from backend.accounts.principal import Caller, RunPrincipal, principal_for_grant
 from backend.chat.principal import create_conversation_for, list_conversations_for, messages_for
 from backend.models import AgentGrant, Budget, Listing, ListingVersion, Membership, RateLimitRule, Subscription
 from backend.models.common import utcnow
+from billing.checkout import Checkout, start_checkout
+from billing.errors import BillingError
+from billing.ledger import billing_subscription_for
+from billing.manage import cancel_subscription
+from billing.views import billing_note
 from marketplace.entitlements import entitlement_check
 from marketplace.errors import MarketplaceError
 from marketplace.schemas import ChangelogEntry, ConversationView, MessageView, SubscriptionView
@@ -140,7 +139,9 @@ def subscribe(*, actor: Actor, listing_id: str, session: Session) -> Subscriptio
     sub = _subscription(actor, listing.id, session)
     paid = listing.plan_kind != "free"
     if sub is not None and sub.status == "active":
-        return _view(sub, listing, session, start_checkout(subscription=sub, listing=listing, session=session) if paid else None)
+        return _view(
+            sub, listing, session, start_checkout(subscription=sub, listing=listing, session=session) if paid else None
+        )
     if listing.status != "published":
         raise MarketplaceError("This listing no longer takes new subscribers.")
     own = session.exec(

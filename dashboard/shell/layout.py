@@ -41,6 +41,8 @@ NAV = [
     ("Connections", "/connections", "plug"),
     ("Tasks", "/tasks", "list_checks"),
     ("Analytics", "/analytics", "chart_line"),
+    ("Billing", "/billing", "credit_card"),
+    ("Earnings", "/earnings", "wallet"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
     ("Account", "/account", "user_round"),

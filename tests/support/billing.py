@@ -34,7 +34,9 @@ class Paid:
     bsub_id: str
 
 
-def paid_subscriber(owner: Actor, fan: Actor, *, confirm_at: datetime | None = None, confirm: bool = True, **plan: Any) -> Paid:
+def paid_subscriber(
+    owner: Actor, fan: Actor, *, confirm_at: datetime | None = None, confirm: bool = True, **plan: Any
+) -> Paid:
     """``owner`` publishes a paid listing (default $5/month, 2 runs included, $0.01 per run
     beyond); ``fan`` subscribes and, unless ``confirm=False``, confirms the test-mode checkout
     at ``confirm_at`` (default now)."""
@@ -53,12 +55,21 @@ def paid_subscriber(owner: Actor, fan: Actor, *, confirm_at: datetime | None = N
 
 
 def usage(
-    paid: Paid, *, run_id: str | None = None, cost: int = 1_000, tokens: int = 10, at: datetime | None = None, **over: Any
+    paid: Paid,
+    *,
+    run_id: str | None = None,
+    cost: int = 1_000,
+    tokens: int = 10,
+    at: datetime | None = None,
+    **over: Any,
 ) -> tuple[str, str]:
     """Write one usage record of ``paid.fan``'s run (and its outbox row when billable) like the
     gateway does; returns ``(usage record id, run id)``."""
     run_id = run_id or new_id()
-    values = {c.name: c.default.arg if c.default is not None and not callable(c.default.arg) else None for c in UsageRecord.__table__.columns}  # type: ignore[attr-defined]
+    values = {
+        c.name: c.default.arg if c.default is not None and not callable(c.default.arg) else None
+        for c in UsageRecord.__table__.columns
+    }  # type: ignore[attr-defined]
     values.update(
         id=new_id(), workspace_id=paid.owner.workspace_id, agent_id=paid.agent_id, end_user_id=paid.fan.user_id,
         caller_kind="grant", caller_id=paid.grant_id, run_id=run_id, connection_id=None, provider="openai_compatible",
@@ -78,10 +89,16 @@ def ledger(paid: Paid) -> tuple[BillingSubscription, list[BillingPeriod], list[R
         bsub = s.get(BillingSubscription, paid.bsub_id)
         assert bsub is not None
         periods = list(
-            s.exec(select(BillingPeriod).where(BillingPeriod.billing_subscription_id == bsub.id).order_by(BillingPeriod.period_start))  # type: ignore[arg-type]
+            s.exec(
+                select(BillingPeriod)
+                .where(BillingPeriod.billing_subscription_id == bsub.id)
+                .order_by(BillingPeriod.period_start)
+            )  # type: ignore[arg-type]
         )
         charges = list(
-            s.exec(select(RunCharge).where(RunCharge.billing_subscription_id == bsub.id).order_by(RunCharge.occurred_at))  # type: ignore[arg-type]
+            s.exec(
+                select(RunCharge).where(RunCharge.billing_subscription_id == bsub.id).order_by(RunCharge.occurred_at)
+            )  # type: ignore[arg-type]
         )
         s.expunge_all()
     return bsub, periods, charges

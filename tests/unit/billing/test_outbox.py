@@ -57,7 +57,11 @@ def test_trial_runs_before_checkout_and_members_runs_are_only_marked_done(make_a
 
 def test_per_run_plan_meters_every_run(make_actor: Callable[[], Actor]) -> None:
     paid = paid_subscriber(
-        make_actor(), make_actor(), plan_kind="per_run", price_per_run_cents=7, confirm_at=utcnow() - timedelta(minutes=1)
+        make_actor(),
+        make_actor(),
+        plan_kind="per_run",
+        price_per_run_cents=7,
+        confirm_at=utcnow() - timedelta(minutes=1),
     )
     for _ in range(3):
         usage(paid)

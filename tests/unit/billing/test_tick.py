@@ -41,7 +41,11 @@ def test_a_period_closes_into_a_paid_invoice_and_the_publishers_earning(make_act
         ("usage", 3, 1, 3),
     ]
     assert (invoice.subtotal_cents, invoice.total_cents, invoice.status) == (503, 503, "paid")
-    assert (earning.gross_cents, earning.platform_fee_cents, earning.net_cents) == (503, 101, 402)  # 20 % of 503 = 100.6
+    assert (earning.gross_cents, earning.platform_fee_cents, earning.net_cents) == (
+        503,
+        101,
+        402,
+    )  # 20 % of 503 = 100.6
     bsub, [closed, current], _ = ledger(paid)
     assert (closed.status, closed.runs, closed.metered_runs, closed.llm_cost_nano_usd) == ("closed", 5, 3, 10_000_000)
     assert current.status == "open" and current.period_start == closed.period_end
@@ -76,4 +80,9 @@ def test_cancel_at_period_end_keeps_access_until_the_tick_ends_it(make_actor: Ca
         assert sub is not None and sub.status == "canceled"
         assert grant is not None and grant.revoked_at is not None
     _, [only], earning = _invoice(paid.bsub_id)
-    assert (only.kind, only.amount_cents, earning.platform_fee_cents, earning.net_cents) == ("subscription", 500, 100, 400)
+    assert (only.kind, only.amount_cents, earning.platform_fee_cents, earning.net_cents) == (
+        "subscription",
+        500,
+        100,
+        400,
+    )
