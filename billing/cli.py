@@ -10,11 +10,14 @@ from backend.db import migrate, session_scope
 from billing.settings import get_billing_settings
 
 
-def _tick(_args: argparse.Namespace) -> int:
+def _tick(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from backend.models.common import utcnow
     from billing.tick import tick
 
     migrate()
-    result = tick()
+    result = tick(now=utcnow() + timedelta(days=args.advance_days))
     mode = "Stripe mode" if get_billing_settings().stripe_mode else "test mode"
     print(
         f"Billing tick ({mode}): {result.outbox_rows} usage record(s) processed, "
@@ -46,9 +49,15 @@ def add_billing_commands(sub: Any) -> None:
     """Add ``billing tick`` and ``billing reconcile`` to the ``agenthub`` subparsers ``sub``."""
     billing = sub.add_parser("billing", help="billing: renewals and reconciliation")
     commands = billing.add_subparsers(dest="billing_command", required=True)
-    commands.add_parser(
-        "tick", help="process the usage outbox, renew test-mode subscriptions, issue invoices"
-    ).set_defaults(func=_tick)
+    tick = commands.add_parser("tick", help="process the usage outbox, renew test-mode subscriptions, issue invoices")
+    tick.add_argument(
+        "--advance-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="test mode: renew as if N more days had passed (a test clock, to show a whole period on a laptop)",
+    )
+    tick.set_defaults(func=_tick)
     commands.add_parser(
         "reconcile", help="compare the ledger with a recomputation from usage records (and Stripe in Stripe mode)"
     ).set_defaults(func=_reconcile)
