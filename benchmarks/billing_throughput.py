@@ -100,23 +100,23 @@ def _values(sub: dict[str, str], run_id: str, cost: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _seed(subs: list[dict[str, str]], records: int) -> float:
+def _seed(subs: list[dict[str, str]], records: int) -> tuple[float, int]:
     from backend.db import session_scope
     from backend.gateway.usage import insert_usage
     from backend.models.common import new_id
 
-    started, n = time.perf_counter(), 0
+    started, n, runs = time.perf_counter(), 0, 0
     while n < records:
         with session_scope() as s:
             for _ in range(min(500, records - n)):
                 sub = subs[n % len(subs)]
                 run_id = new_id()
                 insert_usage(s, _values(sub, run_id, 2_400_000))
-                n += 1
+                n, runs = n + 1, runs + 1
                 if n % 2 == 0 and n < records:  # every other run has a second call (a tool round)
                     insert_usage(s, _values(sub, run_id, 1_100_000))
                     n += 1
-    return time.perf_counter() - started
+    return time.perf_counter() - started, runs
 
 
 def _run_path(sub: dict[str, str], writes: int) -> tuple[list[float], list[float]]:
@@ -143,6 +143,16 @@ def _run_path(sub: dict[str, str], writes: int) -> tuple[list[float], list[float
     return plain, outbox
 
 
+def _charges() -> int:
+    from sqlmodel import func, select
+
+    from backend.db import session_scope
+    from backend.models.billing import RunCharge
+
+    with session_scope() as s:
+        return int(s.exec(select(func.count()).select_from(RunCharge)).one())
+
+
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
 
@@ -156,7 +166,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"billing throughput: {os.cpu_count()} CPUs, database {db}")
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     process_pending()  # rows of the set-up, if any
-    seeded = _seed(subs, args.records)
+    (seeded, runs), before = _seed(subs, args.records), _charges()
     cpu, started = time.process_time(), time.perf_counter()
     done = process_pending(batch=args.batch, max_rows=args.records * 2)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -164,6 +174,7 @@ def run(args: argparse.Namespace) -> None:
         f"outbox: {done:,} records (seeded in {seeded:.1f} s) processed in {elapsed:.2f} s: "
         f"{done / elapsed:,.0f} records/s (floor 2,000), CPU {cpu / done * 1e6:.0f} µs per record, batch {args.batch}"
     )
+    print(f"run charges written: {_charges() - before:,} (one per run: {runs:,} runs seeded)")
     plain, outbox = _run_path(subs[0], args.writes)
     print(
         f"usage write without outbox row: p50 {_p(plain, 50):.3f} ms, p95 {_p(plain, 95):.3f} ms; "

@@ -2,7 +2,8 @@
 connections paid for subscribers' runs, and the margin, per listing, per month and per
 subscriber; payouts and the payout account's status.
 
-Revenue comes from :class:`PublisherEarning` rows (paid invoices, cents); runs from
+Revenue comes from :class:`PublisherEarning` rows (paid invoices, cents; a month is the one its
+invoice's period began in); runs from
 :class:`RunCharge` rows; LLM cost from the usage records of subscribers' runs of the listings'
 agents (``caller_kind`` ``grant``, nano-USD, trial runs included). Margin = net − LLM cost, in
 nano-USD (1 cent = 10^7 nano-USD). Aggregates only: never a subscriber's conversations; a
@@ -93,7 +94,7 @@ def _row(label: str, v: list[int]) -> EarningsRow:
 def _figures(ws: str, listings: dict[str, Listing], session: Session) -> dict[Key, list[int]]:
     """(listing, subscriber, month) -> [runs, gross, fee, net, LLM nano-USD]."""
     out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    month = _month(col(PublisherEarning.earned_at), session)
+    month = _month(col(Invoice.period_start), session)  # revenue in the month its period began
     paid = session.execute(
         select(col(PublisherEarning.listing_id), col(Invoice.user_id), month,
                func.sum(col(PublisherEarning.gross_cents)), func.sum(col(PublisherEarning.platform_fee_cents)),
