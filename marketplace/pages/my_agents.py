@@ -68,7 +68,8 @@ def _unsubscribe(row: Any) -> rx.Component:
     return confirm(
         rx.button("Unsubscribe", variant="soft", color_scheme="red", aria_label="Unsubscribe from " + row.title),
         "Unsubscribe from “" + row.title + "”?",
-        "You will not be able to start new runs. Your conversations stay readable in Chat.",
+        "You will not be able to start new runs (a paid plan keeps working until the end of the period). "
+        "Your conversations stay readable in Chat.",
         "Unsubscribe",
         S.unsubscribe(row.listing_id),
     )
@@ -98,6 +99,10 @@ def _row(row: Any) -> rx.Component:
                 spacing="3",
             ),
             rx.text(row.version, size="2", color=MUTED),
+            rx.cond(
+                row.billing != "",
+                rx.text("Paid plan: ", row.billing, " · ", rx.link("Billing", href="/billing"), size="2"),
+            ),
             rx.cond(
                 row.newer.length() > 0,
                 rx.el.details(

@@ -1,6 +1,7 @@
 """Billing in offline test mode, in the browser: a publisher prices an agent at $5/month +
 $0.01 per run; a subscriber checks out on the test-mode page ("no card is charged"), runs it 3
-times and sees the usage and the period's invoice preview; after ``agenthub billing tick``
+times (a run before paying is refused, with a link to the checkout) and sees the usage and the
+period's invoice preview; after ``agenthub billing tick``
 (advanced past the period end, like a test clock) the subscriber has a paid invoice and the
 publisher sees revenue, platform fee, LLM cost and margin; ``agenthub billing reconcile``
 reports no difference.
@@ -97,6 +98,15 @@ def test_offline_billing_loop(page, second_page, llm_server) -> None:  # type: i
     expect(fan.get_by_text("Test mode: no card is charged")).to_be_visible()
     expect(fan.locator(".checkout-plan")).to_have_text("$5.00 / month · then $0.01 per run")
     fan.screenshot(path="/tmp/billing-checkout.png")
+
+    # before paying, the chat refuses a run, says why and links to the checkout
+    fan.go_back()
+    fan.get_by_role("link", name=f"Chat with {title}").click()
+    send(fan, "Hello before paying")
+    expect(fan.get_by_role("alert").filter(has_text="Finish checkout to start using")).to_be_visible()
+    fan.screenshot(path="/tmp/billing-refused.png")
+    fan.locator(".chat-fix").get_by_role("button", name="Finish checkout").click()
+    expect(fan.get_by_text("Test mode: no card is charged")).to_be_visible()
     fan.get_by_role("button", name="Confirm").click()
     expect(fan.get_by_text("Payment received: your subscription is active.")).to_be_visible()
     expect(fan.locator(".billing-subscription")).to_contain_text("Renews on")
