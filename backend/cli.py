@@ -1,7 +1,9 @@
 """The ``agenthub`` command: ``migrate``, ``seed-demo``, ``create-user``, ``make-admin``,
 ``rotate-master-key``, ``worker``.
 
-Packages above the backend add to ``seed-demo`` by passing seeders to :func:`build_parser`
+Packages above the backend add to ``seed-demo`` by passing seeders to :func:`build_parser`,
+commands of their own (``commands``: e.g. ``agenthub billing tick``) and passes of the worker's
+maintenance (``maintenance``: e.g. billing's outbox and renewals) the same way
 (``marketplace.cli`` is the console script's entry point; the backend never imports it).
 """
 
@@ -11,6 +13,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlmodel import select
 
@@ -22,6 +25,10 @@ DEMO_PASSWORD = "demo-password-123"  # noqa: S105  (documented demo account, loc
 
 Seeder = Callable[[argparse.Namespace], None]
 """Adds more demo data after the demo user exists (idempotent; gets ``--base-url``/``--model``)."""
+CommandAdder = Callable[[Any], None]
+"""Adds subcommands to the ``agenthub`` parser's subparsers (``argparse._SubParsersAction``)."""
+MaintenancePass = Callable[[], object]
+"""A blocking pass the worker runs with each maintenance pass (every minute and at start)."""
 
 
 def _cmd_migrate(_args: argparse.Namespace) -> int:
@@ -127,42 +134,62 @@ def _keys_problem() -> str | None:
     return None
 
 
-def _cmd_worker(args: argparse.Namespace) -> int:
-    """Run background jobs (ingestion, re-embedding, pruning) until interrupted; every minute (and at
-    start) also finish stale runs and release expired budget holds. Refuses to start (exit code 2)
-    when the key ring cannot decrypt stored secrets."""
-    import asyncio
-    import time
+def _maintain(extra: Sequence[MaintenancePass]) -> None:
+    from backend.runtime.sweep import run_maintenance
 
-    from backend.memory.worker import run_pending
-    from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
-
-    migrate()
-    problem = _keys_problem()
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    print("Agent Hub worker started (Ctrl+C to stop).")
-    last_maintenance: float | None = None
-    try:
-        while True:
-            if last_maintenance is None or time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
-                last_maintenance = time.monotonic()
-                runs, holds = run_maintenance()
-                if runs or holds:
-                    print(f"Finished {runs} interrupted run(s), released {holds} expired hold(s).")
-            done = asyncio.run(run_pending())
-            if args.once:
-                print(f"Did {done} job(s).")
-                return 0
-            if done == 0:
-                time.sleep(args.idle_seconds)
-    except KeyboardInterrupt:
-        return 0
+    runs, holds = run_maintenance()
+    if runs or holds:
+        print(f"Finished {runs} interrupted run(s), released {holds} expired hold(s).")
+    for step in extra:
+        try:
+            step()
+        except Exception:  # the next pass tries again
+            logging.getLogger(__name__).exception("maintenance pass failed")
 
 
-def build_parser(seeders: Sequence[Seeder] = ()) -> argparse.ArgumentParser:
-    """The ``agenthub`` argument parser; ``seed-demo`` runs the demo user's seed, then ``seeders``."""
+def _worker_command(extra: Sequence[MaintenancePass]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        """Run background jobs (ingestion, re-embedding, pruning) until interrupted; every minute
+        (and at start) also finish stale runs, release expired budget holds and run ``extra``.
+        Refuses to start (exit code 2) when the key ring cannot decrypt stored secrets."""
+        import asyncio
+        import time
+
+        from backend.memory.worker import run_pending
+        from backend.runtime.sweep import MAINTENANCE_EVERY_S
+
+        migrate()
+        problem = _keys_problem()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        print("Agent Hub worker started (Ctrl+C to stop).")
+        last_maintenance: float | None = None
+        try:
+            while True:
+                if last_maintenance is None or time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                    last_maintenance = time.monotonic()
+                    _maintain(extra)
+                done = asyncio.run(run_pending())
+                if args.once:
+                    print(f"Did {done} job(s).")
+                    return 0
+                if done == 0:
+                    time.sleep(args.idle_seconds)
+        except KeyboardInterrupt:
+            return 0
+
+    return run
+
+
+def build_parser(
+    seeders: Sequence[Seeder] = (),
+    commands: Sequence[CommandAdder] = (),
+    maintenance: Sequence[MaintenancePass] = (),
+) -> argparse.ArgumentParser:
+    """The ``agenthub`` argument parser; ``seed-demo`` runs the demo user's seed, then ``seeders``;
+    each of ``commands`` adds its subcommands; ``worker`` runs ``maintenance`` with each of its
+    maintenance passes."""
     parser = argparse.ArgumentParser(prog="agenthub", description="Agent Hub administration")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
@@ -183,7 +210,9 @@ def build_parser(seeders: Sequence[Seeder] = ()) -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run background jobs (ingestion, re-embedding, pruning)")
     worker.add_argument("--once", action="store_true", help="do what is due now, then exit")
     worker.add_argument("--idle-seconds", type=float, default=2.0, help="sleep when there is nothing to do")
-    worker.set_defaults(func=_cmd_worker)
+    worker.set_defaults(func=_worker_command(maintenance))
+    for add in commands:
+        add(sub)
     return parser
 
 

@@ -20,3 +20,18 @@ def format_cents(amount_cents: int, currency: str = "usd") -> str:
     whole, cents = divmod(abs(amount_cents), 100)
     figure = f"{whole:,}.{cents:02d}"
     return f"{sign}${figure}" if currency.lower() == "usd" else f"{sign}{figure} {currency.upper()}"
+
+
+NANO_PER_CENT = 10_000_000
+"""Nano-USD in one US cent (1 USD = 10^9 nano-USD = 100 cents)."""
+
+
+def format_nano_usd(amount_nano: int) -> str:
+    """``2_500_000 -> "$0.0025"``, ``-1_234_500_000_000 -> "-$1,234.50"``: US dollars with two
+    decimals, four below one dollar (LLM costs are small), rounded half up."""
+    sign = "-" if amount_nano < 0 else ""
+    places = 4 if abs(amount_nano) < 1_000_000_000 else 2
+    unit = 10 ** (9 - places)
+    scaled = (abs(amount_nano) + unit // 2) // unit
+    whole, frac = divmod(scaled, 10**places)
+    return f"{sign}${whole:,}.{frac:0{places}d}"

@@ -15,9 +15,13 @@ from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
+from billing.worker import run_billing_pass
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
+from dashboard.billing.earnings import EarningsState, earnings_page
+from dashboard.billing.page import billing_page, checkout_page
+from dashboard.billing.state import BillingState, CheckoutState
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
@@ -34,6 +38,15 @@ from marketplace.pages.routes import add_marketplace_pages
 log = logging.getLogger(__name__)
 
 
+def _maintenance() -> None:
+    """The worker's maintenance pass: stale runs and expired holds, then billing's pass (outbox,
+    test-mode renewals, meter events in Stripe mode), each failing on its own."""
+    try:
+        run_maintenance()
+    finally:
+        run_billing_pass()
+
+
 def _startup() -> None:
     """Apply migrations, load and check the key ring and start the in-process background worker.
 
@@ -43,7 +56,7 @@ def _startup() -> None:
     migrate()
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
-        start_worker(maintenance=run_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
+        start_worker(maintenance=_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
     # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
     # collector's view: a full collection otherwise walks it all on the event loop, pausing every
     # user for up to ~450 ms under load (benchmarks/loop_lag.py); later garbage is still collected.
@@ -91,4 +104,7 @@ _private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
 _private(developers_page, "/developers", "Developers", DevelopersState.load)
+_private(billing_page, "/billing", "Billing", BillingState.load)
+_private(checkout_page, "/billing/checkout/[checkout_id]", "Checkout", CheckoutState.load)
+_private(earnings_page, "/earnings", "Earnings", EarningsState.load)
 add_marketplace_pages(app, _private)

@@ -5,7 +5,7 @@ Every function takes ``session`` (a ``backend.db.session_scope()``; call from a 
 event loop) and keyword-only arguments; signed-in callers pass ``actor: Actor``. Access errors are
 ``backend.accounts.actor.NotFound`` / ``PermissionDenied``; input errors ``ListingInvalid``
 (``.errors`` per form field); rule errors ``MarketplaceError`` and its subclasses
-``PaidPlansUnavailable``, ``ReviewNotAllowed``, ``TryLimitReached`` (``marketplace.errors``).
+``EntitlementRefused``, ``ReviewNotAllowed``, ``TryLimitReached`` (``marketplace.errors``).
 ``str(exc)`` of each is a sentence fit to show. Return types are frozen dataclasses of
 ``marketplace.schemas``; none carries instructions, knowledge, tools' configuration, secrets,
 connection or model of an agent (only the publisher's own ``PublisherListing`` names its connection).
@@ -26,8 +26,8 @@ Publish (owners/admins of the agent's workspace):
     ``listings.publisher_listings(actor) -> list[PublisherListing]`` (``/publisher``),
     ``validation.CATEGORIES``.
 Subscribe and run (any signed-in user):
-    ``subscriptions.subscribe(actor, listing_id) -> SubscriptionView`` (free at once; paid raises
-    ``PaidPlansUnavailable`` from billing's seam ``entitlements.entitlement_check``),
+    ``subscriptions.subscribe(actor, listing_id) -> SubscriptionView`` (free at once; paid
+    opens a checkout: ``SubscriptionView.checkout_url``, ``billing.checkout``),
     ``subscriptions.unsubscribe``, ``subscriptions.my_subscriptions(actor)`` ("My agents"),
     ``subscriptions.subscription_for(actor, listing_id)``,
     ``subscriptions.subscriber_principal(actor, listing_id) -> RunPrincipal`` (call before EVERY run,

@@ -1,5 +1,6 @@
 """The ``agenthub`` console script: the backend's commands, with ``seed-demo`` also filling the
-marketplace (``pyproject.toml`` points the script here, so the backend need not import us)."""
+marketplace, billing's ``agenthub billing tick|reconcile``, and billing's pass in the worker's
+maintenance (``pyproject.toml`` points the script here, so the backend need not import us)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 
 from backend.cli import build_parser, run
 from backend.db import session_scope
+from billing.cli import add_billing_commands
+from billing.worker import run_billing_pass
 
 
 def _seed_marketplace(args: argparse.Namespace) -> None:
@@ -20,7 +23,8 @@ def _seed_marketplace(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``agenthub``. Returns the process exit code."""
-    return run(build_parser(seeders=[_seed_marketplace]), argv)
+    parser = build_parser(seeders=[_seed_marketplace], commands=[add_billing_commands], maintenance=[run_billing_pass])
+    return run(parser, argv)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ class MarketplaceAccess:
         """The subscriber's principal. Raises NotFound; BillingRefused when billing refuses."""
         try:
             return subscriber_principal(actor=Actor(user_id, ""), listing_id=listing_id, session=session)
-        except MarketplaceError as exc:  # PaidPlansUnavailable and billing's refusals
+        except MarketplaceError as exc:  # billing refuses (EntitlementRefused) and other marketplace refusals
             raise BillingRefused(str(exc)) from exc
 
     def visitor(self, *, listing_id: str, browser_id: str, ip: str | None, session: Session) -> RunPrincipal:

@@ -15,13 +15,14 @@ class MarketplaceError(ValueError):
     """A marketplace rule refused the request; ``str(exc)`` is a sentence for the user."""
 
 
-class PaidPlansUnavailable(MarketplaceError):
-    """Subscribing to a paid listing before billing is available (billing's entitlement seam)."""
+class EntitlementRefused(MarketplaceError):
+    """Billing does not entitle the subscriber to run a paid agent now (``billing.entitlements``):
+    ``str(exc)`` says why; ``fix_url`` (a path of this app) and ``fix_label`` name the page that
+    fixes it (finish checkout, the Billing page, subscribe again)."""
 
-    def __init__(
-        self, message: str = "Paid plans are not available yet. Only free listings can be subscribed to."
-    ) -> None:
+    def __init__(self, message: str, *, fix_url: str, fix_label: str) -> None:
         super().__init__(message)
+        self.fix_url, self.fix_label = fix_url, fix_label
 
 
 class ReviewNotAllowed(MarketplaceError):

@@ -16,6 +16,7 @@ from backend.agents.service import delete_agent
 from backend.blueprints import require_agent
 from backend.models import Agent, BlueprintVersion, Listing, ListingVersion, Subscription
 from backend.models.common import utcnow
+from billing.catalog import listing_prices_changed
 from marketplace.errors import ListingInvalid, MarketplaceError
 from marketplace.schemas import ExamplePair, ListingInput, PublisherListing
 from marketplace.validation import check_listing_input, slugify, unique_slug
@@ -116,6 +117,7 @@ def save_listing(*, actor: Actor, agent_id: str, data: ListingInput, session: Se
     listing.connection_id = clean.connection_id or None
     session.add(listing)
     session.flush()
+    listing_prices_changed(listing=listing, session=session)  # a published paid listing's prices
     return to_publisher_view(listing, session)
 
 
@@ -169,6 +171,7 @@ def publish_listing(*, actor: Actor, listing_id: str, session: Session) -> Publi
     listing.status, listing.updated_at = "published", utcnow()
     session.add(listing)
     session.flush()
+    listing_prices_changed(listing=listing, session=session)  # Stripe mode: Product, Prices, Meter
     return to_publisher_view(listing, session)
 
 

@@ -181,7 +181,11 @@ class SearchPage:
 class SubscriptionView:
     """One of "My agents": the listing, the agent id to chat with, status active|canceled, the
     version new conversations run and the one the subscriber's newest conversation runs, and the
-    changelog entries newer than the version they run (newest first)."""
+    changelog entries newer than the version they run (newest first). Paid plans:
+    ``billing_status`` (``incomplete``, ``active``, ``past_due``, ``canceled``; ``""`` for free),
+    ``billing_note`` a sentence (``"Renews on 02 Jan 2027"``) and, right after subscribing,
+    ``checkout_url`` where to pay (a local path in test mode, Stripe's Checkout in Stripe mode;
+    None when nothing is to pay)."""
 
     id: str
     listing_id: str
@@ -194,6 +198,9 @@ class SubscriptionView:
     running_version_number: int
     newer_changes: tuple[ChangelogEntry, ...] = field(default_factory=tuple)
     can_run: bool = True
+    billing_status: str = ""
+    billing_note: str = ""
+    checkout_url: str | None = None
 
 
 @dataclass(frozen=True)

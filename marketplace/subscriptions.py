@@ -21,6 +21,11 @@ from backend.accounts.principal import Caller, RunPrincipal, principal_for_grant
 from backend.chat.principal import create_conversation_for, list_conversations_for, messages_for
 from backend.models import AgentGrant, Budget, Listing, ListingVersion, Membership, RateLimitRule, Subscription
 from backend.models.common import utcnow
+from billing.checkout import Checkout, start_checkout
+from billing.errors import BillingError
+from billing.ledger import billing_subscription_for
+from billing.manage import cancel_subscription
+from billing.views import billing_note
 from marketplace.entitlements import entitlement_check
 from marketplace.errors import MarketplaceError
 from marketplace.schemas import ChangelogEntry, ConversationView, MessageView, SubscriptionView
@@ -81,7 +86,7 @@ def _apply_defaults(listing: Listing, user_id: str, session: Session) -> None:
             session.add(Budget(workspace_id=ws, scope="end_user", scope_id=user_id, period="month", limit_nano=limit))
 
 
-def _view(sub: Subscription, listing: Listing, session: Session) -> SubscriptionView:
+def _view(sub: Subscription, listing: Listing, session: Session, checkout: Checkout | None = None) -> SubscriptionView:
     running = session.exec(
         select(ListingVersion.version_number).where(
             ListingVersion.listing_id == listing.id, ListingVersion.blueprint_version_id == sub.blueprint_version_id
@@ -105,24 +110,38 @@ def _view(sub: Subscription, listing: Listing, session: Session) -> Subscription
         running_version_number=running_number,
         newer_changes=tuple(ChangelogEntry(v.version_number, v.changelog, v.published_at) for v in newer),
         can_run=sub.status == "active" and listing.status != "suspended",
+        **_billing(sub, session),
+        checkout_url=checkout.url if checkout else None,
     )
 
 
+def _billing(sub: Subscription, session: Session) -> dict[str, str]:
+    bsub = billing_subscription_for(sub.id, session)
+    if bsub is None:
+        return {}
+    return {"billing_status": bsub.status, "billing_note": billing_note(bsub)}
+
+
 def subscribe(*, actor: Actor, listing_id: str, session: Session) -> SubscriptionView:
-    """Subscribe the actor's user to a published listing: a free plan at once (an agent grant on
-    the listing's agent, the listing's per-subscriber limits applied); a paid plan asks billing.
-    Subscribing again while active returns the subscription; after canceling it re-activates.
+    """Subscribe the actor's user to a published listing: an agent grant on the listing's agent,
+    the listing's per-subscriber limits applied. A paid plan also opens a checkout
+    (``billing.checkout.start_checkout``): the view's ``checkout_url`` is where to pay; until
+    then only the listing's free trial runs are allowed (``billing.entitlements``).
+    Subscribing again while active returns the subscription (with a new checkout if the paid
+    subscription ended); after canceling it re-activates.
 
     Raises:
         NotFound: no such listing, or it is a draft or suspended.
         MarketplaceError: the listing is unlisted (no new subscribers), or it is the actor's own
             workspace's agent.
-        PaidPlansUnavailable: a paid plan, until billing lands (:func:`entitlement_check`).
     """
     listing = _listing(listing_id, session)
     sub = _subscription(actor, listing.id, session)
+    paid = listing.plan_kind != "free"
     if sub is not None and sub.status == "active":
-        return _view(sub, listing, session)
+        return _view(
+            sub, listing, session, start_checkout(subscription=sub, listing=listing, session=session) if paid else None
+        )
     if listing.status != "published":
         raise MarketplaceError("This listing no longer takes new subscribers.")
     own = session.exec(
@@ -153,12 +172,15 @@ def subscribe(*, actor: Actor, listing_id: str, session: Session) -> Subscriptio
     _apply_defaults(listing, actor.user_id, session)
     _count(listing.id, 1, session)
     session.flush()
-    return _view(sub, listing, session)
+    checkout = start_checkout(subscription=sub, listing=listing, session=session) if paid else None
+    return _view(sub, listing, session, checkout)
 
 
 def unsubscribe(*, actor: Actor, listing_id: str, session: Session) -> SubscriptionView:
     """Cancel the actor's subscription: the grant is revoked (new runs stop at once), the
-    conversations and memory stay readable to the subscriber.
+    conversations and memory stay readable to the subscriber. A paid subscription is canceled at
+    the end of its period instead (``billing.manage.cancel_subscription``; an unfinished checkout
+    at once).
 
     Raises:
         NotFound: the actor has no subscription to this listing.
@@ -167,6 +189,14 @@ def unsubscribe(*, actor: Actor, listing_id: str, session: Session) -> Subscript
     sub = _subscription(actor, listing_id, session)
     if listing is None or sub is None:
         raise NotFound("Subscription not found.")
+    bsub = billing_subscription_for(sub.id, session) if sub.status == "active" else None
+    if bsub is not None and bsub.status != "canceled":  # paid: at the end of the period (billing)
+        try:
+            cancel_subscription(user_id=actor.user_id, billing_subscription_id=bsub.id, session=session)
+        except BillingError as exc:
+            raise MarketplaceError(str(exc)) from exc
+        session.refresh(sub)
+        return _view(sub, listing, session)
     if sub.status == "active":
         grant = session.get(AgentGrant, sub.grant_id) if sub.grant_id else None
         if grant is not None and grant.revoked_at is None:
@@ -205,7 +235,8 @@ def subscriber_principal(*, actor: Actor, listing_id: str, session: Session) -> 
 
     Raises:
         NotFound: no active subscription, the listing is suspended, or the grant is gone.
-        PaidPlansUnavailable: billing no longer entitles the user (paid plans).
+        EntitlementRefused: billing does not entitle the user now (paid plans; says why and
+            links to the fix).
     """
     listing = session.get(Listing, listing_id)
     sub = _subscription(actor, listing_id, session)
@@ -221,7 +252,7 @@ def start_conversation(*, actor: Actor, listing_id: str, session: Session) -> Co
     subscription remembers it as the version they run.
 
     Raises:
-        NotFound, PaidPlansUnavailable: as :func:`subscriber_principal`.
+        NotFound, EntitlementRefused: as :func:`subscriber_principal`.
     """
     principal = subscriber_principal(actor=actor, listing_id=listing_id, session=session)
     listing = session.get(Listing, listing_id)

@@ -85,6 +85,8 @@ def _plan_errors(data: ListingInput) -> dict[str, str]:
         errors["monthly_price_cents"] = "A monthly price is between $0.50 and $10,000."
     if data.plan_kind == "per_run" and not 1 <= data.price_per_run_cents <= MAX_PRICE_CENTS:
         errors["price_per_run_cents"] = "A price per run is between $0.01 and $10,000."
+    if data.plan_kind == "monthly" and not 0 <= data.price_per_run_cents <= MAX_PRICE_CENTS:
+        errors["price_per_run_cents"] = "A price per run beyond the included runs is between $0 and $10,000."
     if data.included_runs < 0 or data.included_runs > 1_000_000:
         errors["included_runs"] = "Included runs are between 0 and 1,000,000."
     if not 0 <= data.free_trial_runs <= 100:
@@ -115,8 +117,8 @@ def check_listing_input(data: ListingInput, *, workspace_id: str, session: Sessi
     clean.tags = list(dict.fromkeys(t.strip().lower() for t in data.tags))
     if data.plan_kind != "monthly":
         clean.monthly_price_cents, clean.included_runs = 0, 0
-    if data.plan_kind != "per_run":
-        clean.price_per_run_cents = 0
+    if data.plan_kind == "free":
+        clean.price_per_run_cents = 0  # monthly: the price of each run beyond the included runs
     if data.plan_kind == "free":
         clean.free_trial_runs = 0
     return clean

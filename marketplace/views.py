@@ -64,6 +64,8 @@ def plan_of(listing: Listing) -> Plan:
         label = f"{money(listing.monthly_price_cents, listing.currency)} / month"
         if listing.included_runs:
             label += f" · {listing.included_runs:,} runs included"
+        if listing.price_per_run_cents:
+            label += f" · then {money(listing.price_per_run_cents, listing.currency)} per run"
     elif listing.plan_kind == "per_run":
         label = f"{money(listing.price_per_run_cents, listing.currency)} per run"
     else:

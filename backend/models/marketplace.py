@@ -26,7 +26,8 @@ LISTING_STATUSES = ("draft", "published", "unlisted", "suspended")
 (a platform admin hid it: no search, no page, no runs for anyone but history stays readable)."""
 
 PLAN_KINDS = ("free", "monthly", "per_run")
-"""``free``; ``monthly`` (``monthly_price_cents`` buys ``included_runs`` a month); ``per_run``
+"""``free``; ``monthly`` (``monthly_price_cents`` buys ``included_runs`` a month; each run beyond
+them costs ``price_per_run_cents``, which may be 0); ``per_run``
 (``price_per_run_cents`` each run). ``free_trial_runs`` applies to both paid kinds."""
 
 

@@ -2,9 +2,10 @@
 
 A usage record is billable when it charged money or tokens (``cost_nano_usd > 0`` or
 ``prompt_tokens + completion_tokens > 0``): rejected calls and failures before any token are
-not. The billing worker (``billing.metering``) claims rows (``claimed_at``), sends them to the
-payment provider with ``usage_record_id`` as the idempotency identifier and marks them
-``done_at``; ``attempts``/``last_error`` record failed sends. ``usage_record_id`` is unique, so a
+not. The billing worker (``billing.outbox``) claims rows (``claimed_at``), turns them into ledger
+rows (run charges; in Stripe mode metered charges are sent as Meter Events with the usage
+record's id as identifier) and marks them ``done_at`` in the same transaction;
+``attempts``/``last_error`` record failed attempts. ``usage_record_id`` is unique, so a
 record can never be billed twice.
 """
 

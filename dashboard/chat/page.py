@@ -57,6 +57,10 @@ def _chat() -> rx.Component:
         forget_notice(S.conversation_id),
         message_list(),
         banner(S.error),
+        rx.cond(
+            (S.fix_url != "") & (S.error != ""),
+            rx.link(rx.button(S.fix_label, size="2"), href=S.fix_url, class_name="chat-fix"),
+        ),
         composer(),
         spacing="3",
         height="100%",

@@ -61,6 +61,9 @@ class ChatState(rx.State):
     stopping: bool = False
     loaded: bool = False
     error: str = ""
+    # Where to fix a refused run of a paid agent (finish checkout, Billing, subscribe again).
+    fix_url: str = ""
+    fix_label: str = ""
     _stop_requested: bool = False
 
     @rx.var
@@ -202,6 +205,7 @@ class ChatState(rx.State):
         if len(text) > MAX_USER_MESSAGE_CHARS:
             return self._refuse(text, f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
         self.error, self.stream_text, self.stream_citations = "", "", []
+        self.fix_url = self.fix_label = ""
         self.streaming, self.stopping, self._stop_requested = True, False, False
         self.messages = [*self.messages, ChatMessage(id="pending", role="user", content=text)]
         return cast(Any, ChatState).stream_reply(text)
@@ -258,9 +262,19 @@ class ChatState(rx.State):
             gen = run_agent(principal=principal, conversation_id=conversation, user_text=text)
             return conversation, cast(AsyncGenerator[RunEvent, None], gen)
 
+        fix = ["", ""]
+
+        def failure(exc: Exception) -> str:
+            if isinstance(exc, subscribed.RefusedWithFix):  # a paid agent billing refuses: link the fix
+                fix[:] = [exc.fix_url, exc.fix_label]
+            return _send_failure(exc)
+
         await stream_run(
-            self, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=_send_failure
+            self, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=failure
         )
+        if fix[0]:
+            async with self:
+                self.fix_url, self.fix_label = fix
         yield rx.set_focus("message")
 
 

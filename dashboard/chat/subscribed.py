@@ -22,7 +22,7 @@ from dashboard.chat import citations
 from dashboard.chat.format import AgentOption, ChatMessage, conversation_item
 from dashboard.shell.db import in_session
 from marketplace.catalog import listing_detail
-from marketplace.errors import MarketplaceError
+from marketplace.errors import EntitlementRefused, MarketplaceError
 from marketplace.subscriptions import (
     my_subscriptions,
     start_conversation,
@@ -135,17 +135,28 @@ def load_messages(actor: Actor, conversation_id: str, session: Session) -> list[
     return [ChatMessage(id=m.id, role=m.role, content=m.content, status=m.run_status, error=m.error) for m in rows]
 
 
+class RefusedWithFix(RunRejected):
+    """A run of a paid agent that billing refuses; ``fix_url``/``fix_label`` link to the fix."""
+
+    def __init__(self, message: str, *, fix_url: str, fix_label: str) -> None:
+        super().__init__(message)
+        self.fix_url, self.fix_label = fix_url, fix_label
+
+
 def edge(actor: Actor, agent_id: str, conversation_id: str, session: Session) -> tuple[RunPrincipal, str | None]:
     """Who a subscriber's run is for (checked again for every message) and, for a new
     conversation, its id (pinned to the listing's published version).
 
     Raises:
-        RunRejected: the subscription ended, the listing was suspended, or billing refuses.
+        RunRejected: the subscription ended or the listing was suspended; ``RefusedWithFix``
+            when billing refuses a paid agent (with the page that fixes it).
     """
     listing_id = _listing(agent_id)
     try:
         principal = subscriber_principal(actor=actor, listing_id=listing_id, session=session)
         new = None if conversation_id else start_conversation(actor=actor, listing_id=listing_id, session=session).id
+    except EntitlementRefused as exc:  # says why; the chat links to the fix
+        raise RefusedWithFix(str(exc), fix_url=exc.fix_url, fix_label=exc.fix_label) from exc
     except (NotFound, PermissionDenied, MarketplaceError) as exc:
         raise RunRejected(f"{exc} Subscribe again in the marketplace to keep chatting.") from exc
     return principal, new

@@ -42,6 +42,8 @@ NAV = [
     ("Tasks", "/tasks", "list_checks"),
     ("Analytics", "/analytics", "chart_line"),
     ("Developers", "/developers", "code"),
+    ("Billing", "/billing", "credit_card"),
+    ("Earnings", "/earnings", "wallet"),
     ("Inbox", "/notifications", "bell"),
     ("Settings", "/settings", "settings"),
     ("Account", "/account", "user_round"),

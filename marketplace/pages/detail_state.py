@@ -125,17 +125,21 @@ class DetailState(rx.State):
 
     @rx.event
     async def subscribe(self):  # type: ignore[no-untyped-def]
-        """Subscribe: a free plan at once; a paid one says paid plans are not available yet."""
+        """Subscribe: a free plan at once; a paid one goes on to its checkout (the local test-mode
+        page, or Stripe's Checkout in Stripe mode)."""
         actor = await signed_in(self)
         listing_id = self.listing_id
         self.notice = self.error = ""
         try:
-            await in_session(lambda s: subscribe(actor=actor, listing_id=listing_id, session=s))
+            view = await in_session(lambda s: subscribe(actor=actor, listing_id=listing_id, session=s))
         except REFUSED as exc:
             self.error = str(exc)
-            return
+            return None
+        if view.checkout_url:
+            return rx.redirect(view.checkout_url, is_external=view.checkout_url.startswith("http"))
         await self._reload(actor)
         self.notice = "You are subscribed. Find this agent under My agents, or chat with it now."
+        return None
 
     @rx.event
     def set_stars(self, value: str) -> None:

@@ -12,6 +12,7 @@ from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner
 from dashboard.shell.markdown import safe_markdown
+from marketplace.errors import MarketplaceError
 from marketplace.pages.common import MUTED, confirm, empty, frame, loading, status_badge
 from marketplace.pages.detail_state import CHAT_PREFIX
 from marketplace.pages.rows import SubscriptionRow, subscription_row
@@ -44,10 +45,13 @@ class MyAgentsState(rx.State):
         self.notice = self.error = ""
         try:
             view = await in_session(lambda s: unsubscribe(actor=actor, listing_id=listing_id, session=s))
-        except NotFound as exc:
+        except (NotFound, MarketplaceError) as exc:
             self.error = str(exc)
         else:
-            self.notice = f"You unsubscribed from {view.listing_title}. Your conversations stay readable."
+            if view.status == "active":  # a paid subscription: canceled at the end of its period
+                self.notice = f"{view.listing_title}: {view.billing_note}. It keeps working until then."
+            else:
+                self.notice = f"You unsubscribed from {view.listing_title}. Your conversations stay readable."
         await self._reload()
 
 
@@ -64,7 +68,8 @@ def _unsubscribe(row: Any) -> rx.Component:
     return confirm(
         rx.button("Unsubscribe", variant="soft", color_scheme="red", aria_label="Unsubscribe from " + row.title),
         "Unsubscribe from “" + row.title + "”?",
-        "You will not be able to start new runs. Your conversations stay readable in Chat.",
+        "You will not be able to start new runs (a paid plan keeps working until the end of the period). "
+        "Your conversations stay readable in Chat.",
         "Unsubscribe",
         S.unsubscribe(row.listing_id),
     )
@@ -94,6 +99,10 @@ def _row(row: Any) -> rx.Component:
                 spacing="3",
             ),
             rx.text(row.version, size="2", color=MUTED),
+            rx.cond(
+                row.billing != "",
+                rx.text("Paid plan: ", row.billing, " · ", rx.link("Billing", href="/billing"), size="2"),
+            ),
             rx.cond(
                 row.newer.length() > 0,
                 rx.el.details(

@@ -134,6 +134,7 @@ class SubscriptionRow:
     version: str = ""
     newer: list[ChangeRow] = field(default_factory=list)
     can_run: bool = True
+    billing: str = ""
 
 
 def subscription_row(sub: SubscriptionView) -> SubscriptionRow:
@@ -150,6 +151,7 @@ def subscription_row(sub: SubscriptionView) -> SubscriptionRow:
         version,
         [change_row(c) for c in sub.newer_changes],
         sub.can_run and sub.status == "active",
+        sub.billing_note,  # paid plans: "Renews on ...", "Checkout not finished", ...
     )
 
 

@@ -1,5 +1,5 @@
-"""Subscribing: free at once with the listing's per-subscriber limits, paid plans refused until
-billing lands, no subscribing to an unlisted or own listing, "My agents" and the try limits."""
+"""Subscribing: free at once with the listing's per-subscriber limits, paid plans through a
+checkout, no subscribing to an unlisted or own listing, "My agents" and the try limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import select
 from backend.accounts.actor import Actor, NotFound
 from backend.db import session_scope
 from backend.models import AgentGrant, Budget, RateLimitRule
-from marketplace.errors import MarketplaceError, PaidPlansUnavailable, TryLimitReached
+from marketplace.errors import MarketplaceError, TryLimitReached
 from marketplace.listings import unlist_listing
 from marketplace.subscriptions import my_subscriptions, subscribe, subscriber_principal
 from marketplace.trial import TryLimiter, Visitor
@@ -54,16 +54,24 @@ def test_a_free_listing_subscribes_at_once_with_its_limits(make_actor: Callable[
     assert (budget.period, budget.limit_nano) == ("month", 2_500_000_000)
 
 
-def test_paid_unlisted_own_and_draft_listings_are_refused(make_actor: Callable[[], Actor]) -> None:
+def test_a_paid_listing_subscribes_through_a_checkout(make_actor: Callable[[], Actor]) -> None:
+    owner, fan = make_actor(), make_actor()
+    paid = listing(owner, publisher_connection(owner), plan_kind="monthly", monthly_price_cents=900, included_runs=100)
+    with session_scope() as s:
+        view = subscribe(actor=fan, listing_id=paid.id, session=s)
+        again = subscribe(actor=fan, listing_id=paid.id, session=s)
+    assert view.billing_status == "incomplete" and view.billing_note == "Checkout not finished"
+    assert view.checkout_url is not None and view.checkout_url.startswith("/billing/checkout/")
+    assert again.checkout_url == view.checkout_url  # the same pending checkout
+
+
+def test_unlisted_own_and_draft_listings_are_refused(make_actor: Callable[[], Actor]) -> None:
     owner, fan = make_actor(), make_actor()
     conn = publisher_connection(owner)
-    paid = listing(owner, conn, plan_kind="monthly", monthly_price_cents=900, included_runs=100)
     hidden = listing(owner, conn)
     draft = listing(owner, conn, publish=False)
     with session_scope() as s:
         unlist_listing(actor=owner, listing_id=hidden.id, session=s)
-    with pytest.raises(PaidPlansUnavailable, match="Paid plans are not available yet"), session_scope() as s:
-        subscribe(actor=fan, listing_id=paid.id, session=s)
     with pytest.raises(MarketplaceError, match="no longer takes new subscribers"), session_scope() as s:
         subscribe(actor=fan, listing_id=hidden.id, session=s)
     with pytest.raises(NotFound), session_scope() as s:
