@@ -5,8 +5,10 @@ Each metered :class:`RunCharge` of a Stripe-mode subscription becomes one Meter 
 ``timestamp`` = ``occurred_at``, payload ``stripe_customer_id`` and ``value`` ``"1"``). Up to 100
 events go in one ``POST /v2/billing/meter_event_stream`` (authenticated by a meter event
 session's token, valid 15 minutes, renewed when it expires) with an idempotency key from the
-batch's identifiers. The rows of a batch are claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
-sent and marked in one transaction; a failed batch records ``meter_attempts``, ``meter_error``
+batch's identifiers. The rows of a batch are claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+so concurrent senders take different rows and hold only those rows' locks during the call; on
+SQLite a process-wide lock serializes the senders instead of holding the database's write lock
+over the network), sent and marked in one transaction; a failed batch records ``meter_attempts``, ``meter_error``
 and ``meter_next_attempt_at`` (exponential backoff, 30 s doubling to at most 1 h). Should a crash
 lose the commit after Stripe accepted a batch, the resend carries the same identifiers, which
 Stripe deduplicates (within 24 hours), so a run is never billed twice.
@@ -17,6 +19,7 @@ days) is not reported here; :func:`billing.stripe.reconcile.reconcile_stripe` fi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -25,7 +28,7 @@ from typing import Any
 import stripe
 from sqlmodel import Session, col, or_, select
 
-from backend.db import session_scope
+from backend.db import get_engine, session_scope
 from backend.models import BillingCustomer, BillingSubscription, ListingPrice, RunCharge
 from backend.models.common import utcnow
 from billing.settings import get_billing_settings
@@ -39,6 +42,7 @@ BACKOFF_BASE_S = 30
 BACKOFF_CAP_S = 3600
 
 _token_lock = threading.Lock()
+_send_lock = threading.Lock()  # SQLite has no row locks: one sender per process
 _tokens: dict[str, tuple[str, datetime]] = {}  # API base -> (session token, expires at)
 
 
@@ -151,9 +155,10 @@ def send_pending_meter_events(*, limit: int = 500) -> int:
         StripeNotConfigured: Stripe mode is off and there is something to send.
     """
     sent = 0
-    while sent < limit:
-        claimed, accepted = _send_batch(min(BATCH_SIZE, limit - sent))
-        sent += accepted
-        if claimed == 0 or accepted == 0:
-            break
+    with _send_lock if get_engine().dialect.name == "sqlite" else contextlib.nullcontext():
+        while sent < limit:
+            claimed, accepted = _send_batch(min(BATCH_SIZE, limit - sent))
+            sent += accepted
+            if claimed == 0 or accepted == 0:
+                break
     return sent
