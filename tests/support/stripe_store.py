@@ -47,6 +47,7 @@ class StripeStore:
         self.meter_events: dict[str, dict[str, Any]] = {}  # identifier -> event (Stripe dedupes)
         self.events: list[dict[str, Any]] = []
         self.now = lambda: int(time.time())
+        self.invoice_prefix = secrets.token_hex(4).upper()  # Stripe's account-wide number prefix
 
     # ------------------------------------------------------------------ generic
     def get(self, object_id: str, kind: str) -> dict[str, Any]:
@@ -278,7 +279,7 @@ class StripeStore:
                 "id": invoice_id,
                 "object": "invoice",
                 "customer": sub["customer"],
-                "number": f"TEST-{len(self.of_kind('invoice')) + 1:04d}",
+                "number": f"{self.invoice_prefix}-{len(self.of_kind('invoice')) + 1:04d}",
                 "currency": lines[0]["currency"] if lines else "usd",
                 "status": "paid" if paid else "open",
                 "subtotal": total,
