@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import stripe
 from sqlmodel import col, func, select
 
 from backend.db import session_scope
 from backend.models import BillingCustomer, BillingPeriod, BillingSubscription, ListingPrice, RunCharge
-from billing.stripe.client import stripe_client
+from billing.stripe.client import safe_error, stripe_client
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,11 @@ def reconcile_stripe() -> list[str]:
     Periods are widened to whole minutes (Stripe's summaries are minute-aligned). Blocking
     (database, then Stripe): call it from a worker thread or the CLI.
 
+    A period Stripe refuses to summarise (its meter or customer is gone) is reported as a line.
+
     Raises:
         StripeNotConfigured: Stripe mode is off.
-        stripe.StripeError: Stripe could not be reached.
+        stripe.StripeError: Stripe could not be reached or failed (other than refusing a request).
     """
     client = stripe_client()
     lines: list[str] = []
@@ -104,10 +107,14 @@ def reconcile_stripe() -> list[str]:
             continue
         start = int(math.floor(_epoch(count.start) / 60) * 60)
         end = int(math.ceil(_epoch(count.end) / 60) * 60)
-        summaries = client.v1.billing.meters.event_summaries.list(
-            count.meter_id, params={"customer": count.customer_id, "start_time": start, "end_time": end}
-        )
-        in_stripe = int(sum(s.aggregated_value for s in summaries.auto_paging_iter()))
+        try:
+            summaries = client.v1.billing.meters.event_summaries.list(
+                count.meter_id, params={"customer": count.customer_id, "start_time": start, "end_time": end}
+            )
+            in_stripe = int(sum(s.aggregated_value for s in summaries.auto_paging_iter()))
+        except stripe.InvalidRequestError as exc:  # e.g. the meter or customer is gone in Stripe
+            lines.append(f"{_label(count)}: ledger {count.metered} metered runs, Stripe refused: {safe_error(exc)}")
+            continue
         if in_stripe != count.metered:
             pending = f" ({count.unsent} not sent yet)" if count.unsent else ""
             lines.append(f"{_label(count)}: ledger {count.metered} metered runs{pending}, Stripe meter {in_stripe}")

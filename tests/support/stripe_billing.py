@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 import pytest
 import uvicorn
+from sqlalchemy import update
+from sqlmodel import col
 from starlette.applications import Starlette
 
 from backend.accounts.actor import Actor
@@ -42,9 +44,17 @@ from tests.support.stripe_server import StripeTestServer
 @pytest.fixture
 def stripe_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeTestServer]:
     """A fresh local Stripe server; ``STRIPE_SECRET_KEY``/``STRIPE_WEBHOOK_SECRET``/``STRIPE_API_BASE``
-    point billing at it for the test."""
+    point billing at it for the test. Unsent run charges of earlier tests (the database is shared
+    by the session) are parked far in the future so each test's metering sees only its own."""
     from billing.settings import get_billing_settings
     from billing.stripe import metering
+
+    with session_scope() as s:
+        s.execute(
+            update(RunCharge)
+            .where(col(RunCharge.meter_sent_at).is_(None))
+            .values(meter_next_attempt_at=utcnow() + timedelta(days=3650))
+        )
 
     with StripeTestServer() as server:
         monkeypatch.setenv("STRIPE_SECRET_KEY", server.api_key)
