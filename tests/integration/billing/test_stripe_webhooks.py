@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -294,3 +295,25 @@ def test_a_failure_answers_500_and_the_retry_processes_it(
 def test_events_we_do_not_handle_are_acknowledged(stripe_mode: StripeTestServer, webhook_url: str) -> None:
     event = stripe_mode.store.event("customer.created", {"id": "cus_x", "object": "customer"})
     assert stripe_mode.deliver(event, webhook_url).json() == {"received": True, "result": "ignored"}
+
+
+def test_the_same_event_delivered_twice_at_once_is_applied_once(
+    stripe_mode: StripeTestServer, webhook_url: str, make_actor: Callable[[], Actor]
+) -> None:
+    setup, session_id = _checkout(stripe_mode, make_actor)
+    sub, events = _subscribe(stripe_mode, session_id)
+    for event in events:
+        stripe_mode.deliver(event, webhook_url)
+    invoice = stripe_mode.store.create_invoice(sub["id"], paid=True)
+    paid = stripe_mode.store.event("invoice.paid", invoice)
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(stripe_mode.deliver(paid, webhook_url).json()["result"]))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == ["duplicate", "duplicate", "duplicate", "processed"]
+    assert _ledger(setup)["invoices"] == [("paid", 900)] and _ledger(setup)["earnings"] == [(900, 180, 720)]
