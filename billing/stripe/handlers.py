@@ -31,7 +31,7 @@ from backend.models import (
 )
 from billing.money import platform_fee_cents
 from billing.stripe.connect import apply_account
-from billing.stripe.sync import apply_subscription, find_billing_subscription, from_epoch, link_customer
+from billing.stripe.sync import apply_subscription, find_billing_subscription, from_epoch, link_customer, may_link
 
 SUBSCRIPTION_EVENTS = (
     "customer.subscription.created",
@@ -110,8 +110,10 @@ def _apply_checkout(got: dict[str, Any], session: Session) -> None:
         row.stripe_checkout_session_id = checkout["id"]
     link_customer(row, checkout.get("customer"), session)
     stripe_sub = got.get("subscription")
-    if stripe_sub is not None and row.stripe_subscription_id in (None, stripe_sub["id"]):
-        row.stripe_subscription_id = stripe_sub["id"]
+    if stripe_sub is not None and may_link(row, stripe_sub):
+        if row.stripe_subscription_id != stripe_sub["id"]:
+            row.stripe_subscription_id = stripe_sub["id"]
+            row.canceled_at = row.past_due_since = None
         apply_subscription(row, stripe_sub, session)
     session.add(row)
 

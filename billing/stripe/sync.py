@@ -35,10 +35,20 @@ def from_epoch(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value else None
 
 
-def find_billing_subscription(stripe_sub: Any, session: Session) -> BillingSubscription | None:
+def may_link(row: BillingSubscription, stripe_sub: dict[str, Any]) -> bool:
+    """Whether ``stripe_sub`` may become the row's Stripe subscription: the row has none or this
+    one, or its current one never started or ended (a subscriber who subscribes again after
+    canceling gets a new Stripe subscription for the same row) and this one is live."""
+    if row.stripe_subscription_id in (None, stripe_sub["id"]):
+        return True
+    live = STATUS_FROM_STRIPE.get(str(stripe_sub.get("status"))) not in (None, "canceled")
+    return row.status in ("incomplete", "canceled") and live
+
+
+def find_billing_subscription(stripe_sub: dict[str, Any], session: Session) -> BillingSubscription | None:
     """Our row of a Stripe Subscription: by ``stripe_subscription_id``, else by the
-    ``billing_subscription_id`` metadata checkout put on it (then linked, if the row has no Stripe
-    subscription yet). None: not ours (another app on the same Stripe account)."""
+    ``billing_subscription_id`` metadata checkout put on it (then linked when :func:`may_link`).
+    None: not ours (another app on the same Stripe account), or a superseded subscription."""
     row = session.exec(
         select(BillingSubscription).where(BillingSubscription.stripe_subscription_id == stripe_sub["id"])
     ).first()
@@ -46,9 +56,11 @@ def find_billing_subscription(stripe_sub: Any, session: Session) -> BillingSubsc
         return row
     ours = (stripe_sub.get("metadata") or {}).get("billing_subscription_id")
     row = session.get(BillingSubscription, ours) if ours else None
-    if row is None or row.stripe_subscription_id not in (None, stripe_sub["id"]):
+    if row is None or not may_link(row, stripe_sub):
         return None
-    row.stripe_subscription_id = stripe_sub["id"]
+    if row.stripe_subscription_id != stripe_sub["id"]:
+        row.stripe_subscription_id = stripe_sub["id"]
+        row.canceled_at = row.past_due_since = None
     return row
 
 
@@ -111,6 +123,8 @@ def apply_subscription(row: BillingSubscription, stripe_sub: Any, session: Sessi
             row.canceled_at or from_epoch(stripe_sub.get("ended_at") or stripe_sub.get("canceled_at")) or now
         )
         _end_marketplace_subscription(row, session)
+    else:
+        row.canceled_at = None
     row.status = status
     row.updated_at = now
     link_customer(row, stripe_sub.get("customer"), session)

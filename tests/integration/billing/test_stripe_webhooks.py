@@ -317,3 +317,35 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once(
         t.join(30)
     assert sorted(results) == ["duplicate", "duplicate", "duplicate", "processed"]
     assert _ledger(setup)["invoices"] == [("paid", 900)] and _ledger(setup)["earnings"] == [(900, 180, 720)]
+
+
+def test_subscribing_again_after_the_end_links_the_new_stripe_subscription(
+    stripe_mode: StripeTestServer, webhook_url: str, make_actor: Callable[[], Actor]
+) -> None:
+    setup, session_id = _checkout(stripe_mode, make_actor)
+    old, events = _subscribe(stripe_mode, session_id)
+    ended = stripe_mode.store.set_subscription(old["id"], status="canceled")
+    for event in [*events, stripe_mode.store.event("customer.subscription.deleted", ended)]:
+        stripe_mode.deliver(event, webhook_url)
+    assert _bsub(setup).status == "canceled"
+    with session_scope() as s:  # the subscriber checks out again for the same listing
+        bsub = s.get(BillingSubscription, setup.billing_subscription_id)
+        assert bsub is not None
+        create_checkout_session(
+            billing_subscription=bsub,
+            price=s.get(ListingPrice, setup.price_id),  # type: ignore[arg-type]
+            customer=s.get(BillingCustomer, setup.customer_id),  # type: ignore[arg-type]
+            publisher=None,
+            success_url="http://app.test/ok?again=1",
+            cancel_url="http://app.test/no",
+            session=s,
+        )
+        new_session = bsub.stripe_checkout_session_id or ""
+    new, again = _subscribe(stripe_mode, new_session)
+    for event in reversed(again):  # the subscription's event first
+        assert stripe_mode.deliver(event, webhook_url).status_code == 200
+    bsub = _bsub(setup)
+    assert (bsub.stripe_subscription_id, bsub.status, bsub.canceled_at) == (new["id"], "active", None)
+    # a late event of the old subscription changes nothing
+    stripe_mode.deliver(stripe_mode.store.event("customer.subscription.updated", ended), webhook_url)
+    assert (_bsub(setup).stripe_subscription_id, _bsub(setup).status) == (new["id"], "active")
