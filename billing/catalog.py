@@ -42,7 +42,7 @@ def listing_prices_changed(*, listing: Listing, session: Session) -> None:
         return
     price = listing_price(listing, session)
     if get_billing_settings().stripe_mode:
-        from billing.stripe.catalog import sync_listing_prices  # type: ignore[import-not-found]  # Stripe mode only
+        from billing.stripe.catalog import sync_listing_prices  # Stripe mode only
 
         sync_listing_prices(listing=listing, price=price, session=session)
         price.synced_at = utcnow()

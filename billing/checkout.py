@@ -111,7 +111,7 @@ def start_checkout(*, subscription: Subscription, listing: Listing, session: Ses
     customer = ensure_customer(subscription.user_id, session)
     if bsub.provider != "stripe":
         return Checkout(bsub.id, bsub.status, f"/billing/checkout/{bsub.id}")
-    from billing.stripe.checkout import create_checkout_session  # type: ignore[import-not-found]  # Stripe mode only
+    from billing.stripe.checkout import create_checkout_session  # Stripe mode only
 
     base = get_settings().public_url.rstrip("/")
     publisher = _publisher_account(listing, session)

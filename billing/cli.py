@@ -36,7 +36,7 @@ def _reconcile(_args: argparse.Namespace) -> int:
     with session_scope() as session:
         differences = reconcile_ledger(session=session)
     if get_billing_settings().stripe_mode:
-        from billing.stripe.reconcile import reconcile_stripe  # type: ignore[import-not-found]  # Stripe mode only
+        from billing.stripe.reconcile import reconcile_stripe  # Stripe mode only
 
         differences += list(reconcile_stripe())
     for line in differences:

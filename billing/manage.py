@@ -81,7 +81,7 @@ def customer_portal_url(*, user_id: str, return_url: str, session: Session) -> s
     customer = session.exec(select(BillingCustomer).where(BillingCustomer.user_id == user_id)).first()
     if customer is None:
         raise BillingError("You have no paid subscription yet.")
-    from billing.stripe.portal import portal_url  # type: ignore[import-not-found]  # Stripe mode only
+    from billing.stripe.portal import portal_url  # Stripe mode only
 
     return str(portal_url(customer=customer, return_url=return_url, session=session))
 
@@ -102,6 +102,6 @@ def payout_onboarding_url(*, actor: Actor, refresh_url: str, return_url: str, se
         account = PublisherAccount(workspace_id=actor.workspace_id)
         session.add(account)
         session.flush()
-    from billing.stripe.connect import onboarding_link  # type: ignore[import-not-found]  # Stripe mode only
+    from billing.stripe.connect import onboarding_link  # Stripe mode only
 
     return str(onboarding_link(account=account, refresh_url=refresh_url, return_url=return_url, session=session))

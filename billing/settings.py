@@ -18,8 +18,9 @@ class BillingSettings(BaseSettings):
 
     Attributes:
         stripe_secret_key: ``STRIPE_SECRET_KEY`` (never logged; a ``SecretStr``). None: offline mode.
-        stripe_webhook_secret: ``STRIPE_WEBHOOK_SECRET``, the ``whsec_...`` signing secret of the
-            webhook endpoint ``/api/billing/stripe/webhook``.
+        stripe_webhook_secret: ``STRIPE_WEBHOOK_SECRET``, the ``whsec_...`` signing secret(s) of the
+            webhook endpoint ``/api/billing/stripe/webhook``, comma-separated (the platform's
+            endpoint and the Connect endpoint each have their own).
         stripe_api_base: ``STRIPE_API_BASE``, e.g. ``http://127.0.0.1:8420`` (default: Stripe's).
         platform_fee_percent: the platform's share of each paid invoice, in percent
             (``AGENTHUB_BILLING_PLATFORM_FEE_PERCENT``, default 20; 0-100).

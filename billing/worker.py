@@ -17,7 +17,7 @@ def run_billing_pass() -> TickResult:
     result = tick()
     if get_billing_settings().stripe_mode:
         try:
-            from billing.stripe.metering import send_pending_meter_events  # type: ignore[import-not-found]
+            from billing.stripe.metering import send_pending_meter_events
 
             send_pending_meter_events()
         except Exception:  # network trouble: the next pass retries

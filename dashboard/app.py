@@ -15,6 +15,7 @@ from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
+from billing.stripe.webhooks import routes as stripe_webhook_routes
 from billing.worker import run_billing_pass
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
@@ -69,6 +70,9 @@ def index() -> rx.Component:
     """``/``: send signed-in users to their agents (the guard handles everyone else)."""
     return rx.center(rx.spinner(), min_height="100vh")
 
+
+# Billing's Stripe webhook joins the /api app (the backend never imports billing).
+api.router.routes.extend(stripe_webhook_routes)
 
 # SecureApp: security headers, CSP, Origin/CORS checks, upload cap; one handler maps SignedOut to /signin.
 app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception, stylesheets=["/agenthub.css"])
