@@ -20,7 +20,7 @@ def listing_price(listing: Listing, session: Session) -> ListingPrice:
     price = session.exec(select(ListingPrice).where(ListingPrice.listing_id == listing.id)).first()
     new = price is None
     if price is None:
-        price = ListingPrice(listing_id=listing.id, meter_event_name=f"agenthub_run_{listing.id[:16]}")
+        price = ListingPrice(listing_id=listing.id, meter_event_name=f"agenthub_run_{listing.id}")
     changed = new or (price.currency, price.monthly_price_cents, price.price_per_run_cents, price.included_runs) != (
         listing.currency,
         listing.monthly_price_cents,

@@ -30,13 +30,13 @@ from backend.models import (
     BillingPeriod,
     BillingSubscription,
     Listing,
-    ListingPrice,
     PublisherAccount,
     RunCharge,
     Subscription,
     UsageRecord,
 )
 from backend.models.common import utcnow
+from billing.catalog import listing_price
 from tests.support.marketplace import listing, publisher_connection
 from tests.support.stripe_server import StripeTestServer
 
@@ -124,7 +124,9 @@ def paid_listing(
     publisher, subscriber = make_actor(), make_actor()
     row = listing(publisher, publisher_connection(publisher), plan_kind="monthly", monthly_price_cents=monthly_cents)
     with session_scope() as s:
-        price = ListingPrice(listing_id=row.id, monthly_price_cents=monthly_cents, price_per_run_cents=per_run_cents)
+        # publishing a paid listing already recorded its ListingPrice (billing.catalog): add the run price
+        price = listing_price(s.get(Listing, row.id), s)  # type: ignore[arg-type]
+        price.monthly_price_cents, price.price_per_run_cents = monthly_cents, per_run_cents
         grant = AgentGrant(
             agent_id=row.agent_id, owner_workspace_id=publisher.workspace_id, grantee_user_id=subscriber.user_id
         )
