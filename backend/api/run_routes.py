@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
 from sqlmodel import Session, select
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from backend.accounts.actor import Actor, NotFound
 from backend.api import streams
@@ -227,6 +228,8 @@ async def upload_knowledge(
     files come back ``failed`` with the reason. Follow them with ``GET .../knowledge``."""
     if not files or len(files) > MAX_FILES:
         raise ApiError(422, f"Send 1 to {MAX_FILES} files.", param="files")
+    if any(not isinstance(f, StarletteUploadFile) or not f.filename for f in files):  # a text field is not a file
+        raise ApiError(422, "Every part named “files” must be a file with a file name.", param="files")
     uploads = [UploadedFile(f.filename or "untitled", await f.read(MAX_FILE_BYTES + 1)) for f in files]
     return await asyncio.to_thread(_knowledge, identity, agent, uploads)
 

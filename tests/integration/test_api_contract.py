@@ -42,7 +42,9 @@ schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same generated cases on every run, so CI never fails on a lucky draw; a new
+# case is found by running with a different seed locally (hypothesis --hypothesis-seed)
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_route_keeps_its_contract(case: Any, live: dict[str, Any]) -> None:
     if "agent" in (case.path_parameters or {}) and case.path_parameters["agent"].isascii():
         # half the cases hit the real agent, so successful responses are checked too

@@ -159,6 +159,13 @@ def test_knowledge_upload_and_its_status(api_url: str, actor: Actor, llm_server:
     assert added["x.exe"]["error"]
     listed = httpx.get(f"{api_url}/api/v1/agents/{agent_id}/knowledge", headers=_auth(key), timeout=10).json()
     assert {s["name"] for s in listed} == {"handbook.txt", "x.exe"}
+    # a text field named "files" is not a file: refused, nothing stored (found by schemathesis)
+    text_part = httpx.post(
+        f"{api_url}/api/v1/agents/{agent_id}/knowledge", data={"files": "not a file"}, headers=_auth(key), timeout=10
+    )
+    assert text_part.status_code == 422, text_part.text
+    again = httpx.get(f"{api_url}/api/v1/agents/{agent_id}/knowledge", headers=_auth(key), timeout=10).json()
+    assert len(again) == 2
 
 
 def test_publishable_keys_work_only_from_their_origins(api_url: str, actor: Actor, llm_server: LLMTestServer) -> None:
