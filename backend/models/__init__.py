@@ -100,3 +100,6 @@ __all__ += [
     "RunCharge",
     "StripeEvent",
 ]
+from backend.models.teams import AuditEvent, Invitation, WorkspacePublic  # noqa: E402  (teams, issue 16)
+
+__all__ += ["AuditEvent", "Invitation", "WorkspacePublic"]
