@@ -94,8 +94,7 @@ def downgrade() -> None:
     op.execute("UPDATE memberships SET role = 'member' WHERE role IN ('builder', 'viewer')")
     op.drop_table("audit_events")
     op.drop_table("invitations")
-    with op.batch_alter_table("auth_sessions") as batch:
-        batch.drop_index("ix_auth_sessions_workspace_id")
-        batch.drop_column("workspace_id")
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("deleted_at")
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy of ``workspaces`` would trip the foreign keys.
+    op.drop_index("ix_auth_sessions_workspace_id", table_name="auth_sessions")
+    op.drop_column("auth_sessions", "workspace_id")
+    op.drop_column("workspaces", "deleted_at")
