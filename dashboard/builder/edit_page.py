@@ -232,15 +232,37 @@ def _not_found() -> rx.Component:
     )
 
 
+def _forbidden() -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text("You cannot open the builder", weight="bold"),
+            rx.text(
+                "Viewers can chat with this workspace's agents but cannot change them. "
+                "Ask an admin for the builder role."
+            ),
+            rx.link("Back to agents", href="/agents"),
+            spacing="1",
+        ),
+        icon="lock",
+        color_scheme="amber",
+        role="alert",
+        width="100%",
+    )
+
+
 def agent_edit_page() -> rx.Component:
     """The builder: tabs of settings and a live preview (existing agent), or the new-agent form."""
     body = rx.cond(
-        S.not_found,
-        _not_found(),
+        S.forbidden,
+        _forbidden(),
         rx.cond(
-            S.loaded,
-            rx.cond(IS_NEW, _new_layout(), _agent_layout()),
-            rx.hstack(rx.spinner(), rx.text("Loading…", size="2"), spacing="2"),
+            S.not_found,
+            _not_found(),
+            rx.cond(
+                S.loaded,
+                rx.cond(IS_NEW, _new_layout(), _agent_layout()),
+                rx.hstack(rx.spinner(), rx.text("Loading…", size="2"), spacing="2"),
+            ),
         ),
     )
     return page(

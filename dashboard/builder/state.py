@@ -14,6 +14,7 @@ from typing import Any, cast
 import reflex as rx
 from sqlmodel import Session
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.agents.drafts import discard_draft, save_version
 from backend.agents.service import (
@@ -48,6 +49,7 @@ class BuilderState(ModelMixin, rx.State):
     editing_id: str = ""  # "" while creating a new agent
     loaded: bool = False
     not_found: bool = False
+    forbidden: bool = False  # the member's role may not edit agents (a viewer)
     saving: bool = False
     name: str = ""
     description: str = ""
@@ -117,6 +119,10 @@ class BuilderState(ModelMixin, rx.State):
         self.message, self._flash = self._flash, ""
         self.versions, self.current_version = [], 0
         actor = await signed_in(self)
+        self.forbidden = not await in_session(lambda s: permissions.can(actor, permissions.AGENTS_EDIT, s))
+        if self.forbidden:  # a viewer: chat only (the services refuse every change anyway)
+            self.loaded = True
+            return
         raw_id = str(self.router.page.params.get("agent_id", "") or "")
         conns = await in_session(lambda s: list_connections(actor=actor, session=s))
         self.connections = [ConnectionOption(c.id, c.name, c.provider_label, list(c.models)) for c in conns]
