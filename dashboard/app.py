@@ -17,6 +17,7 @@ from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
+from dashboard.audit.page import AuditState, audit_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, agents_page
 from dashboard.chat.page import ChatState, chat_page
@@ -27,6 +28,8 @@ from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
 from dashboard.shell.errors import on_backend_exception
 from dashboard.tasks.page import TasksState, tasks_page
+from dashboard.team.invite import InviteState, invite_page
+from dashboard.team.page import TeamState, team_page
 from marketplace.pages.routes import add_marketplace_pages
 
 log = logging.getLogger(__name__)
@@ -87,4 +90,7 @@ _private(tasks_page, "/tasks", "Tasks", TasksState.load)
 _private(analytics_page, "/analytics", "Analytics", AnalyticsState.load)
 _private(notifications_page, "/notifications", "Inbox", InboxState.load)
 _private(account_page, "/account", "Account", AccountState.load)
+_private(team_page, "/team", "Team", TeamState.load)
+_private(audit_page, "/audit", "Audit log", AuditState.load)
+app.add_page(invite_page, route="/invite/[token]", title="Invitation · Agent Hub", on_load=InviteState.load)
 add_marketplace_pages(app, _private)

@@ -135,7 +135,7 @@ class DeletionImpact:
 
 
 def _count(session: Session, model: type, *where: object) -> int:
-    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[call-overload]
+    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[call-overload, arg-type]
 
 
 def deletion_impact(*, actor: Actor, session: Session) -> DeletionImpact:
