@@ -64,7 +64,7 @@ def _members_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Members", size="4", as_="h2"),
-            banner(TeamState.errors.get("members", "")),  # type: ignore[attr-defined]
+            banner(TeamState.errors.get("members", "")),  # type: ignore[attr-defined]  # bad role values
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -262,6 +262,7 @@ def team_page() -> rx.Component:
     return page(
         "Team",
         rx.text("Workspace ", rx.text.strong(AuthState.workspace_name), " · your role: ", AuthState.role, size="2"),
+        banner(TeamState.errors.get("form", "")),  # type: ignore[attr-defined]
         banner(TeamState.notice, kind="success"),
         rx.cond(
             loaded_for_this_visit(TeamState.loaded),

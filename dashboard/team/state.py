@@ -56,8 +56,12 @@ class TeamState(rx.State):
     personal: bool = True
 
     def _error(self, key: str, exc: Exception) -> None:
+        """Input errors go beside their field; a refusal (role, gone) goes to the page banner,
+        which stays visible when the refusal also hides the form (the role was just changed)."""
         if isinstance(exc, FieldErrors):
             self.errors = dict(exc.errors)
+        elif isinstance(exc, (PermissionDenied, NotFound)):
+            self.errors = {"form": str(exc) or "That did not work."}
         else:
             self.errors = {key: str(exc) or "That did not work."}
 
