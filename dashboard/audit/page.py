@@ -124,10 +124,14 @@ def _filters() -> rx.Component:
     )
     return rx.form(
         rx.hstack(
-            labelled("Kind of action", select, "kind"),
-            text_field("Member's email", "actor_email", placeholder="any"),
-            text_field("From (UTC)", "since", type="date", error=AuditState.errors.get("since", "")),  # type: ignore[attr-defined]
-            text_field("To (UTC)", "until", type="date", error=AuditState.errors.get("until", "")),  # type: ignore[attr-defined]
+            rx.box(labelled("Kind of action", select, "kind"), width="220px"),
+            rx.box(text_field("Member's email", "actor_email", placeholder="any"), width="240px"),
+            rx.box(
+                text_field("From (UTC)", "since", type="date", error=AuditState.errors.get("since", "")), width="160px"
+            ),  # type: ignore[attr-defined]
+            rx.box(
+                text_field("To (UTC)", "until", type="date", error=AuditState.errors.get("until", "")), width="160px"
+            ),  # type: ignore[attr-defined]
             rx.button("Filter", type="submit"),
             rx.button("Export CSV", type="button", variant="soft", on_click=AuditState.export_csv),
             align="end",
