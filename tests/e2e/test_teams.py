@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from tests.support.axe import axe_violations, describe
 from tests.support.e2e import PASSWORD, actor_for, add_agent, add_connection, new_email, send, sign_up
 
 
@@ -36,12 +37,16 @@ def test_owner_invites_a_viewer_who_chats_but_cannot_build(page, browser, app_ur
     expect(link_box).to_have_value(re.compile(r"/invite/[A-Za-z0-9_-]{20,}$"))
     link = link_box.input_value()
     expect(page.get_by_text(f"{viewer_email} as viewer")).to_be_visible()
+    found = axe_violations(page)
+    assert not found, "/team: " + describe(found)
 
     viewer_context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 800})
     viewer_context.set_default_timeout(20_000)
     vp = viewer_context.new_page()
     vp.goto(link)
     expect(vp.get_by_text("You are invited to join")).to_contain_text("viewer")
+    found = axe_violations(vp)
+    assert not found, "/invite: " + describe(found)
     _signup_from(vp, viewer_email)
     vp.get_by_role("button", name=re.compile("^Join ")).click()
     expect(vp.get_by_role("heading", name="Agents", level=1)).to_be_visible()
@@ -70,6 +75,8 @@ def test_owner_invites_a_viewer_who_chats_but_cannot_build(page, browser, app_ur
     page.get_by_label("Member's email").fill(viewer_email)
     page.get_by_role("button", name="Filter").click()
     expect(table.locator("tbody tr")).to_have_count(1)
+    found = axe_violations(page)
+    assert not found, "/audit: " + describe(found)
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     text = open(download.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
