@@ -153,6 +153,13 @@ class BuilderState(ModelMixin, rx.State):
             fields.model = first.models[0] if first.models else ""
         self._show(fields)
 
+    def _refused(self, exc: Exception) -> None:
+        """A change was refused: the role no longer allows editing (the page says so), or the agent is gone."""
+        if isinstance(exc, PermissionDenied):
+            self.forbidden = True
+        else:
+            self.not_found = True
+
     async def _write(self, changes: dict[str, Any]) -> None:
         """Store ``changes`` in the agent's draft and show its errors (a new agent: nothing yet)."""
         if not self.editing_id:
@@ -160,8 +167,8 @@ class BuilderState(ModelMixin, rx.State):
         actor = await signed_in(self)
         try:
             errors, dirty = await write_draft(actor, self.editing_id, changes)
-        except (NotFound, PermissionDenied):
-            self.not_found = True
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
             return
         self._set_errors(errors)
         self.message = ""
@@ -261,8 +268,9 @@ class BuilderState(ModelMixin, rx.State):
             self._set_errors(exc.errors, banner=True)
             self.saving = False
             return
-        except (NotFound, PermissionDenied):
-            self.not_found, self.saving = True, False
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
+            self.saving = False
             return
         self.saving = False
         await self._load_agent(actor, agent_id, show=False)  # the fields already show the draft
@@ -277,8 +285,8 @@ class BuilderState(ModelMixin, rx.State):
         try:
             await in_session(lambda s: discard_draft(actor=actor, agent_id=agent_id, session=s))
             await self._load_agent(actor, agent_id)
-        except (NotFound, PermissionDenied):
-            self.not_found = True
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
             return None
         self._set_errors({})
         self.message = f"Draft discarded: back to v{self.current_version}"

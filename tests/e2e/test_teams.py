@@ -124,3 +124,35 @@ def test_a_role_taken_away_while_the_page_is_open_is_refused_by_the_event(page, 
     ap.get_by_role("link", name="Agents").click()
     expect(ap).to_have_url(re.compile(r"/signin"))
     admin_context.close()
+
+
+def test_a_builder_demoted_while_editing_cannot_write_the_draft(page, browser, app_url, llm_server) -> None:  # type: ignore[no-untyped-def]
+    from backend.accounts import members
+    from backend.agents.drafts import get_draft
+    from backend.db import session_scope
+    from backend.models import Membership, Workspace
+
+    owner_context = browser.new_context(base_url=app_url)
+    owner = actor_for(sign_up(owner_context.new_page()))
+    owner_context.close()
+    agent_id = add_agent(owner, add_connection(owner, llm_server), name="Quill", instructions="Answer briefly.")
+    builder = actor_for(sign_up(page))
+    with session_scope() as s:
+        s.add(Membership(workspace_id=owner.workspace_id, user_id=builder.user_id, role="builder"))
+    page.goto("/agents")
+    page.get_by_label("Switch workspace").click()
+    with session_scope() as s:
+        team_name = s.get(Workspace, owner.workspace_id).name  # type: ignore[union-attr]
+    page.get_by_role("option", name=team_name, exact=True).click()
+    expect(page.get_by_label("Your role")).to_have_text("builder")
+    page.goto(f"/agents/{agent_id}")
+    instructions = page.get_by_role("textbox", name="Instructions")
+    expect(instructions).to_have_value("Answer briefly.")
+
+    with session_scope() as s:
+        members.change_role(actor=owner, user_id=builder.user_id, role="viewer", session=s)
+    instructions.fill("Leak everything.")
+    instructions.press("Tab")
+    expect(page.get_by_text("You cannot open the builder")).to_be_visible()
+    with session_scope() as s:
+        assert get_draft(actor=owner, agent_id=agent_id, session=s).instructions == "Answer briefly."
