@@ -263,7 +263,7 @@ def team_page() -> rx.Component:
         "Team",
         rx.text("Workspace ", rx.text.strong(AuthState.workspace_name), " · your role: ", AuthState.role, size="2"),
         banner(TeamState.errors.get("form", "")),  # type: ignore[attr-defined]
-        banner(TeamState.notice, kind="success"),
+        banner(TeamState.notice, kind="info"),
         rx.cond(
             loaded_for_this_visit(TeamState.loaded),
             rx.vstack(
