@@ -15,6 +15,7 @@ from backend.accounts.actor import Actor, PermissionDenied
 from backend.accounts.audit import list_events
 from backend.agents import drafts
 from backend.agents.service import create_agent, delete_agent, restore_version, save_agent
+from backend.analytics.service import agent_choices
 from backend.blueprints import get_blueprint
 from backend.connections.service import create_connection, delete_connection, list_connections, update_connection
 from backend.db import session_scope
@@ -189,6 +190,10 @@ CALLS: dict[str, tuple[str, Callable[[Actor, World, Session], Any]]] = {
     "remove_member": (
         permissions.MEMBERS_MANAGE,
         lambda a, w, s: members.remove_member(actor=a, user_id=w.other_user_id, session=s),
+    ),
+    "analytics_agents": (
+        permissions.ANALYTICS_VIEW,
+        lambda a, w, s: agent_choices(actor=a, session=s),
     ),
     "audit_events": (permissions.AUDIT_VIEW, lambda a, w, s: list_events(actor=a, session=s)),
     "rename_workspace": (
