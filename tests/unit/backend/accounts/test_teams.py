@@ -218,3 +218,40 @@ def test_audit_summaries_never_keep_a_key() -> None:
     with session_scope() as s:
         event = record(s, actor=owner, action="connection.updated", summary="key sk-abcdefghijklmnop1234 set")
     assert "sk-" not in event.summary and "[hidden]" in event.summary
+
+
+def test_invitation_is_e_mailed_when_smtp_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.config import get_settings
+    from tests.support.smtp_server import SMTPRecorder
+
+    owner, token = _person(_email("own"))
+    team = _team(owner, token, name="Mailers")
+    with SMTPRecorder() as server:
+        for name, value in {
+            "AGENTHUB_SMTP_HOST": "127.0.0.1",
+            "AGENTHUB_SMTP_PORT": str(server.port),
+            "AGENTHUB_SMTP_SENDER": "hub@example.com",
+            "AGENTHUB_SMTP_STARTTLS": "false",
+        }.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        try:
+            email = _email("mailed")
+            with session_scope() as s:
+                invitation, link = invitations.invite(
+                    actor=team, email=email, role="builder", base_url="http://hub.test", session=s
+                )
+            assert invitation.delivery == "email"
+            assert invitations.deliver(
+                invitation=invitation, link=link, workspace_name="Mailers", inviter_email="boss@example.com"
+            )
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
+    [message] = server.messages
+    assert message["rcpt_to"] == [f"<{email}>"]
+    assert link in message["data"] and "Mailers" in message["data"] and "builder" in message["data"]
+    with session_scope() as s:  # without SMTP nothing is sent and the inviter copies the link
+        plain, _ = invitations.invite(actor=team, email=_email("x"), role="viewer", base_url="http://x", session=s)
+    assert plain.delivery == "link"
+    assert not invitations.deliver(invitation=plain, link="http://x", workspace_name="M", inviter_email="b@example.com")
