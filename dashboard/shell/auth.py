@@ -193,7 +193,8 @@ class AuthState(rx.State):
             await asyncio.to_thread(_switch, cookie_token(self), actor.user_id, workspace_id)
         except PermissionDenied:
             return rx.toast.error("You are no longer a member of that workspace.")
-        return rx.redirect("/agents")  # its on_load reloads everything for the new workspace
+        # A new URL (also when already on /agents) so the page's on_load runs for the new workspace.
+        return rx.redirect(f"/agents?workspace={workspace_id}")
 
     @rx.event
     async def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]

@@ -145,6 +145,7 @@ def test_a_builder_demoted_while_editing_cannot_write_the_draft(page, browser, a
         team_name = s.get(Workspace, owner.workspace_id).name  # type: ignore[union-attr]
     page.get_by_role("option", name=team_name, exact=True).click()
     expect(page.get_by_label("Your role")).to_have_text("builder")
+    expect(page.get_by_role("article", name="Quill")).to_be_visible()  # the agents page reloaded for the team
     page.goto(f"/agents/{agent_id}")
     instructions = page.get_by_role("textbox", name="Instructions")
     expect(instructions).to_have_value("Answer briefly.")
