@@ -22,6 +22,7 @@ from dashboard.builder.memory_section import memory_section
 from dashboard.builder.preview_panel import preview_pane
 from dashboard.builder.state import BuilderState
 from dashboard.builder.tools_panel import audit_section, tools_section
+from dashboard.shell.auth import allowed
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
 
@@ -132,10 +133,17 @@ def _listing_panel() -> rx.Component:
             size="2",
         ),
         rx.hstack(
-            rx.link(
-                rx.button("Create or edit the listing", type="button"), href="/publisher/listing?agent=" + S.editing_id
+            rx.cond(
+                allowed("marketplace.publish"),
+                rx.hstack(
+                    rx.link(
+                        rx.button("Create or edit the listing", type="button"),
+                        href="/publisher/listing?agent=" + S.editing_id,
+                    ),
+                    rx.link(rx.button("My listings", variant="soft", type="button"), href="/publisher"),
+                ),
+                rx.text("Only the workspace's owners and admins publish agents.", size="2", color="var(--gray-11)"),
             ),
-            rx.link(rx.button("My listings", variant="soft", type="button"), href="/publisher"),
             rx.link(
                 rx.button("This agent's analytics", variant="soft", type="button"),
                 href="/analytics?agent=" + S.editing_id,
