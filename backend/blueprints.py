@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models import Agent, BlueprintVersion
 
@@ -39,6 +40,16 @@ def require_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
     if agent is None or agent.workspace_id != actor.workspace_id or agent.deleted_at is not None:
         raise NotFound("Agent not found.")
     return agent
+
+
+def edit_agent(actor: Actor, agent_id: str, session: Session) -> Agent:
+    """The actor's workspace's agent, for a change (``agents.edit``: owners, admins, builders).
+
+    Raises:
+        PermissionDenied: not a member, or a viewer. NotFound: as :func:`require_agent`.
+    """
+    permissions.require(actor, permissions.AGENTS_EDIT, session)
+    return require_agent(actor, agent_id, session)
 
 
 def get_blueprint(*, actor: Actor, agent_id: str, version: int | None = None, session: Session) -> BlueprintVersion:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
         session_idle_hours: a sign-in session ends after this many hours without activity; each
             use renews it, up to ``session_ttl_hours`` from sign-in.
         storage_quota_mb: knowledge storage allowed per workspace, MB (10**6 bytes).
+        invitation_ttl_hours: ``AGENTHUB_INVITATION_TTL_HOURS``, how long a workspace invitation
+            link stays usable (7 days by default).
         run_stale_after_s: a run still ``running`` this many seconds after its last sign of life
             is finished as failed by the sweep (a crashed process), keeping its partial answer.
     """
@@ -102,6 +104,7 @@ class Settings(BaseSettings):
     session_idle_hours: int = 12
     storage_quota_mb: float = 500.0
     run_stale_after_s: int = 600
+    invitation_ttl_hours: int = 24 * 7
 
     @property
     def is_production(self) -> bool:

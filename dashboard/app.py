@@ -19,6 +19,7 @@ from billing.stripe.webhooks import routes as stripe_webhook_routes
 from billing.worker import run_billing_pass
 from dashboard.account.page import AccountState, account_page
 from dashboard.analytics.page import AnalyticsState, analytics_page
+from dashboard.audit.page import AuditState, audit_page
 from dashboard.auth.pages import AuthFormState, signin_page, signup_page
 from dashboard.billing.earnings import EarningsState, earnings_page
 from dashboard.billing.page import billing_page, checkout_page
@@ -33,6 +34,8 @@ from dashboard.settings.page import SettingsState, settings_page
 from dashboard.shell.auth import AuthState
 from dashboard.shell.errors import on_backend_exception
 from dashboard.tasks.page import TasksState, tasks_page
+from dashboard.team.invite import InviteState, invite_page
+from dashboard.team.page import TeamState, team_page
 from marketplace.developer import ACCESS as MARKETPLACE_API_ACCESS
 from marketplace.pages.routes import add_marketplace_pages
 
@@ -111,4 +114,7 @@ _private(developers_page, "/developers", "Developers", DevelopersState.load)
 _private(billing_page, "/billing", "Billing", BillingState.load)
 _private(checkout_page, "/billing/checkout/[checkout_id]", "Checkout", CheckoutState.load)
 _private(earnings_page, "/earnings", "Earnings", EarningsState.load)
+_private(team_page, "/team", "Team", TeamState.load)
+_private(audit_page, "/audit", "Audit log", AuditState.load)
+app.add_page(invite_page, route="/invite/[token]", title="Invitation · Agent Hub", on_load=InviteState.load)
 add_marketplace_pages(app, _private)

@@ -1,6 +1,6 @@
 """The publisher's side: create and edit a listing, publish it, publish a new version, unlist it.
 
-Only owners and admins of the agent's workspace change its listing (``require_manager``); any
+Only owners and admins of the agent's workspace change its listing (``marketplace.publish``); any
 member may read the workspace's listings. One listing per agent. Subscribers and visitors run the
 listing's pinned version (``Listing.version_id``): editing the agent changes nothing for them
 until a new version is published here with a changelog entry.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
+from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound, require_member
-from backend.accounts.roles import require_manager
 from backend.agents.service import delete_agent
 from backend.blueprints import require_agent
 from backend.models import Agent, BlueprintVersion, Listing, ListingVersion, Subscription
@@ -25,9 +25,19 @@ from marketplace.views import plan_of, rating_of, trust_figures
 _MANAGERS = "Only the workspace's owners and admins may publish its agents."
 
 
+def _require_publisher(actor: Actor, session: Session) -> None:
+    permissions.require(actor, permissions.MARKETPLACE_PUBLISH, session, _MANAGERS)
+
+
+def _audit(session: Session, actor: Actor, action: str, listing: Listing, summary: str) -> None:
+    audit.record(
+        session, actor=actor, action=f"listing.{action}", target_kind="listing", target_id=listing.id, summary=summary
+    )
+
+
 def _own_listing(actor: Actor, listing_id: str, session: Session, *, manage: bool) -> Listing:
     if manage:
-        require_manager(actor, session, _MANAGERS)
+        _require_publisher(actor, session)
     else:
         require_member(actor, session)
     listing = session.get(Listing, listing_id)
@@ -94,7 +104,7 @@ def save_listing(*, actor: Actor, agent_id: str, data: ListingInput, session: Se
         ListingInvalid: per field (see :func:`marketplace.validation.check_listing_input`),
             ``slug`` when another listing has it.
     """
-    require_manager(actor, session, _MANAGERS)
+    _require_publisher(actor, session)
     agent = require_agent(actor, agent_id, session)
     clean = check_listing_input(data, workspace_id=actor.workspace_id, session=session)
     listing = session.exec(select(Listing).where(Listing.agent_id == agent.id)).first()
@@ -172,6 +182,7 @@ def publish_listing(*, actor: Actor, listing_id: str, session: Session) -> Publi
     session.add(listing)
     session.flush()
     listing_prices_changed(listing=listing, session=session)  # Stripe mode: Product, Prices, Meter
+    _audit(session, actor, "published", listing, f"Published {listing.title} v{listing.version_number}")
     return to_publisher_view(listing, session)
 
 
@@ -210,6 +221,7 @@ def publish_version(
     )
     session.add(listing)
     session.flush()
+    _audit(session, actor, "version_published", listing, f"Published {listing.title} v{row.version}")
     return to_publisher_view(listing, session)
 
 
@@ -226,6 +238,7 @@ def unlist_listing(*, actor: Actor, listing_id: str, session: Session) -> Publis
     listing.status, listing.updated_at = "unlisted", utcnow()
     session.add(listing)
     session.flush()
+    _audit(session, actor, "unlisted", listing, f"Unlisted {listing.title}")
     return to_publisher_view(listing, session)
 
 
@@ -267,7 +280,12 @@ def retire_agent(*, actor: Actor, agent_id: str, session: Session) -> None:
         select(Listing).where(Listing.agent_id == agent_id, Listing.workspace_id == actor.workspace_id)
     ).all()
     if listings:
-        require_manager(actor, session, "Only owners and admins can delete an agent that has a marketplace listing.")
+        permissions.require(
+            actor,
+            permissions.MARKETPLACE_PUBLISH,
+            session,
+            "Only owners and admins can delete an agent that has a marketplace listing.",
+        )
     delete_agent(actor=actor, agent_id=agent_id, session=session)  # checks membership and the agent
     for listing in listings:
         if listing.status in ("draft", "published"):

@@ -8,8 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound
-from backend.accounts.roles import require_manager
 from backend.models import Listing, Review, Run, Subscription, User
 from backend.models.common import utcnow
 from marketplace.errors import ReviewNotAllowed
@@ -113,7 +113,9 @@ def reply_to_review(*, actor: Actor, review_id: str, reply: str, session: Sessio
         NotFound: no such review of the workspace's listings.
         ReviewNotAllowed: already replied; empty or over 2,000 characters.
     """
-    require_manager(actor, session, "Only the workspace's owners and admins may reply to reviews.")
+    permissions.require(
+        actor, permissions.MARKETPLACE_PUBLISH, session, "Only the workspace's owners and admins may reply to reviews."
+    )
     review = session.get(Review, review_id)
     listing = session.get(Listing, review.listing_id) if review else None
     if review is None or listing is None or listing.workspace_id != actor.workspace_id:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts.permissions import normalize_role
 from backend.config import get_settings
 from backend.models import Membership, User, UserPublic, Workspace
 from backend.security import passwords, sessions
@@ -33,8 +34,8 @@ class AuthError(Exception):
         return self.message
 
 
-def _public(user: User, workspace: Workspace) -> UserPublic:
-    return UserPublic(id=user.id, email=user.email, workspace_id=workspace.id, workspace_name=workspace.name)
+def _public(user: User, workspace: Workspace, role: str = "owner") -> UserPublic:
+    return UserPublic(id=user.id, email=user.email, workspace_id=workspace.id, workspace_name=workspace.name, role=role)
 
 
 def _ttl() -> timedelta:
@@ -90,7 +91,7 @@ def sign_up(
             session.flush()
     except IntegrityError as exc:
         raise AuthError(_TAKEN, "email") from exc
-    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session)
+    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session, workspace_id=workspace.id)
     return _public(user, workspace), token
 
 
@@ -131,8 +132,9 @@ def sign_in(
         user.password_hash = passwords.hash_password(password)
         session.add(user)
     workspace = _personal_workspace(user.id, session)
-    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session)
-    return _public(user, workspace), token
+    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session, workspace_id=workspace.id)
+    role = session.get(Membership, (workspace.id, user.id))
+    return _public(user, workspace, normalize_role(role.role if role else "owner")), token
 
 
 def sign_out(*, token: str, session: Session) -> None:
@@ -196,21 +198,33 @@ def redeem_login_ticket(*, ticket: str, session: Session) -> str | None:
 
 
 def user_for_token(*, token: str, session: Session) -> UserPublic | None:
-    """The signed-in user behind a browser token, or ``None`` if missing, expired or revoked."""
-    user_id = sessions.user_id_for_token(token=token, session=session)
-    if user_id is None:
+    """The signed-in user behind a browser token, in the session's current workspace, with their
+    role there; ``None`` if the token is missing, expired or revoked, or the user is no longer a
+    member of the session's workspace (removed, or the workspace was deleted)."""
+    row = sessions.live_session(token=token, session=session)
+    if row is None:
         return None
-    user = session.get(User, user_id)
+    user = session.get(User, row.user_id)
     if user is None:
         return None
-    return _public(user, _personal_workspace(user.id, session))
+    if row.workspace_id is None:
+        workspace = _personal_workspace(user.id, session)
+    else:
+        found = session.get(Workspace, row.workspace_id)
+        if found is None or found.deleted_at is not None:
+            return None
+        workspace = found
+    membership = session.get(Membership, (workspace.id, user.id))
+    if membership is None:
+        return None
+    return _public(user, workspace, normalize_role(membership.role))
 
 
 def _personal_workspace(user_id: str, session: Session) -> Workspace:
     row = session.exec(
         select(Workspace)
         .join(Membership, col(Membership.workspace_id) == col(Workspace.id))
-        .where(Membership.user_id == user_id)
+        .where(Membership.user_id == user_id, col(Workspace.deleted_at).is_(None))
         .order_by(col(Workspace.personal).desc(), col(Workspace.created_at))
     ).first()
     if row is None:

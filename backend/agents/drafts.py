@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from backend.accounts import audit
 from backend.accounts.actor import Actor
 from backend.agents.draft_rows import (
     FIELD_NAMES,
@@ -31,7 +32,7 @@ from backend.agents.service import (
     validate_blueprint,
     write_version,
 )
-from backend.blueprints import get_blueprint, require_agent
+from backend.blueprints import edit_agent, get_blueprint, require_agent
 from backend.models import BlueprintFields, BlueprintVersion, Conversation
 from backend.models.common import utcnow
 
@@ -47,7 +48,7 @@ def get_draft(*, actor: Actor, agent_id: str, session: Session) -> BlueprintVers
     Raises:
         NotFound: no such agent in the actor's workspace. PermissionDenied: not a member.
     """
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
     return ensure_draft(actor, agent, session)
 
 
@@ -71,7 +72,7 @@ def update_draft(*, actor: Actor, agent_id: str, changes: Mapping[str, Any], ses
     Raises:
         KeyError: a key that is not a blueprint field. NotFound, PermissionDenied.
     """
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
     draft = ensure_draft(actor, agent, session)
     unknown = set(changes) - set(FIELD_NAMES)
     if unknown:
@@ -105,7 +106,7 @@ def save_version(*, actor: Actor, agent_id: str, note: str = "", session: Sessio
         BlueprintInvalid: the draft has errors (``errors`` maps fields to messages); nothing saved.
         NotFound, PermissionDenied.
     """
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
     draft = ensure_draft(actor, agent, session)
     fields = fields_of(draft)
     if errors := validate_blueprint(fields, actor=actor, session=session, agent_id=agent.id):
@@ -115,6 +116,14 @@ def save_version(*, actor: Actor, agent_id: str, note: str = "", session: Sessio
     agent.updated_at = utcnow()
     version = write_version(agent, fields, actor, note.strip()[:200] or "Saved", session)
     sync_draft(actor, agent, fields, session)
+    audit.record(
+        session,
+        actor=actor,
+        action="agent.version_saved",
+        target_kind="agent",
+        target_id=agent.id,
+        summary=f"Saved {fields.name} v{version}",
+    )
     return version
 
 
@@ -124,7 +133,7 @@ def discard_draft(*, actor: Actor, agent_id: str, session: Session) -> Blueprint
     Returns:
         The draft row. Raises NotFound, PermissionDenied.
     """
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
     sync_draft(actor, agent, fields_of(current_row(agent, session)), session)
     return ensure_draft(actor, agent, session)
 

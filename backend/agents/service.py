@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.agents.domain_hints import domain_warnings
 from backend.agents.draft_rows import sync_draft
-from backend.blueprints import DRAFT_VERSION, get_blueprint, require_agent, validate_delegates
+from backend.blueprints import DRAFT_VERSION, edit_agent, get_blueprint, require_agent, validate_delegates
 from backend.errors import FieldErrors
 from backend.models import Agent, AgentSummary, BlueprintFields, BlueprintVersion, Connection, Template
 from backend.models.agent import MAX_FALLBACKS
@@ -142,9 +143,9 @@ def create_agent(*, actor: Actor, fields: BlueprintFields, session: Session) -> 
 
     Raises:
         BlueprintInvalid: per-field errors (see :func:`validate_blueprint`).
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer.
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.AGENTS_EDIT, session)
     if errors := validate_blueprint(fields, actor=actor, session=session):
         raise BlueprintInvalid(errors)
     fields = clean_fields(fields)
@@ -152,6 +153,14 @@ def create_agent(*, actor: Actor, fields: BlueprintFields, session: Session) -> 
     session.add(agent)
     session.flush()
     write_version(agent, fields, actor, "Created", session)
+    audit.record(
+        session,
+        actor=actor,
+        action="agent.created",
+        target_kind="agent",
+        target_id=agent.id,
+        summary=f"Created {fields.name}",
+    )
     return agent.id
 
 
@@ -165,7 +174,7 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
     Raises:
         BlueprintInvalid, NotFound, PermissionDenied.
     """
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
     if errors := validate_blueprint(fields, actor=actor, session=session, agent_id=agent.id):
         raise BlueprintInvalid(errors)
     fields = clean_fields(fields)
@@ -173,6 +182,14 @@ def save_agent(*, actor: Actor, agent_id: str, fields: BlueprintFields, note: st
     agent.updated_at = utcnow()
     version = write_version(agent, fields, actor, note or "Saved", session)
     sync_draft(actor, agent, fields, session)
+    audit.record(
+        session,
+        actor=actor,
+        action="agent.version_saved",
+        target_kind="agent",
+        target_id=agent.id,
+        summary=f"Saved {fields.name} v{version}",
+    )
     return version
 
 
@@ -183,13 +200,21 @@ def restore_version(*, actor: Actor, agent_id: str, version: int, session: Sessi
     Returns:
         The new version number. Raises NotFound, PermissionDenied.
     """
+    agent = edit_agent(actor, agent_id, session)
     old = get_blueprint(actor=actor, agent_id=agent_id, version=version, session=session)
-    agent = require_agent(actor, agent_id, session)
     agent.current_version += 1
     agent.updated_at = utcnow()
     fields = BlueprintFields.model_validate(old.model_dump(include=set(BlueprintFields.model_fields)))
     new_version = write_version(agent, fields, actor, f"Restored from v{version}", session)
     sync_draft(actor, agent, fields, session)
+    audit.record(
+        session,
+        actor=actor,
+        action="agent.version_restored",
+        target_kind="agent",
+        target_id=agent.id,
+        summary=f"Restored {fields.name} v{version} as v{new_version}",
+    )
     return new_version
 
 
@@ -234,10 +259,14 @@ def list_agents(*, actor: Actor, session: Session) -> list[AgentSummary]:
 
 def delete_agent(*, actor: Actor, agent_id: str, session: Session) -> None:
     """Hide an agent (soft delete keeps its runs for analytics). Raises NotFound, PermissionDenied."""
-    agent = require_agent(actor, agent_id, session)
+    agent = edit_agent(actor, agent_id, session)
+    name = get_blueprint(actor=actor, agent_id=agent_id, session=session).name
     agent.deleted_at = utcnow()
     session.add(agent)
     session.flush()
+    audit.record(
+        session, actor=actor, action="agent.deleted", target_kind="agent", target_id=agent.id, summary=f"Deleted {name}"
+    )
 
 
 def list_templates(*, session: Session) -> list[Template]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.analytics.periods import Period
 from backend.analytics.rollup import hour_start
 from backend.analytics.tables import Table, usd
@@ -102,9 +103,9 @@ def agent_view(*, actor: Actor, period: Period, agent_id: str, session: Session)
     in ``period`` of one agent of the actor's workspace (another workspace's agent shows nothing).
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
     return AgentView(
         _starters(session, ws, agent_id, period),

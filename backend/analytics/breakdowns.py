@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.analytics.derived import spanned
 from backend.analytics.measures import Runs, Usage, runs_by, usage_by
 from backend.analytics.periods import Period
@@ -151,9 +152,9 @@ def breakdowns(
     many end users: the page loads it afterwards with :func:`end_user_table`).
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
     users = (
         _by_end_user(session, ws, period, agent_id)
@@ -173,7 +174,7 @@ def end_user_table(*, actor: Actor, period: Period, agent_id: str | None = None,
     """The end users who cost most in ``period`` (up to :data:`END_USER_LIMIT`), as in :func:`breakdowns`.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     return _by_end_user(session, actor.workspace_id, period, agent_id)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.analytics.breakdowns import agent_names
 from backend.analytics.measures import Runs, Usage, runs_by, usage_by
 from backend.analytics.periods import Period
@@ -73,9 +74,9 @@ def cost_insights(*, actor: Actor, period: Period, agent_id: str | None = None, 
         recorded cost in percent (empty when nothing was spent).
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
     s, e = period.start_hour, period.end_hour
     names = agent_names(session, ws)

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.analytics.derived import USAGE, spanned
 from backend.analytics.measures import Runs, Usage, series
 from backend.analytics.periods import Period, buckets
@@ -151,9 +152,9 @@ def overview(*, actor: Actor, period: Period, agent_id: str | None = None, sessi
         ms, estimated from histograms), one row per bucket, empty buckets as zeros.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
     now, before = _sum(session, ws, period, agent_id), _sum(session, ws, period.previous(), agent_id)
     chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(_fold(session, ws, period, agent_id)))

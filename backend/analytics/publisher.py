@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, NotFound, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor, NotFound
 from backend.analytics.periods import Period, buckets
 from backend.analytics.rollup import hour_start
 from backend.analytics.tables import Table, percent, usd
@@ -192,7 +193,7 @@ def _subscribers(
 
 
 def _owned_listing(actor: Actor, listing_id: str, session: Session) -> Listing:
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     listing = session.get(Listing, listing_id)
     if listing is None or listing.workspace_id != actor.workspace_id:
         raise NotFound("Listing not found.")
@@ -217,7 +218,8 @@ def publisher_view(*, actor: Actor, period: Period, listing_id: str, session: Se
         and adds trial → paid conversion (people who tried it in the period and now subscribe).
 
     Raises:
-        PermissionDenied: not a member of the workspace. NotFound: not this workspace's listing.
+        PermissionDenied: not a member of the workspace, or a viewer (``analytics.view``).
+        NotFound: not this workspace's listing.
     """
     listing = _owned_listing(actor, listing_id, session)
     points = buckets(period)
@@ -279,9 +281,9 @@ def listing_choices(*, actor: Actor, session: Session) -> list[tuple[str, str]]:
     """``(listing id, title)`` of the workspace's listings (any status), by title, for the filter.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     t = _t(Listing)
     rows = session.execute(select(t.id, t.title).where(t.workspace_id == actor.workspace_id).order_by(t.title, t.id))
     return [(str(i), str(title)) for i, title in rows.all()]

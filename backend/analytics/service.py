@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.analytics.agent_view import AgentView, agent_view
 from backend.analytics.breakdowns import Breakdowns, agent_names, breakdowns
 from backend.analytics.breakdowns import end_user_table as end_user_table
@@ -41,7 +42,7 @@ def build_report(
     ``end_users=False`` leaves the end-user table empty (``breakdowns.end_user_table``).
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
     return Report(
         overview(actor=actor, period=period, agent_id=agent_id, session=session),
@@ -57,7 +58,7 @@ def load_report(*, actor: Actor, period: Period, agent_id: str | None = None, en
     Blocking: call it from a worker thread (a background handler), never on the event loop.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
     catch_up()
     with session_scope() as session:
@@ -68,7 +69,7 @@ def agent_choices(*, actor: Actor, session: Session) -> list[tuple[str, str]]:
     """``(agent id, name)`` of the workspace's agents, by name, for the agent filter.
 
     Raises:
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor is not a member of the workspace, or a viewer (``analytics.view``).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     return sorted(agent_names(session, actor.workspace_id).items(), key=lambda kv: (kv[1].lower(), kv[0]))

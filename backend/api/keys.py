@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
+from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
 from backend.accounts.roles import is_manager
 from backend.errors import FieldErrors
@@ -222,10 +223,10 @@ def create_key(*, actor: Actor, data: KeyInput, session: Session) -> CreatedKey:
     gateway rules of scope ``api_key`` in the actor's workspace.
 
     Raises:
-        PermissionDenied: the actor is not a member of its workspace.
+        PermissionDenied: the actor's role may not manage API keys (``api_keys.manage``: viewers).
         ApiKeyInputError: invalid settings (per-field messages), or too many keys.
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.API_KEYS_MANAGE, session)
     scope_id, origins, nano = _check(actor, data, session)
     count = len(session.exec(select(ApiKey.id).where(ApiKey.workspace_id == actor.workspace_id)).all())
     if count >= MAX_KEYS_PER_WORKSPACE:
@@ -254,6 +255,10 @@ def create_key(*, actor: Actor, data: KeyInput, session: Session) -> CreatedKey:
     if nano:
         session.add(Budget(workspace_id=ws, scope="api_key", scope_id=key.id, period="month", limit_nano=nano))
     session.flush()
+    summary = f"Created {data.kind} API key “{key.name}” ({key.prefix}…)"
+    audit.record(
+        session, actor=actor, action="api_key.created", target_kind="api_key", target_id=key.id, summary=summary
+    )
     return CreatedKey(to_public(key, session), secret)
 
 
@@ -274,8 +279,9 @@ def revoke_key(*, actor: Actor, key_id: str, session: Session) -> ApiKeyPublic:
 
     Raises:
         NotFound: no such key in the workspace.
-        PermissionDenied: a member revoking someone else's key.
+        PermissionDenied: a viewer, or a builder revoking someone else's key.
     """
+    permissions.require(actor, permissions.API_KEYS_MANAGE, session)
     key = session.get(ApiKey, key_id)
     if key is None or key.workspace_id != actor.workspace_id:
         raise NotFound("API key not found.")
@@ -284,6 +290,10 @@ def revoke_key(*, actor: Actor, key_id: str, session: Session) -> ApiKeyPublic:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
+        summary = f"Revoked API key “{key.name}” ({key.prefix}…)"
+        audit.record(
+            session, actor=actor, action="api_key.revoked", target_kind="api_key", target_id=key.id, summary=summary
+        )
         session.flush()
     return to_public(key, session)
 

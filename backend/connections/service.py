@@ -14,7 +14,8 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from backend.accounts.actor import Actor, NotFound, require_member
+from backend.accounts import audit, permissions
+from backend.accounts.actor import Actor, NotFound
 from backend.connections.providers import PROVIDERS, get_provider
 from backend.errors import FieldErrors
 from backend.models import Connection, ConnectionPublic
@@ -102,8 +103,10 @@ def _origin(provider_id: str, base_url: str | None) -> tuple[str, str, int | Non
         return ("", url, None)  # an unreadable stored URL never matches a new one
 
 
-def _get(actor: Actor, connection_id: str, session: Session) -> Connection:
-    require_member(actor, session)
+def _get(
+    actor: Actor, connection_id: str, session: Session, action: str = permissions.CONNECTIONS_MANAGE
+) -> Connection:
+    permissions.require(actor, action, session)
     row = session.get(Connection, connection_id)
     if row is None or row.workspace_id != actor.workspace_id:
         raise NotFound("Connection not found.")
@@ -111,8 +114,9 @@ def _get(actor: Actor, connection_id: str, session: Session) -> Connection:
 
 
 def list_connections(*, actor: Actor, session: Session) -> list[ConnectionPublic]:
-    """All connections of the actor's workspace, by name."""
-    require_member(actor, session)
+    """All connections of the actor's workspace, by name (never a key). Raises PermissionDenied
+    (``connections.view``: viewers do not see connections)."""
+    permissions.require(actor, permissions.CONNECTIONS_VIEW, session)
     rows = session.exec(
         select(Connection).where(Connection.workspace_id == actor.workspace_id).order_by(Connection.name)
     ).all()
@@ -126,9 +130,9 @@ def create_connection(
 
     Raises:
         ConnectionInputError: missing name/key/base URL or malformed input (per-field messages).
-        PermissionDenied: the actor is not a member of the workspace.
+        PermissionDenied: the actor may not manage connections (owners and admins).
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.CONNECTIONS_MANAGE, session)
     api_key = (api_key or "").strip() or None
     base_url = (base_url or "").strip().rstrip("/") or None
     _validate(name, provider, base_url, api_key, has_key=False)
@@ -138,6 +142,14 @@ def create_connection(
         row.key_hint = mask_secret(api_key)
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="connection.created",
+        target_kind="connection",
+        target_id=row.id,
+        summary=f"Added connection {row.name} ({provider})",
+    )
     return to_public(row)
 
 
@@ -180,12 +192,30 @@ def update_connection(
         row.status, row.status_message = "untested", ""
     session.add(row)
     session.flush()
+    what = ", new key" if api_key else ""
+    audit.record(
+        session,
+        actor=actor,
+        action="connection.updated",
+        target_kind="connection",
+        target_id=row.id,
+        summary=f"Updated connection {row.name}{what}",
+    )
     return to_public(row)
 
 
 def delete_connection(*, actor: Actor, connection_id: str, session: Session) -> None:
     """Delete a connection and its encrypted key. Raises NotFound, PermissionDenied."""
-    session.delete(_get(actor, connection_id, session))
+    row = _get(actor, connection_id, session)
+    audit.record(
+        session,
+        actor=actor,
+        action="connection.deleted",
+        target_kind="connection",
+        target_id=row.id,
+        summary=f"Deleted connection {row.name}",
+    )
+    session.delete(row)
     session.flush()
 
 

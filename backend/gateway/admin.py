@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied, require_member
-from backend.accounts.roles import is_manager, require_manager
 from backend.db import session_scope
 from backend.errors import FieldErrors
 from backend.gateway.budgets import counter_id, period_bounds
@@ -93,7 +93,7 @@ def can_manage_limits(*, actor: Actor, session: Session) -> bool:
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
     """
-    return is_manager(actor, session)
+    return permissions.role_allows(permissions.role_of(actor, session), permissions.LIMITS_MANAGE)
 
 
 def list_end_users(*, actor: Actor, session: Session) -> list[EndUser]:
@@ -113,7 +113,13 @@ def list_end_users(*, actor: Actor, session: Session) -> list[EndUser]:
 
 
 def _require_manager(actor: Actor, session: Session) -> None:
-    require_manager(actor, session, "Only the workspace's owner or admins can change limits, budgets and prices.")
+    permissions.require(actor, permissions.LIMITS_MANAGE, session)
+
+
+def _audit(session: Session, actor: Actor, action: str, target_id: str, summary: str) -> None:
+    audit.record(
+        session, actor=actor, action=f"limits.{action}", target_kind="limit", target_id=target_id, summary=summary
+    )
 
 
 def _check_scope(actor: Actor, scope: str, scope_id: str, session: Session) -> str:
@@ -235,6 +241,9 @@ def set_budget(
     row.limit_nano, row.token_limit, row.updated_at = limit_nano, token_limit, utcnow()
     session.add(row)
     session.flush()
+    cap = f"${limit_usd}" if limit_usd is not None else "no spend cap"
+    tokens = f", {token_limit:,} tokens" if token_limit is not None else ""
+    _audit(session, actor, "budget_set", row.id, f"Set the {scope} budget per {period}: {cap}{tokens}")
     return _budget_public(row, session)
 
 
@@ -262,6 +271,7 @@ def delete_budget(*, actor: Actor, budget_id: str, session: Session) -> None:
     row = session.get(Budget, budget_id)
     if row is None or row.workspace_id != actor.workspace_id:
         raise NotFound("Budget not found.")
+    _audit(session, actor, "budget_deleted", row.id, f"Deleted the {row.scope} budget per {row.period}")
     session.delete(row)
     session.flush()
 
@@ -319,6 +329,13 @@ def set_rate_limit(
     row.requests_per_min, row.tokens_per_min, row.updated_at = requests_per_min, tokens_per_min, utcnow()
     session.add(row)
     session.flush()
+    _audit(
+        session,
+        actor,
+        "rate_limit_set",
+        row.id,
+        f"Set the {scope} rate limit: {requests_per_min or '-'} requests, {tokens_per_min or '-'} tokens per minute",
+    )
     return _rule_public(row)
 
 
@@ -342,6 +359,7 @@ def delete_rate_limit(*, actor: Actor, rule_id: str, session: Session) -> None:
     row = session.get(RateLimitRule, rule_id)
     if row is None or row.workspace_id != actor.workspace_id:
         raise NotFound("Rate limit not found.")
+    _audit(session, actor, "rate_limit_deleted", row.id, f"Deleted the {row.scope} rate limit")
     session.delete(row)
     session.flush()
 
@@ -401,6 +419,7 @@ def set_model_override(
     row.context_window, row.updated_at = context_window, utcnow()
     session.add(row)
     session.flush()
+    _audit(session, actor, "price_set", conn.id, f"Set prices of {model} on {conn.name}")
     return catalog_entry(conn, model, row)
 
 
@@ -413,5 +432,6 @@ def delete_model_override(*, actor: Actor, connection_id: str, model: str, sessi
     ).first()
     if row is None:
         raise NotFound("No override for that model.")
+    _audit(session, actor, "price_deleted", conn.id, f"Removed the price override of {row.model} on {conn.name}")
     session.delete(row)
     session.flush()

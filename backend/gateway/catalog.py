@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.connections.providers import PROVIDERS, get_provider, litellm_model_name
 from backend.gateway.completion import estimate_cost
@@ -271,7 +272,7 @@ def get_catalog(*, actor: Actor, session: Session) -> list[CatalogEntry]:
     Raises:
         PermissionDenied: the actor is not a member of the workspace.
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.CONNECTIONS_VIEW, session)
     conns = session.exec(
         select(Connection).where(Connection.workspace_id == actor.workspace_id).order_by(col(Connection.name))
     ).all()

@@ -9,14 +9,14 @@ import hashlib
 
 from sqlmodel import Session
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound
-from backend.accounts.roles import require_manager
 from backend.models import Workspace
 
 
 def require_admin(actor: Actor, session: Session) -> None:
     """Raise ``PermissionDenied`` unless the actor is an owner or admin of the workspace."""
-    require_manager(actor, session)
+    permissions.require(actor, permissions.LIMITS_MANAGE, session)
 
 
 def system_actor(workspace_id: str, session: Session) -> Actor:

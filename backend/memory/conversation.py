@@ -19,7 +19,7 @@ from lancedb.expr import lit
 from sqlmodel import Session, select
 
 from backend.accounts.actor import Actor, NotFound
-from backend.blueprints import require_agent
+from backend.blueprints import edit_agent, require_agent
 from backend.chat.service import get_conversation
 from backend.db import session_scope
 from backend.gateway.llm import GatewayError
@@ -64,7 +64,7 @@ def update_memory_settings(
     Raises:
         MemorySettingsError, NotFound, PermissionDenied.
     """
-    require_agent(actor, agent_id, session)
+    edit_agent(actor, agent_id, session)
     if max_age_days is not None and not 1 <= max_age_days <= MAX_AGE_DAYS_LIMIT:
         raise MemorySettingsError(f"Keep memories between 1 and {MAX_AGE_DAYS_LIMIT} days.")
     if max_rows is not None and not 1 <= max_rows <= MAX_ROWS_LIMIT:

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor, NotFound
-from backend.blueprints import require_agent
+from backend.blueprints import edit_agent, require_agent
 from backend.config import get_settings
 from backend.memory.parsing import file_type_for, unsupported_message
 from backend.memory.quota import quota_bytes, refusal, used_bytes
@@ -121,7 +121,7 @@ def add_files(
     Raises:
         NotFound, PermissionDenied.
     """
-    require_agent(actor, agent_id, session)
+    edit_agent(actor, agent_id, session)
     cap = get_settings().max_upload_bytes
     used = used_bytes(actor.workspace_id, session)
     out = []
@@ -155,7 +155,7 @@ def add_text(*, actor: Actor, agent_id: str, title: str, text: str, session: Ses
         KnowledgeInputError: empty, over the upload cap, or over the workspace's storage quota.
         NotFound, PermissionDenied.
     """
-    require_agent(actor, agent_id, session)
+    edit_agent(actor, agent_id, session)
     data = text.strip().encode("utf-8")
     if not data:
         raise KnowledgeInputError("Paste some text first.")
@@ -179,7 +179,7 @@ def add_url(*, actor: Actor, agent_id: str, url: str, session: Session) -> Knowl
         KnowledgeInputError: not an http(s) URL, or the workspace's storage quota is used up
             (the fetched page is checked against it again by the worker). NotFound, PermissionDenied.
     """
-    require_agent(actor, agent_id, session)
+    edit_agent(actor, agent_id, session)
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
@@ -242,7 +242,7 @@ def knowledge_progress(*, actor: Actor, agent_id: str, session: Session) -> Know
 
 def remove_source(*, actor: Actor, agent_id: str, source_id: str, session: Session) -> None:
     """Remove a source and all its chunks and vectors. Raises NotFound, PermissionDenied."""
-    require_agent(actor, agent_id, session)
+    edit_agent(actor, agent_id, session)
     row = session.get(KnowledgeSource, source_id)
     if row is None or row.workspace_id != actor.workspace_id or row.agent_id != agent_id:
         raise NotFound("Source not found.")

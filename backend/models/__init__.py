@@ -106,3 +106,6 @@ __all__ += ["Plan", "PlanPublic", "PlanStep", "PlanStepPublic"]
 from backend.models.api_key import ApiKey  # noqa: E402  (developer API keys, issue 15)
 
 __all__ += ["ApiKey"]
+from backend.models.teams import AuditEvent, Invitation, WorkspacePublic  # noqa: E402  (teams, issue 16)
+
+__all__ += ["AuditEvent", "Invitation", "WorkspacePublic"]

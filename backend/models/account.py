@@ -32,10 +32,13 @@ class Workspace(SQLModel, table=True):
     owner_id: str = Field(foreign_key="users.id", index=True, max_length=32)
     personal: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when its owner deleted it: no one is a member any more and nothing of it is shown.
+    deleted_at: datetime | None = None
 
 
 class Membership(SQLModel, table=True):
-    """A user's role in a workspace (``owner``, ``admin`` or ``member``)."""
+    """A user's role in a workspace (``owner``, ``admin``, ``builder`` or ``viewer``, see
+    ``backend.accounts.permissions``)."""
 
     __tablename__ = "memberships"
 
@@ -58,6 +61,8 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = None
     # Last use, renewed at most once a minute; idle longer than ``session_idle_hours`` ends it.
     last_seen_at: datetime | None = None
+    # The workspace this browser is working in (the switcher changes it; None: the user's first).
+    workspace_id: str | None = Field(default=None, index=True, max_length=32)
 
 
 class LoginTicket(SQLModel, table=True):
@@ -83,3 +88,4 @@ class UserPublic(SQLModel):
     email: str
     workspace_id: str
     workspace_name: str
+    role: str = "owner"  # in that workspace (``backend.accounts.permissions.ROLES``)

@@ -49,15 +49,24 @@ def session_token_from_cookie_header(header: str) -> str:
     return ""
 
 
-def create_session(*, user_id: str, ttl: timedelta, session: Session) -> str:
-    """Open a session for ``user_id`` that ends after ``ttl`` at the latest.
+def create_session(*, user_id: str, ttl: timedelta, session: Session, workspace_id: str | None = None) -> str:
+    """Open a session for ``user_id`` that ends after ``ttl`` at the latest, working in
+    ``workspace_id`` (``None``: the user's first workspace).
 
     Returns:
         The plaintext token (43 URL-safe characters); only its hash is stored.
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
-    session.add(AuthSession(token_hash=hash_token(token), user_id=user_id, expires_at=now + ttl, last_seen_at=now))
+    session.add(
+        AuthSession(
+            token_hash=hash_token(token),
+            user_id=user_id,
+            expires_at=now + ttl,
+            last_seen_at=now,
+            workspace_id=workspace_id,
+        )
+    )
     session.flush()
     return token
 
@@ -74,13 +83,14 @@ def _live_row(token: str, session: Session, idle: timedelta) -> AuthSession | No
     return row
 
 
-def user_id_for_token(*, token: str, session: Session, idle: timedelta | None = None) -> str | None:
-    """Return the user id of a live session token and renew its idle clock, else ``None``.
+def live_session(*, token: str, session: Session, idle: timedelta | None = None) -> AuthSession | None:
+    """Return the live session row of ``token`` (renewing its idle clock), else ``None``.
 
     Args:
         idle: idle timeout; defaults to ``settings.session_idle_hours``.
 
     The renewal (``last_seen_at``) is written at most once per ``RENEW_EVERY`` (1 minute).
+    ``row.workspace_id`` is the browser's current workspace (``None``: the user's first).
     """
     idle = idle if idle is not None else timedelta(hours=get_settings().session_idle_hours)
     row = _live_row(token, session, idle)
@@ -90,7 +100,39 @@ def user_id_for_token(*, token: str, session: Session, idle: timedelta | None = 
     if row.last_seen_at is None or now - row.last_seen_at >= RENEW_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return row.user_id
+    return row
+
+
+def user_id_for_token(*, token: str, session: Session, idle: timedelta | None = None) -> str | None:
+    """Return the user id of a live session token and renew its idle clock, else ``None``."""
+    row = live_session(token=token, session=session, idle=idle)
+    return row.user_id if row is not None else None
+
+
+def set_session_workspace(*, token: str, workspace_id: str, session: Session) -> bool:
+    """Make ``workspace_id`` the current workspace of the live session of ``token``.
+
+    The caller checks membership first. Returns False when the session is not live.
+    """
+    row = live_session(token=token, session=session)
+    if row is None:
+        return False
+    row.workspace_id = workspace_id
+    session.add(row)
+    session.flush()
+    return True
+
+
+def revoke_workspace_sessions(*, user_id: str, workspace_id: str, session: Session) -> int:
+    """Revoke every live session of ``user_id`` whose current workspace is ``workspace_id``
+    (the member was removed: those browsers are signed out at their next event). Returns how many."""
+    stmt = update(AuthSession).where(
+        col(AuthSession.user_id) == user_id,
+        col(AuthSession.workspace_id) == workspace_id,
+        col(AuthSession.revoked_at).is_(None),
+    )
+    result = session.execute(stmt.values(revoked_at=utcnow()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def revoke_session(*, token: str, session: Session) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.models.common import utcnow
 from backend.models.tools import CustomTool, CustomToolCreate, CustomToolPublic
@@ -171,7 +172,7 @@ def _validate(
 
 
 def _get(actor: Actor, tool_id: str, session: Session) -> CustomTool:
-    require_member(actor, session)
+    permissions.require(actor, permissions.TOOLS_MANAGE, session)
     row = session.get(CustomTool, tool_id)
     if row is None or row.workspace_id != actor.workspace_id:
         raise NotFound("Custom tool not found.")
@@ -199,7 +200,7 @@ def create_custom_tool(*, actor: Actor, data: CustomToolCreate, session: Session
             ``auth_header``, ``auth_secret``).
         PermissionDenied: the actor is not a member of the workspace.
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.TOOLS_MANAGE, session)
     data = data.model_copy(update={"method": data.method.strip().upper()})
     parameters = _validate(data, actor=actor, tool_id=None, has_secret=False, session=session)
     row = CustomTool(workspace_id=actor.workspace_id, name="", url_template="", created_by=actor.user_id)

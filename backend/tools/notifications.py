@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
-from email.message import EmailMessage
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from backend.accounts.actor import Actor, NotFound, require_member
-from backend.config import Settings, get_settings
+from backend.config import get_settings
 from backend.db import session_scope
+from backend.mail import send_email
 from backend.models import User
 from backend.models.common import utcnow
 from backend.models.tools import Notification, NotificationPublic
 from backend.security.redact import redact_secrets
 from backend.tools.base import InvalidInput, Tool, ToolContext, object_schema
+
+__all__ = ["list_notifications", "mark_read", "notify", "send_email", "unread_count"]
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -109,29 +110,6 @@ def mark_read(*, actor: Actor, notification_id: str | None = None, session: Sess
         session.add(row)
     session.flush()
     return len(rows)
-
-
-def send_email(*, to: str, subject: str, body: str, settings: Settings) -> None:
-    """Send a plain-text e-mail through the configured SMTP server (RFC 5321; STARTTLS RFC 3207).
-
-    Raises:
-        OSError, smtplib.SMTPException: connection, TLS, authentication or delivery failures.
-    """
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings.smtp_sender, to, subject
-    message.set_content(body)
-    timeout = settings.smtp_timeout_s
-    smtp: smtplib.SMTP
-    if settings.smtp_ssl:
-        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    else:
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
-    with smtp:
-        if settings.smtp_starttls and not settings.smtp_ssl:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message)
 
 
 def _send(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:

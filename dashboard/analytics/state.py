@@ -262,6 +262,6 @@ async def _fetch(
         agents = await in_session(lambda s: agent_choices(actor=actor, session=s))
     except ValueError as exc:
         return None, None, [], str(exc)
-    except PermissionDenied:
-        return None, None, [], "You are not a member of this workspace."
+    except PermissionDenied as exc:
+        return None, None, [], str(exc) or "You are not a member of this workspace."
     return period, report, agents, ""

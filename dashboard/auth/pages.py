@@ -88,7 +88,9 @@ class AuthFormState(rx.State):
         except AuthError as exc:
             self._show(exc)
             return None
-        self.ticket, self.next_target = ticket, "/connections"
+        # A new user arriving from an invitation link goes back to it; others add a connection first.
+        has_next = bool(self.router.url.query_parameters.get("next"))
+        self.ticket, self.next_target = ticket, self._next_url() if has_next else "/connections"
         return AuthFormState.forget_ticket
 
     @rx.event(background=True)

@@ -22,6 +22,7 @@ from dashboard.builder.memory_section import memory_section
 from dashboard.builder.preview_panel import preview_pane
 from dashboard.builder.state import BuilderState
 from dashboard.builder.tools_panel import audit_section, tools_section
+from dashboard.shell.auth import allowed
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import page
 
@@ -132,10 +133,17 @@ def _listing_panel() -> rx.Component:
             size="2",
         ),
         rx.hstack(
-            rx.link(
-                rx.button("Create or edit the listing", type="button"), href="/publisher/listing?agent=" + S.editing_id
+            rx.cond(
+                allowed("marketplace.publish"),
+                rx.hstack(
+                    rx.link(
+                        rx.button("Create or edit the listing", type="button"),
+                        href="/publisher/listing?agent=" + S.editing_id,
+                    ),
+                    rx.link(rx.button("My listings", variant="soft", type="button"), href="/publisher"),
+                ),
+                rx.text("Only the workspace's owners and admins publish agents.", size="2", color="var(--gray-11)"),
             ),
-            rx.link(rx.button("My listings", variant="soft", type="button"), href="/publisher"),
             rx.link(
                 rx.button("This agent's analytics", variant="soft", type="button"),
                 href="/analytics?agent=" + S.editing_id,
@@ -236,15 +244,37 @@ def _not_found() -> rx.Component:
     )
 
 
+def _forbidden() -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text("You cannot open the builder", weight="bold"),
+            rx.text(
+                "Viewers can chat with this workspace's agents but cannot change them. "
+                "Ask an admin for the builder role."
+            ),
+            rx.link("Back to agents", href="/agents"),
+            spacing="1",
+        ),
+        icon="lock",
+        color_scheme="amber",
+        role="alert",
+        width="100%",
+    )
+
+
 def agent_edit_page() -> rx.Component:
     """The builder: tabs of settings and a live preview (existing agent), or the new-agent form."""
     body = rx.cond(
-        S.not_found,
-        _not_found(),
+        S.forbidden,
+        _forbidden(),
         rx.cond(
-            S.loaded,
-            rx.cond(IS_NEW, _new_layout(), _agent_layout()),
-            rx.hstack(rx.spinner(), rx.text("Loading…", size="2"), spacing="2"),
+            S.not_found,
+            _not_found(),
+            rx.cond(
+                S.loaded,
+                rx.cond(IS_NEW, _new_layout(), _agent_layout()),
+                rx.hstack(rx.spinner(), rx.text("Loading…", size="2"), spacing="2"),
+            ),
         ),
     )
     return page(

@@ -8,10 +8,12 @@ import reflex as rx
 
 from dashboard.builder.components import avatar, link_button
 from dashboard.builder.list_state import AgentsState
+from dashboard.shell.auth import allowed
 from dashboard.shell.forms import banner, confirm_delete
 from dashboard.shell.layout import page
 from dashboard.shell.markdown import safe_markdown
 
+CAN_EDIT = allowed("agents.edit")
 GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(300px, 1fr))", "gap": "16px"}
 
 
@@ -57,7 +59,11 @@ def _agent_card(agent: Any) -> rx.Component:
             ),
             rx.spacer(),
             rx.hstack(
-                link_button("Open in builder", "/agents/" + agent.id, aria_label="Open in builder: " + agent.name),
+                rx.cond(
+                    CAN_EDIT,
+                    link_button("Open in builder", "/agents/" + agent.id, aria_label="Open in builder: " + agent.name),
+                    rx.fragment(),
+                ),
                 link_button(
                     "Chat",
                     "/chat?agent=" + agent.id,
@@ -66,7 +72,7 @@ def _agent_card(agent: Any) -> rx.Component:
                     aria_label="Chat with " + agent.name,
                 ),
                 rx.spacer(),
-                _delete_dialog(agent),
+                rx.cond(CAN_EDIT, _delete_dialog(agent), rx.fragment()),
                 width="100%",
                 align="center",
                 spacing="2",
@@ -171,26 +177,31 @@ def _agents_section() -> rx.Component:
     )
 
 
+def _templates_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Start from a template", size="5", as_="h2"),
+        rx.text(
+            "Prefilled instructions, settings and starters — open “Sample answer” to see how each one "
+            "replies, then pick a model and save.",
+            size="2",
+            color="var(--gray-11)",
+        ),
+        rx.box(rx.foreach(AgentsState.templates, _template_card), style=GRID, width="100%"),
+        spacing="3",
+        width="100%",
+        padding_top="8px",
+    )
+
+
 def agents_page() -> rx.Component:
-    """``/agents``: agent cards (open, chat, delete), a New agent button and the template gallery."""
+    """``/agents``: agent cards (chat; open and delete for builders), a New agent button and the
+    template gallery (hidden from viewers, who only chat)."""
     return page(
         "Agents",
         banner(AgentsState.error),
         banner(AgentsState.notice, kind="success"),
         _no_connection_callout(),
         _agents_section(),
-        rx.vstack(
-            rx.heading("Start from a template", size="5", as_="h2"),
-            rx.text(
-                "Prefilled instructions, settings and starters — open “Sample answer” to see how each one "
-                "replies, then pick a model and save.",
-                size="2",
-                color="var(--gray-11)",
-            ),
-            rx.box(rx.foreach(AgentsState.templates, _template_card), style=GRID, width="100%"),
-            spacing="3",
-            width="100%",
-            padding_top="8px",
-        ),
-        actions=link_button("New agent", "/agents/new", icon="plus", variant="solid"),
+        rx.cond(CAN_EDIT, _templates_section(), rx.fragment()),
+        actions=rx.cond(CAN_EDIT, link_button("New agent", "/agents/new", icon="plus", variant="solid"), rx.fragment()),
     )

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from backend.accounts import permissions
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.agents.service import list_agents, list_templates
 from backend.connections.service import list_connections
@@ -56,7 +57,9 @@ class AgentsState(rx.State):
                 TemplateCard(t.slug, t.name, t.category, t.description, t.avatar, t.sample_answer)
                 for t in list_templates(session=session)
             ]
-            connected = bool(list_connections(actor=actor, session=session))
+            # Viewers do not see connections (nor build agents): no "add a connection" prompt for them.
+            viewable = permissions.can(actor, permissions.CONNECTIONS_VIEW, session)
+            connected = not viewable or bool(list_connections(actor=actor, session=session))
             return list_agents(actor=actor, session=session), templates, connected
 
         rows, self.templates, self.has_connections = await in_session(work)

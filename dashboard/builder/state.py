@@ -14,6 +14,7 @@ from typing import Any, cast
 import reflex as rx
 from sqlmodel import Session
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.agents.drafts import discard_draft, save_version
 from backend.agents.service import (
@@ -48,6 +49,7 @@ class BuilderState(ModelMixin, rx.State):
     editing_id: str = ""  # "" while creating a new agent
     loaded: bool = False
     not_found: bool = False
+    forbidden: bool = False  # the member's role may not edit agents (a viewer)
     saving: bool = False
     name: str = ""
     description: str = ""
@@ -117,6 +119,10 @@ class BuilderState(ModelMixin, rx.State):
         self.message, self._flash = self._flash, ""
         self.versions, self.current_version = [], 0
         actor = await signed_in(self)
+        self.forbidden = not await in_session(lambda s: permissions.can(actor, permissions.AGENTS_EDIT, s))
+        if self.forbidden:  # a viewer: chat only (the services refuse every change anyway)
+            self.loaded = True
+            return
         raw_id = str(self.router.page.params.get("agent_id", "") or "")
         conns = await in_session(lambda s: list_connections(actor=actor, session=s))
         self.connections = [ConnectionOption(c.id, c.name, c.provider_label, list(c.models)) for c in conns]
@@ -147,6 +153,13 @@ class BuilderState(ModelMixin, rx.State):
             fields.model = first.models[0] if first.models else ""
         self._show(fields)
 
+    def _refused(self, exc: Exception) -> None:
+        """A change was refused: the role no longer allows editing (the page says so), or the agent is gone."""
+        if isinstance(exc, PermissionDenied):
+            self.forbidden = True
+        else:
+            self.not_found = True
+
     async def _write(self, changes: dict[str, Any]) -> None:
         """Store ``changes`` in the agent's draft and show its errors (a new agent: nothing yet)."""
         if not self.editing_id:
@@ -154,8 +167,8 @@ class BuilderState(ModelMixin, rx.State):
         actor = await signed_in(self)
         try:
             errors, dirty = await write_draft(actor, self.editing_id, changes)
-        except (NotFound, PermissionDenied):
-            self.not_found = True
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
             return
         self._set_errors(errors)
         self.message = ""
@@ -255,8 +268,9 @@ class BuilderState(ModelMixin, rx.State):
             self._set_errors(exc.errors, banner=True)
             self.saving = False
             return
-        except (NotFound, PermissionDenied):
-            self.not_found, self.saving = True, False
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
+            self.saving = False
             return
         self.saving = False
         await self._load_agent(actor, agent_id, show=False)  # the fields already show the draft
@@ -271,8 +285,8 @@ class BuilderState(ModelMixin, rx.State):
         try:
             await in_session(lambda s: discard_draft(actor=actor, agent_id=agent_id, session=s))
             await self._load_agent(actor, agent_id)
-        except (NotFound, PermissionDenied):
-            self.not_found = True
+        except (NotFound, PermissionDenied) as exc:
+            self._refused(exc)
             return None
         self._set_errors({})
         self.message = f"Draft discarded: back to v{self.current_version}"

@@ -13,6 +13,7 @@ import reflex as rx
 from dashboard.connections.catalog_view import models_details
 from dashboard.connections.rows import ConnectionRow
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState
+from dashboard.shell.auth import allowed
 from dashboard.shell.forms import confirm_delete, text_field
 
 S = ConnectionsState
@@ -63,7 +64,11 @@ def delete_button(row: ConnectionRow) -> rx.Component:
 
 
 def row_buttons(row: ConnectionRow) -> rx.Component:
-    """Test connection (spinner while running), Edit, Delete."""
+    """Test connection (spinner while running), Edit, Delete: for owners and admins only."""
+    return rx.cond(allowed("connections.manage"), _manage_buttons(row), rx.fragment())
+
+
+def _manage_buttons(row: ConnectionRow) -> rx.Component:
     return rx.hstack(
         rx.button(
             rx.icon("plug_zap", size=16),

@@ -8,6 +8,7 @@ from backend.connections.providers import PROVIDERS
 from dashboard.connections.components import MUTED, connection_row, hint
 from dashboard.connections.price_state import PriceState
 from dashboard.connections.state import LOCAL_BASE_URL_EXAMPLE, ConnectionsState
+from dashboard.shell.auth import allowed
 from dashboard.shell.forms import banner, labelled, text_field
 from dashboard.shell.layout import page
 
@@ -104,7 +105,11 @@ def empty_state() -> rx.Component:
                 text_align="center",
                 max_width="560px",
             ),
-            rx.button(rx.icon("plus", size=16), "Add your first connection", on_click=S.open_add),
+            rx.cond(
+                allowed("connections.manage"),
+                rx.button(rx.icon("plus", size=16), "Add your first connection", on_click=S.open_add),
+                rx.text("Ask an owner or admin of the workspace to add one.", size="2", color=MUTED),
+            ),
             align="center",
             spacing="3",
             padding="24px",
@@ -145,5 +150,9 @@ def connections_page() -> rx.Component:
                 spacing="2",
             ),
         ),
-        actions=rx.button(rx.icon("plus", size=16), "Add connection", on_click=S.open_add),
+        actions=rx.cond(
+            allowed("connections.manage"),
+            rx.button(rx.icon("plus", size=16), "Add connection", on_click=S.open_add),
+            rx.fragment(),
+        ),
     )

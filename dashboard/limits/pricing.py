@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.agents.service import list_agents
 from backend.blueprints import get_blueprint
@@ -67,7 +68,8 @@ def unpriced_models(actor: Actor, target: str) -> list[UnpricedModel]:
     """
     with session_scope() as session:
         pairs = _agent_models(actor, target, session)
-        conns = {c.id: c for c in list_connections(actor=actor, session=session)}
+        viewable = permissions.can(actor, permissions.CONNECTIONS_VIEW, session)  # viewers see no connections
+        conns = {c.id: c for c in list_connections(actor=actor, session=session)} if viewable else {}
         overrides = load_overrides(session, [cid for cid, _, _ in pairs if cid in conns])
     found: dict[tuple[str, str], UnpricedModel] = {}
     for cid, model, agent in pairs:

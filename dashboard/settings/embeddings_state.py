@@ -15,6 +15,7 @@ from typing import Any
 
 import reflex as rx
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.accounts.roles import is_manager
 from backend.connections.service import list_connections
@@ -68,9 +69,10 @@ class EmbeddingsState(rx.State):
     def _refresh(self, actor: Actor) -> None:
         with session_scope() as session:
             self.can_manage = is_manager(actor, session)
+            viewable = permissions.can(actor, permissions.CONNECTIONS_VIEW, session)  # viewers see no connections
             self.connections = [
                 EmbeddingConnection(c.id, f"{c.name} · {c.provider_label}")
-                for c in list_connections(actor=actor, session=session)
+                for c in (list_connections(actor=actor, session=session) if viewable else [])
             ]
             self._apply(embedding_status(actor=actor, session=session))
         if not self.connection_id and self.connections:

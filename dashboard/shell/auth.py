@@ -10,6 +10,7 @@ database, off the event loop. Mutating handlers call :func:`require_actor`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -18,8 +19,10 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, PermissionDenied
+from backend.accounts.permissions import actions_for
 from backend.accounts.service import user_for_token
+from backend.accounts.workspaces import list_workspaces, switch_workspace
 from backend.db import session_scope
 from backend.models import UserPublic
 from backend.security.sessions import session_token_from_cookie_header
@@ -123,11 +126,35 @@ def _lookup(token: str) -> UserPublic | None:
         return user_for_token(token=token, session=session)
 
 
+@dataclasses.dataclass
+class WorkspaceOption:
+    """One entry of the workspace switcher."""
+
+    id: str = ""
+    name: str = ""
+    role: str = ""
+
+
+def _options(user_id: str) -> list[WorkspaceOption]:
+    with session_scope() as session:
+        return [WorkspaceOption(w.id, w.name, w.role) for w in list_workspaces(user_id=user_id, session=session)]
+
+
+def _switch(token: str, user_id: str, workspace_id: str) -> None:
+    with session_scope() as session:
+        switch_workspace(token=token, user_id=user_id, workspace_id=workspace_id, session=session)
+
+
 class AuthState(rx.State):
-    """The signed-in user's email and workspace name (display only; never trusted)."""
+    """The signed-in user's email, current workspace, role and what the role allows (display
+    only: pages hide what a role cannot do, and the services refuse it anyway)."""
 
     user_email: str = ""
     workspace_name: str = ""
+    workspace_id: str = ""
+    role: str = ""
+    actions: list[str] = []
+    workspaces: list[WorkspaceOption] = []
     _user_id: str = ""
     _workspace_id: str = ""
 
@@ -139,15 +166,35 @@ class AuthState(rx.State):
             return None
         self._user_id, self._workspace_id = user.id, user.workspace_id
         self.user_email, self.workspace_name = user.email, user.workspace_name
+        if self.role != user.role or self.workspace_id != user.workspace_id:
+            self.role, self.workspace_id = user.role, user.workspace_id
+            self.actions = sorted(actions_for(user.role))
         return Actor(user_id=user.id, workspace_id=user.workspace_id)
 
     @rx.event
     async def require_login(self):  # type: ignore[no-untyped-def]
         """``on_load`` guard of every private page: redirect to sign-in when signed out."""
         if await self._load_actor() is None:
-            self.user_email = self.workspace_name = ""
+            self.user_email = self.workspace_name = self.role = self.workspace_id = ""
+            self.actions, self.workspaces = [], []
             return rx.redirect(f"/signin?next={self.router.url.path}")
+        self.workspaces = await asyncio.to_thread(_options, self._user_id)
         return None
+
+    @rx.event
+    async def switch_workspace(self, workspace_id: str):  # type: ignore[no-untyped-def]
+        """The switcher: make ``workspace_id`` this browser's current workspace, then reload the agents page."""
+        actor = await self._load_actor()
+        if actor is None:
+            return rx.redirect("/signin")
+        if workspace_id == actor.workspace_id:
+            return None
+        try:
+            await asyncio.to_thread(_switch, cookie_token(self), actor.user_id, workspace_id)
+        except PermissionDenied:
+            return rx.toast.error("You are no longer a member of that workspace.")
+        # A new URL (also when already on /agents) so the page's on_load runs for the new workspace.
+        return rx.redirect(f"/agents?workspace={workspace_id}")
 
     @rx.event
     async def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
@@ -155,6 +202,12 @@ class AuthState(rx.State):
         if await self._load_actor() is not None:
             return rx.redirect("/agents")
         return None
+
+
+def allowed(action: str) -> Any:
+    """A var that is true when the signed-in member's role allows ``action`` (to hide controls;
+    the service checks again)."""
+    return AuthState.actions.contains(action)  # type: ignore[attr-defined]
 
 
 async def require_actor(state: rx.State) -> Actor | None:

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars.base import VarData
 
-from dashboard.shell.auth import AuthState, sign_out_form
+from dashboard.shell.auth import AuthState, allowed, sign_out_form
 
 # False on a page's first render, true from its first effect on. A client-side navigation first
 # renders the new page with the state the browser still holds from an earlier visit, before the
@@ -35,22 +35,53 @@ def loaded_for_this_visit(loaded: Any) -> Any:
 
 
 NAV = [
-    ("Agents", "/agents", "bot"),
-    ("Chat", "/chat", "message_square"),
-    ("Marketplace", "/marketplace", "store"),
-    ("Connections", "/connections", "plug"),
-    ("Tasks", "/tasks", "list_checks"),
-    ("Analytics", "/analytics", "chart_line"),
-    ("Developers", "/developers", "code"),
-    ("Billing", "/billing", "credit_card"),
-    ("Earnings", "/earnings", "wallet"),
-    ("Inbox", "/notifications", "bell"),
-    ("Settings", "/settings", "settings"),
-    ("Account", "/account", "user_round"),
+    ("Agents", "/agents", "bot", ""),
+    ("Chat", "/chat", "message_square", ""),
+    ("Marketplace", "/marketplace", "store", ""),
+    ("Connections", "/connections", "plug", "connections.view"),
+    ("Tasks", "/tasks", "list_checks", ""),
+    ("Analytics", "/analytics", "chart_line", "analytics.view"),
+    ("Developers", "/developers", "code", "api_keys.manage"),
+    ("Billing", "/billing", "credit_card", ""),
+    ("Earnings", "/earnings", "wallet", "billing.view"),
+    ("Inbox", "/notifications", "bell", ""),
+    ("Team", "/team", "users", ""),
+    ("Audit log", "/audit", "scroll_text", "audit.view"),
+    ("Settings", "/settings", "settings", ""),
+    ("Account", "/account", "user_round", ""),
 ]
+"""(label, path, icon, the action a role needs to see the link: ``backend.accounts.permissions``)."""
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+def _nav_link(label: str, href: str, icon: str, action: str = "") -> rx.Component:
+    link = _link(label, href, icon)
+    return rx.cond(allowed(action), link, rx.fragment()) if action else link
+
+
+def workspace_switcher() -> rx.Component:
+    """The current workspace, with a labelled select to switch to another one the user belongs to."""
+    return rx.vstack(
+        rx.el.label("Workspace", html_for="workspace-switcher", style={"fontSize": "12px", "color": "var(--gray-11)"}),
+        rx.select.root(
+            rx.select.trigger(id="workspace-switcher", width="100%", aria_label="Switch workspace"),
+            rx.select.content(
+                rx.foreach(
+                    AuthState.workspaces,
+                    lambda w: rx.select.item(w.name, value=w.id),
+                )
+            ),
+            value=AuthState.workspace_id,
+            on_change=AuthState.switch_workspace,
+            size="2",
+        ),
+        rx.text(AuthState.role, size="1", color="var(--gray-11)", aria_label="Your role"),
+        spacing="1",
+        width="100%",
+        padding_bottom="8px",
+    )
+
+
+def _link(label: str, href: str, icon: str) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), spacing="2", align="center"),
         href=href,
@@ -72,6 +103,7 @@ def sidebar() -> rx.Component:
             spacing="2",
             padding_bottom="12px",
         ),
+        workspace_switcher(),
         rx.el.nav(
             rx.vstack(*[_nav_link(*item) for item in NAV], spacing="1", width="100%"),
             aria_label="Main",

@@ -4,7 +4,7 @@ Adds ``api_keys`` (see backend/models/api_key.py). A key's own rate limit and bu
 ``rate_limit_rules`` / ``budgets`` with scope ``api_key`` (no schema change there).
 
 Revision ID: 0020_api_keys
-Revises: 0017_billing
+Revises: 0019_teams
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0020_api_keys"
-down_revision = "0017_billing"
+down_revision = "0019_teams"
 branch_labels = None
 depends_on = None
 

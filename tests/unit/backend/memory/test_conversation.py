@@ -32,7 +32,7 @@ def _member(owner: Actor, make_actor: Callable[[], Actor]) -> Actor:
     """A second user who is a plain member of ``owner``'s workspace."""
     other = make_actor()
     with session_scope() as s:
-        s.add(Membership(workspace_id=owner.workspace_id, user_id=other.user_id, role="member"))
+        s.add(Membership(workspace_id=owner.workspace_id, user_id=other.user_id, role="builder"))
     return Actor(user_id=other.user_id, workspace_id=owner.workspace_id)
 
 

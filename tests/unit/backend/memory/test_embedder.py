@@ -99,7 +99,7 @@ async def test_only_admins_choose_the_model(
     other = make_actor()
     member = Actor(user_id=other.user_id, workspace_id=actor.workspace_id)
     with session_scope() as s:
-        s.add(Membership(workspace_id=actor.workspace_id, user_id=other.user_id, role="member"))
+        s.add(Membership(workspace_id=actor.workspace_id, user_id=other.user_id, role="builder"))
     with pytest.raises(PermissionDenied):
         await set_embedding_model(actor=member, connection_id=_connection_id(actor), model="test-embed")
 

@@ -87,7 +87,7 @@ async def test_memories_reach_later_conversations_of_the_same_user_only(
 
     other = make_actor()
     with session_scope() as s:
-        s.add(Membership(workspace_id=actor.workspace_id, user_id=other.user_id, role="member"))
+        s.add(Membership(workspace_id=actor.workspace_id, user_id=other.user_id, role="builder"))
     teammate = Actor(user_id=other.user_id, workspace_id=actor.workspace_id)
     await _run(teammate, _conversation(teammate, agent), "What is my favourite colour?")
     assert all("teal" not in m["content"] for m in llm_server.chat_requests[-1].json["messages"])
