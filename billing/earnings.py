@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlmodel import Session, col
 
-from backend.accounts.actor import Actor, require_member
+from backend.accounts import permissions
+from backend.accounts.actor import Actor
 from backend.models import Listing, UsageRecord, User
 from backend.models.billing import BillingSubscription, Invoice, Payout, PublisherAccount, PublisherEarning, RunCharge
 from billing.money import NANO_PER_CENT, format_cents, format_nano_usd
@@ -141,12 +142,12 @@ def _group(figures: dict[Key, list[int]], index: int, label: Any) -> tuple[Earni
 
 
 def publisher_earnings(*, actor: Actor, session: Session) -> EarningsReport:
-    """The actor's workspace's earnings (any member may read them; aggregates only).
+    """The actor's workspace's earnings (owners and admins: ``billing.view``; aggregates only).
 
     Raises:
-        PermissionDenied: not a member of the workspace.
+        PermissionDenied: not a member of the workspace, or a builder/viewer.
     """
-    require_member(actor, session)
+    permissions.require(actor, permissions.BILLING_VIEW, session)
     ws = actor.workspace_id
     listings = {x.id: x for x in session.scalars(select(Listing).where(col(Listing.workspace_id) == ws))}
     figures = _figures(ws, listings, session)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound
-from backend.accounts.roles import require_manager
 from backend.models.billing import BillingCustomer, BillingSubscription, PublisherAccount
 from backend.models.common import utcnow
 from billing.errors import BillingError
@@ -91,10 +91,10 @@ def payout_onboarding_url(*, actor: Actor, refresh_url: str, return_url: str, se
     (created on first use), for the Earnings page (``billing.stripe.connect.onboarding_link``).
 
     Raises:
-        PermissionDenied: not an owner/admin of the workspace.
+        PermissionDenied: not an owner of the workspace (``billing.manage``).
         BillingError: test mode (payouts are simulated).
     """
-    require_manager(actor, session, "Only the workspace's owners and admins set up payouts.")
+    permissions.require(actor, permissions.BILLING_MANAGE, session, "Only the workspace's owners set up payouts.")
     if not get_billing_settings().stripe_mode:
         raise BillingError("Test mode: payouts are simulated, there is no account to set up.")
     account = session.exec(select(PublisherAccount).where(PublisherAccount.workspace_id == actor.workspace_id)).first()

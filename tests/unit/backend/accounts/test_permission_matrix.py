@@ -36,6 +36,9 @@ from backend.memory.knowledge import add_text
 from backend.models import BlueprintFields, Membership
 from backend.models.tools import CustomToolCreate
 from backend.tools.custom import create_custom_tool
+from billing.earnings import publisher_earnings
+from billing.errors import BillingError
+from billing.manage import payout_onboarding_url
 from marketplace.listings import publish_listing, save_listing, unlist_listing
 from marketplace.schemas import ListingInput
 from tests.support.marketplace import listing, publisher_connection
@@ -82,6 +85,12 @@ def _fields(w: World, s: Session, actor: Actor) -> BlueprintFields:
 
 def _tool() -> CustomToolCreate:
     return CustomToolCreate(name="lookup", description="Look up.", method="GET", url_template="https://example.com/x")
+
+
+def _payout_onboarding(a: Actor, w: World, s: Session) -> None:
+    """Allowed roles reach the payout set-up, which test mode then declines (payouts are simulated)."""
+    with pytest.raises(BillingError, match="Test mode"):
+        payout_onboarding_url(actor=a, refresh_url="http://x/earnings", return_url="http://x/earnings", session=s)
 
 
 _PERIOD = custom_period(date(2026, 5, 1), date(2026, 5, 2), "UTC", "day")
@@ -211,6 +220,11 @@ CALLS: dict[str, tuple[str, Callable[[Actor, World, Session], Any]]] = {
         permissions.API_KEYS_MANAGE,
         lambda a, w, s: create_key(actor=a, data=KeyInput(name="CI key", requests_per_min=5), session=s),
     ),
+    "publisher_earnings": (
+        permissions.BILLING_VIEW,
+        lambda a, w, s: publisher_earnings(actor=a, session=s),
+    ),
+    "payout_onboarding": (permissions.BILLING_MANAGE, _payout_onboarding),
     "publisher_analytics": (
         permissions.ANALYTICS_VIEW,
         lambda a, w, s: publisher_view(actor=a, period=_PERIOD, listing_id=w.listing_id, session=s),
@@ -221,13 +235,10 @@ CALLS: dict[str, tuple[str, Callable[[Actor, World, Session], Any]]] = {
 def test_every_action_of_the_matrix_is_exercised() -> None:
     exercised = {action for action, _ in CALLS.values()}
     untested = set(permissions.ALLOWED) - exercised
-    # agents.use and members.view are reads every member may do; billing's actions belong to the
-    # billing services (their tests call permissions.require with these names).
+    # agents.use and members.view are reads every member may do.
     assert untested <= {
         "agents.use",
         "members.view",
-        "billing.view",
-        "billing.manage",
     }
 
 
