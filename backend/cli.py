@@ -24,7 +24,21 @@ Seeder = Callable[[argparse.Namespace], None]
 """Adds more demo data after the demo user exists (idempotent; gets ``--base-url``/``--model``)."""
 
 
+def _services_problem() -> str | None:
+    """The start-up check's message (every unreachable service, naming its variable), or None."""
+    from backend.preflight import StartupError, check_services
+
+    try:
+        check_services()
+    except StartupError as exc:
+        return str(exc)
+    return None
+
+
 def _cmd_migrate(_args: argparse.Namespace) -> int:
+    if problem := _services_problem():
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     migrate()
     print(f"Database is up to date: {get_settings().resolved_database_url.split('@')[-1]}")
     return 0
@@ -132,21 +146,28 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     start) also finish stale runs and release expired budget holds. Refuses to start (exit code 2)
     when the key ring cannot decrypt stored secrets."""
     import asyncio
+    import signal
     import time
 
+    from backend.memory.heartbeat import Heartbeat
     from backend.memory.worker import run_pending
-    from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
+    from backend.runtime.sweep import run_maintenance
 
-    migrate()
-    problem = _keys_problem()
+    problem = _services_problem()
+    if problem is None:
+        migrate()
+        problem = _keys_problem()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    print("Agent Hub worker started (Ctrl+C to stop).")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl+C
+    heartbeat = Heartbeat("worker").start()
+    print("Agent Hub worker started (Ctrl+C to stop).", flush=True)
     last_maintenance: float | None = None
+    every = get_settings().maintenance_every_s
     try:
         while True:
-            if last_maintenance is None or time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+            if last_maintenance is None or time.monotonic() - last_maintenance >= every:
                 last_maintenance = time.monotonic()
                 runs, holds = run_maintenance()
                 if runs or holds:
@@ -157,8 +178,10 @@ def _cmd_worker(args: argparse.Namespace) -> int:
                 return 0
             if done == 0:
                 time.sleep(args.idle_seconds)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a job cut short keeps its lease until it expires, then is re-claimed
         return 0
+    finally:
+        heartbeat.stop()
 
 
 def build_parser(seeders: Sequence[Seeder] = ()) -> argparse.ArgumentParser:
