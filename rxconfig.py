@@ -4,6 +4,7 @@
 several backend workers or app instances share every user's session (``REFLEX_REDIS_URL`` is set
 from it; an explicit ``REFLEX_REDIS_URL`` wins). Without it state stays in process memory, which
 only works with one backend worker: ``GRANIAN_WORKERS`` above 1 without Redis refuses to start.
+``AGENTHUB_PUBLIC_URL`` (the load balancer's origin) becomes Reflex's ``api_url``.
 """
 
 import os
@@ -29,7 +30,12 @@ elif os.environ.get("GRANIAN_WORKERS", "1").strip() not in ("", "0", "1"):
         "copy of every user's session. Set REDIS_URL=redis://host:6379/0, or GRANIAN_WORKERS=1."
     )
 
+# Behind a load balancer the browser must reach the backend through the public origin, not the
+# instance's own port: the front end's event/upload URLs are built from ``api_url``.
+_public = {"api_url": _settings.public_url.rstrip("/")} if _settings.public_url else {}
+
 config = rx.Config(
+    **_public,
     app_name="dashboard",
     app_module_import="dashboard.app",
     telemetry_enabled=False,

@@ -37,6 +37,7 @@ async def run_pending(*, max_jobs: int = 1000) -> int:
         source = await asyncio.to_thread(claim_next)
         if source is None:
             break
+        log.info("ingesting knowledge source %s", source.id)
         await ingest_source(source)
         done += 1
     while done < max_jobs and await reembed_next():

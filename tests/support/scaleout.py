@@ -156,10 +156,15 @@ class Profile:
             )
         return Proc(name, popen, log, int(extra["PORT"]) if "PORT" in extra else None)
 
+    def release(self) -> None:
+        """Run the Procfile's ``release`` line (the front-end build) once, before the instances."""
+        proc = self._spawn("release", procfile()["release"], {})
+        if proc.popen.wait(600) != 0:
+            raise RuntimeError(f"release failed:\n{proc.tail()}")
+
     def start_web(self, index: int, port: int) -> Proc:
         """Start app instance ``index`` (the Procfile's ``web`` line) on ``port``."""
-        web_dir = ROOT / f".web-scaleout-{index}"
-        proc = self._spawn(f"web{index}", procfile()["web"], {"PORT": str(port), "REFLEX_WEB_WORKDIR": str(web_dir)})
+        proc = self._spawn(f"web{index}", procfile()["web"], {"PORT": str(port)})
         if index < len(self.webs):
             self.webs[index] = proc
         else:
@@ -237,6 +242,7 @@ def profile_env(work: Path, database_url: str, redis_url: str, public_url: str, 
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "REFLEX_USE_NPM": "1",
             "REFLEX_CHECK_LATEST_VERSION": "0",
+            "REFLEX_WEB_WORKDIR": str(ROOT / ".web-scaleout"),
             **extra,
         }
     )
@@ -252,8 +258,8 @@ def start_profile(
     workers: int = 2,
     before_start: Callable[[Profile], None] | None = None,
 ) -> Profile:
-    """Start a private Redis, the PostgreSQL proxy, the load balancer, then ``webs`` app instances
-    and ``workers`` workers all at once (on a fresh database they race to migrate), and wait
+    """Start a private Redis, the PostgreSQL proxy, the load balancer; run the ``release`` step (the
+    front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a fresh database they race to migrate), and wait
     until every app instance is healthy.
 
     Args:
@@ -276,6 +282,7 @@ def start_profile(
     if before_start is not None:
         before_start(profile)
     try:
+        profile.release()
         for i, port in enumerate(ports):
             profile.start_web(i, port)
         for i in range(workers):
@@ -286,3 +293,49 @@ def start_profile(
         profile.stop()
         raise
     return profile
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What a conversation stored: message roles in order, run statuses, and usage records per run."""
+
+    roles: list[str]
+    assistant_texts: list[str]
+    runs: dict[str, str]
+    usage: dict[str, list[tuple[str, int, int]]]  # run id -> [(status, prompt tokens, completion tokens)]
+
+
+def ledger(conversation_id: str) -> Ledger:
+    """Read the conversation's messages, runs and usage records (for "nothing lost or doubled")."""
+    from sqlmodel import col, select
+
+    from backend.db import session_scope
+    from backend.models import Message, Run, UsageRecord
+
+    with session_scope() as s:
+        messages = s.exec(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.created_at))
+        ).all()
+        runs = s.exec(select(Run).where(Run.conversation_id == conversation_id)).all()
+        usage: dict[str, list[tuple[str, int, int]]] = {r.id: [] for r in runs}
+        if runs:
+            for u in s.exec(select(UsageRecord).where(col(UsageRecord.run_id).in_([r.id for r in runs]))).all():
+                usage[str(u.run_id)].append((u.status, u.prompt_tokens, u.completion_tokens))
+        return Ledger(
+            roles=[m.role for m in messages],
+            assistant_texts=[m.content for m in messages if m.role == "assistant"],
+            runs={r.id: r.status for r in runs},
+            usage=usage,
+        )
+
+
+def wait_for(check: Callable[[], object], timeout_s: float = 60, every_s: float = 0.25) -> object:
+    """Poll ``check`` until it returns something truthy; returns it (raises TimeoutError)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout_s} s (last value {value!r})")
+        time.sleep(every_s)
