@@ -34,17 +34,18 @@ def test_kill_9_app_instance_mid_reply(page, profile, llm) -> None:  # type: ign
         wait_for(lambda: profile.lb.connections(other, b"/_event") >= 1, timeout_s=30)
         # A worker's sweep finishes the orphaned run (AGENTHUB_RUN_STALE_AFTER_S) with its partial answer.
         done = wait_for(lambda: (lg := ledger(conv)) and "running" not in lg.runs.values() and lg, timeout_s=60)
-        page.reload()
-        expect(page.locator(".chat-msg-user")).to_have_text(["Count for me"])
-        expect(page.locator(".chat-reply").last).to_contain_text("word30")
-        assert not profile.webs[other].popen.poll()
         assert done.roles == ["user", "assistant"]  # type: ignore[attr-defined]
         [(run_id, status)] = done.runs.items()  # type: ignore[attr-defined]
         assert status == "failed"
+        # The partial answer as of the last checkpoint (about once a second) before the kill.
         [text] = done.assistant_texts  # type: ignore[attr-defined]
-        assert REPLY.startswith(text) and "word30" in text
+        assert REPLY.startswith(text) and "word10" in text
         [(_, prompt, completion)] = done.usage[run_id]  # type: ignore[attr-defined]
-        assert prompt > 0 and completion >= 30
+        assert prompt > 0 and completion > 0
+        page.reload()
+        expect(page.locator(".chat-msg-user")).to_have_text(["Count for me"])
+        expect(page.locator(".chat-reply").last).to_have_text(text.strip())
+        assert profile.webs[other].alive()
         # The other instance serves new turns at once: the same conversation goes on.
         llm.reply, llm.chunk_delay_ms = "All good again.", 0
         send(page, "Still there?")
