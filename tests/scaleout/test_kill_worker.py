@@ -41,14 +41,10 @@ def test_kill_9_worker_mid_ingestion_another_finishes_once(profile, make_actor, 
         source_id = add_text(actor=actor, agent_id=agent_id, title="Harbour log", text=TEXT, session=s).id
     marker = f"ingesting knowledge source {source_id}".encode()
 
-    def claimer() -> int | None:
-        for i, w in enumerate(profile.workers):
-            if marker in w.log.read_bytes()[logs[w.name] :]:
-                return i
-        return None
+    def claimer() -> list[int]:
+        return [i for i, w in enumerate(profile.workers) if marker in w.log.read_bytes()[logs[w.name] :]]
 
-    victim = wait_for(claimer, timeout_s=60, every_s=0.05)
-    assert isinstance(victim, int)
+    [victim] = wait_for(claimer, timeout_s=60, every_s=0.05)  # type: ignore[misc]
     profile.workers[victim].kill9()
     killed_at = time.monotonic()
     assert _source(source_id).status != "indexed"  # killed mid-ingestion
