@@ -58,9 +58,7 @@ class MemoryWorker:
     that race it are retried (:func:`backend.memory.store.retrying`).
     """
 
-    def __init__(
-        self, maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0
-    ) -> None:
+    def __init__(self, maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0) -> None:
         self._maintenance, self._maintenance_every_s = maintenance, maintenance_every_s
         self._wake = threading.Event()
         self._stop = threading.Event()

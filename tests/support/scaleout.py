@@ -221,7 +221,9 @@ class Profile:
         self.redis.stop()
 
 
-def profile_env(work: Path, database_url: str, redis_url: str, public_url: str, extra: dict[str, str]) -> dict[str, str]:
+def profile_env(
+    work: Path, database_url: str, redis_url: str, public_url: str, extra: dict[str, str]
+) -> dict[str, str]:
     """The environment every process of the profile shares (the README's scale-out table)."""
     env = {
         k: v
