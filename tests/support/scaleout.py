@@ -261,8 +261,8 @@ def start_profile(
     before_start: Callable[[Profile], None] | None = None,
 ) -> Profile:
     """Start a private Redis, the PostgreSQL proxy, the load balancer; run the ``release`` step (the
-    front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a fresh database they race to migrate), and wait
-    until every app instance is healthy.
+    front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a
+    fresh database they race to migrate), and wait until every app instance is healthy.
 
     Args:
         database_url: the PostgreSQL database (``postgresql://...``); the processes reach it
