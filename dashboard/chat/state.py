@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 import reflex as rx
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
@@ -236,11 +237,18 @@ class ChatState(rx.State):
         A new conversation is stored first and shown as open (the address bar follows it)
         before any token streams, so the next message goes to the same conversation.
         """
-        async with self:
-            actor = await require_actor(self)
-            conv_id, agent_id = self.conversation_id, self.agent_id
-            if actor is None:
+        try:
+            async with self:
+                actor = await require_actor(self)
+                conv_id, agent_id = self.conversation_id, self.agent_id
+                if actor is None:
+                    self.streaming = False
+        except Exception as exc:  # a service outage: say so, never leave the page "Thinking..."
+            async with self:
+                self.messages = [m for m in self.messages if m.id != "pending"]
                 self.streaming = False
+                self.error = _send_failure(exc).replace("was kept if it was sent", "was not sent")
+            return
         if actor is None:
             yield rx.redirect("/signin")
             return
@@ -273,5 +281,8 @@ def _send_failure(exc: Exception) -> str:
         return str(exc)
     if isinstance(exc, (NotFound, PermissionDenied)):
         return "This agent or conversation no longer exists."
+    if isinstance(exc, OperationalError):  # the database is unreachable (restarting, network)
+        log.error("chat reply failed: database unavailable (%s)", type(exc.orig).__name__)
+        return "The service is unavailable right now; try again in a moment. Your message was kept if it was sent."
     log.error("chat reply failed", exc_info=exc)
     return f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."

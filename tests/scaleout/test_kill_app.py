@@ -20,7 +20,7 @@ def test_kill_9_app_instance_mid_reply(page, profile, llm) -> None:  # type: ign
     actor = actor_for(email)
     add_agent(actor, add_connection(actor, llm), name="Counter")
     page.goto("/chat")
-    expect(page.get_by_role("heading", name="Counter").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Counter").first).to_be_visible(timeout=30_000)
     send(page, "Count for me")
     stream = page.locator("#stream-reply")
     expect(stream).to_contain_text("word30", timeout=30_000)
