@@ -259,6 +259,7 @@ def start_profile(
     webs: int = 2,
     workers: int = 2,
     before_start: Callable[[Profile], None] | None = None,
+    redis: bool = True,
 ) -> Profile:
     """Start a private Redis, the PostgreSQL proxy, the load balancer; run the ``release`` step (the
     front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a
@@ -268,6 +269,8 @@ def start_profile(
         database_url: the PostgreSQL database (``postgresql://...``); the processes reach it
             through a proxy that :meth:`TcpProxy.cut` can cut.
         extra_env: more variables for every process (master keys, model endpoint allow-list...).
+        redis: False runs the embedded default's shape instead (no ``REDIS_URL``, in-process
+            jobs; with one web instance), for side-by-side benchmarks.
     """
     if shutil.which("redis-server") is None:
         raise RuntimeError("redis-server is not installed")
@@ -275,11 +278,17 @@ def start_profile(
     redis_server = RedisServer(work).start()
     parts = urlsplit(database_url)
     db_proxy = TcpProxy([(parts.hostname or "127.0.0.1", parts.port or 5432)]).start()
-    userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    proxied = parts._replace(netloc=f"{userinfo}{db_proxy.url_host}").geturl()
+    if database_url.startswith("postgres"):
+        userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+        proxied = parts._replace(netloc=f"{userinfo}{db_proxy.url_host}").geturl()
+    else:  # the embedded default (benchmarks): SQLite, no proxy
+        proxied = database_url
     ports = [free_port() for _ in range(webs)]
     lb = TcpProxy([("127.0.0.1", p) for p in ports]).start()
     env = profile_env(work, proxied, redis_server.url, f"http://{lb.url_host}", extra_env)
+    if not redis:  # the embedded default: state in process memory, jobs in the app process
+        env.pop("REDIS_URL")
+        env["AGENTHUB_INPROCESS_WORKER"] = "1"
     profile = Profile(work, database_url, env, redis_server, db_proxy, lb)
     if before_start is not None:
         before_start(profile)
