@@ -117,11 +117,10 @@ def _seed(users: int, stub_url: str) -> list[tuple[str, str]]:
     from backend.accounts.actor import Actor
     from backend.accounts.service import sign_up
     from backend.agents.service import create_agent
+    from backend.config import get_settings
     from backend.connections.service import create_connection
     from backend.db import migrate, session_scope
     from backend.models import BlueprintFields
-
-    from backend.config import get_settings
 
     get_settings.cache_clear()
     migrate()
@@ -168,8 +167,14 @@ def main() -> None:
     assert stub.stdout is not None
     stub_url = "http://" + stub.stdout.readline().split()[-1] + "/v1"
     keys = KeyRing.generate_key_string("load1")
-    os.environ.update({"DATABASE_URL": database_url, "AGENTHUB_MASTER_KEYS": keys, "AGENTHUB_DATA_DIR": str(work / "data"),
-                       "AGENTHUB_LANCEDB_URI": str(work / "lancedb")})  # fmt: skip
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "AGENTHUB_MASTER_KEYS": keys,
+            "AGENTHUB_DATA_DIR": str(work / "data"),
+            "AGENTHUB_LANCEDB_URI": str(work / "lancedb"),
+        }
+    )
     extra = {"AGENTHUB_MASTER_KEYS": keys, "AGENTHUB_MODEL_ENDPOINT_ALLOW": stub_url.split("/")[2]}
     from tests.support.scaleout import start_profile
 
