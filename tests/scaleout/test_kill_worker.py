@@ -14,7 +14,7 @@ from backend.memory.knowledge import add_text
 from backend.memory.store import Scope, get_store
 from backend.models import KnowledgeSource
 from tests.support.e2e import add_agent, add_connection
-from tests.support.scaleout import wait_for
+from tests.support.scaleout_checks import wait_for
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.timeout(600)]
 # About 1.5 MB of prose in short paragraphs: thousands of passages, so ingestion takes seconds.

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.e2e import actor_for, add_agent, add_connection, conversation_id_from, send, sign_up
-from tests.support.scaleout import ledger, wait_for
+from tests.support.scaleout_checks import ledger, wait_for
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.timeout(600)]
 
