@@ -8,7 +8,8 @@ memory). The model is ``benchmarks/_llm_stub.py`` with a fixed latency (50 ms).
 Each user is a Socket.IO client (python-socketio, the protocol the browser's Reflex client
 speaks): it connects to ``/_event`` with its session cookie, hydrates the chat page
 (``hydrate_and_load``), then sends ``--messages`` messages with ``ChatState.send`` one after the
-other, measuring time to first token (the first delta carrying reply text) and time to the end
+other (``--think-ms``: with a pause before each, as people read and type), measuring time to
+first token (the first delta carrying reply text) and time to the end
 of the reply (``streaming`` false). Users are created and signed in beforehand through the
 account service (argon2 runs in this process, not in the app), so the figures are the chat's.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -58,7 +60,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _user(url: str, cookie: str, agent_id: str, messages: int, out: dict[str, list]) -> None:
+async def _user(url: str, cookie: str, agent_id: str, messages: int, think_ms: int, out: dict[str, list]) -> None:
     """One simulated browser tab: connect, hydrate the chat page, send ``messages`` messages."""
     import socketio
 
@@ -99,6 +101,8 @@ async def _user(url: str, cookie: str, agent_id: str, messages: int, out: dict[s
         await asyncio.wait_for(hydrated.wait(), 60)
         out["held"].append(1)
         for i in range(messages):
+            if think_ms:  # reading the last reply and typing: spread over 0.5x..1.5x think_ms
+                await asyncio.sleep(think_ms / 1000 * (0.5 + random.random()))  # noqa: S311
             state.update(t0=time.perf_counter(), first=False, done=asyncio.Event())
             form = {"__reflex_form_data__": [["conversation", state["conv"]], ["message", f"Message {i}"]]}
             await sio.emit("event", {"name": f"{CHAT}.send", "payload": {"form": form}, "router_data": router},
@@ -146,6 +150,7 @@ def main() -> None:
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--think-ms", type=int, default=0, help="mean pause before each message (0: none)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
                         help="PostgreSQL database (WIPED) for --profile scaleout")  # fmt: skip
     args = parser.parse_args()
@@ -189,7 +194,8 @@ def main() -> None:
         cpu0, t0 = _cpu_seconds(sessions), time.perf_counter()
 
         async def run_all() -> None:
-            await asyncio.gather(*(_user(profile.url, tok, agent, args.messages, out) for tok, agent in seeded))
+            users = [_user(profile.url, tok, agent, args.messages, args.think_ms, out) for tok, agent in seeded]
+            await asyncio.gather(*users)
 
         asyncio.run(run_all())
         wall, cpu = time.perf_counter() - t0, _cpu_seconds(sessions) - cpu0
