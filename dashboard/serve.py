@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve the app on ``--port`` with ``--workers`` Granian workers until SIGTERM/SIGINT.
 
     Returns:
-        The exit code: 2 when the front end was not built (the message says how to build it).
+        The exit code: 2 when a service is unreachable (one line each, naming its variable) or the
+        front end was not built (the message says how to build it).
     """
     parser = argparse.ArgumentParser(prog="python -m dashboard.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))  # noqa: S104  (a server)
@@ -45,6 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers > 1:
         os.environ.setdefault("GRANIAN_WORKERS", str(args.workers))  # rxconfig refuses it without Redis
+    from backend.preflight import StartupError, check_services
+
+    try:  # before any worker starts: a worker failing at start would be respawned forever
+        check_services()
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     sys.path.insert(0, os.getcwd())
     from reflex.config import get_config
     from reflex_base import constants
