@@ -1,5 +1,6 @@
 """The scale-out profile (issue 17), started once for this directory: ``deploy/Procfile``'s 2 app
-instances and 2 workers on a fresh PostgreSQL database and a private Redis, behind a load balancer.
+instances and 2 workers on a fresh PostgreSQL database, a private Redis and LanceDB on an
+S3-compatible server (moto), behind a load balancer.
 
 Runs in its own pytest process (``make test-scaleout``; ``.ci/run`` runs it once, on PostgreSQL).
 It needs ``DATABASE_URL`` pointing at PostgreSQL and ``redis-server``; without them the tests are
@@ -69,16 +70,24 @@ def llm() -> Iterator[LLMTestServer]:
 @pytest.fixture(scope="session")
 def profile(data_dir: Path, llm: LLMTestServer) -> Iterator[object]:
     """The running profile (``tests.support.scaleout.Profile``)."""
+    from backend.config import get_settings
+    from tests.support.s3_server import s3_server
     from tests.support.scaleout import start_profile
 
-    extra = {
-        **FAST,
-        "AGENTHUB_MASTER_KEYS": os.environ["AGENTHUB_MASTER_KEYS"],
-        "AGENTHUB_MODEL_ENDPOINT_ALLOW": os.environ["AGENTHUB_MODEL_ENDPOINT_ALLOW"],
-    }
-    running = start_profile(data_dir, DATABASE_URL, extra_env=extra)
-    yield running
-    running.stop()
+    with s3_server() as (bucket, aws):  # LanceDB on object storage, shared by every process
+        os.environ.update(aws)
+        os.environ["AGENTHUB_LANCEDB_URI"] = f"s3://{bucket}/lancedb"
+        get_settings.cache_clear()  # this process's store follows (the worker test counts passages there)
+        extra = {
+            **FAST,
+            **aws,
+            "AGENTHUB_LANCEDB_URI": os.environ["AGENTHUB_LANCEDB_URI"],
+            "AGENTHUB_MASTER_KEYS": os.environ["AGENTHUB_MASTER_KEYS"],
+            "AGENTHUB_MODEL_ENDPOINT_ALLOW": os.environ["AGENTHUB_MODEL_ENDPOINT_ALLOW"],
+        }
+        running = start_profile(data_dir, DATABASE_URL, extra_env=extra)
+        yield running
+        running.stop()
 
 
 @pytest.fixture(scope="session")
