@@ -12,7 +12,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install install-test run test test-unit test-e2e lint chromium clean
+.PHONY: install install-test run test test-unit test-e2e test-scaleout lint chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ chromium:
 test: install-test chromium
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest tests/scaleout $(PYTEST_ARGS)
+
+## test-scaleout: the scale-out profile (2 app instances, 2 workers) and its fault tests; needs
+## DATABASE_URL=postgresql://... and redis-server (skipped, saying so, without them)
+test-scaleout: install-test chromium
+	$(BIN)/pytest tests/scaleout $(PYTEST_ARGS)
 
 test-unit: install-test
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)

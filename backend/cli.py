@@ -31,7 +31,21 @@ MaintenancePass = Callable[[], object]
 """A blocking pass the worker runs with each maintenance pass (every minute and at start)."""
 
 
+def _services_problem() -> str | None:
+    """The start-up check's message (every unreachable service, naming its variable), or None."""
+    from backend.preflight import StartupError, check_services
+
+    try:
+        check_services()
+    except StartupError as exc:
+        return str(exc)
+    return None
+
+
 def _cmd_migrate(_args: argparse.Namespace) -> int:
+    if problem := _services_problem():
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     migrate()
     print(f"Database is up to date: {get_settings().resolved_database_url.split('@')[-1]}")
     return 0
@@ -149,25 +163,32 @@ def _maintain(extra: Sequence[MaintenancePass]) -> None:
 
 def _worker_command(extra: Sequence[MaintenancePass]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        """Run background jobs (ingestion, re-embedding, pruning) until interrupted; every minute
-        (and at start) also finish stale runs, release expired budget holds and run ``extra``.
-        Refuses to start (exit code 2) when the key ring cannot decrypt stored secrets."""
+        """Run background jobs (ingestion, re-embedding, pruning) until interrupted; every
+        ``AGENTHUB_MAINTENANCE_EVERY_S`` (and at start) also finish stale runs, release expired
+        budget holds and run ``extra``. Refuses to start (exit code 2) when a service is
+        unreachable or the key ring cannot decrypt stored secrets; SIGTERM stops it like Ctrl+C."""
         import asyncio
+        import signal
         import time
 
+        from backend.memory.heartbeat import Heartbeat
         from backend.memory.worker import run_pending
-        from backend.runtime.sweep import MAINTENANCE_EVERY_S
 
-        migrate()
-        problem = _keys_problem()
+        problem = _services_problem()
+        if problem is None:
+            migrate()
+            problem = _keys_problem()
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return 2
-        print("Agent Hub worker started (Ctrl+C to stop).")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        heartbeat = Heartbeat("worker").start()
+        print("Agent Hub worker started (Ctrl+C to stop).", flush=True)
         last_maintenance: float | None = None
+        every = get_settings().maintenance_every_s
         try:
             while True:
-                if last_maintenance is None or time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_S:
+                if last_maintenance is None or time.monotonic() - last_maintenance >= every:
                     last_maintenance = time.monotonic()
                     _maintain(extra)
                 done = asyncio.run(run_pending())
@@ -176,8 +197,10 @@ def _worker_command(extra: Sequence[MaintenancePass]) -> Callable[[argparse.Name
                     return 0
                 if done == 0:
                     time.sleep(args.idle_seconds)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # a job cut short keeps its lease until it expires, then is re-claimed
             return 0
+        finally:
+            heartbeat.stop()
 
     return run
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
             link stays usable (7 days by default).
         run_stale_after_s: a run still ``running`` this many seconds after its last sign of life
             is finished as failed by the sweep (a crashed process), keeping its partial answer.
+        maintenance_every_s: seconds between two maintenance passes (stale-run sweep, expired budget
+            holds, analytics rollups) of a worker (``AGENTHUB_MAINTENANCE_EVERY_S``).
+        ingest_lease_s: a knowledge source being ingested is leased to one worker for this many
+            seconds, renewed every third of it while the worker lives; a killed worker's lease
+            expires and another worker re-claims the source (``AGENTHUB_INGEST_LEASE_S``).
     """
 
     model_config = SettingsConfigDict(env_prefix="AGENTHUB_", extra="ignore")
@@ -105,6 +110,8 @@ class Settings(BaseSettings):
     storage_quota_mb: float = 500.0
     run_stale_after_s: int = 600
     invitation_ttl_hours: int = 24 * 7
+    maintenance_every_s: float = 60.0
+    ingest_lease_s: float = 120.0
 
     @property
     def is_production(self) -> bool:

@@ -78,7 +78,10 @@ def get_engine(url: str | None = None) -> Engine:
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
-                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+                # pre-ping: a connection broken by a database restart is replaced, not handed out;
+                # connect_timeout (s): an unreachable server fails a request, it does not hang it.
+                timeout = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=timeout)
             _engines[url] = engine
         if url == settings.resolved_database_url:
             _default = (settings, engine)
@@ -122,8 +125,61 @@ def alembic_config(url: str | None = None) -> Any:
     return cfg
 
 
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    """An exclusive ``flock`` on ``<database>.migrate-lock`` beside a SQLite file (POSIX), so processes
+    starting together on one file migrate it once; nothing for in-memory databases."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    fd = os.open(f"{database}.migrate-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+# The key of the PostgreSQL advisory lock that serialises migrations (any constant bigint; ASCII "agenthub").
+MIGRATION_LOCK_KEY = 0x6167656E74687562
+
+
 def migrate(url: str | None = None) -> None:
-    """Apply every pending Alembic migration on every branch (``agenthub migrate`` and app start)."""
+    """Apply every pending Alembic migration on every branch (``agenthub migrate`` and app start).
+
+    On SQLite it runs under a file lock beside the database file. On PostgreSQL it runs under a
+    session-level advisory lock (``pg_advisory_lock``, PostgreSQL manual 9.27.10 "Advisory Lock
+    Functions"): when several app and worker processes
+    start together on a fresh database, one migrates and the others wait for it, then find
+    nothing to do. The lock is held on its own unpooled connection, so it is released even if this
+    process dies (PostgreSQL ends the session).
+
+    Raises:
+        sqlalchemy.exc.OperationalError: when the database cannot be reached.
+        alembic.util.CommandError: when a migration fails.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(url), "heads")
+    url = url or get_settings().resolved_database_url
+    if not url.startswith("postgresql"):
+        get_engine(url)  # creates the data dir and the private database file first
+        with _sqlite_migration_lock(url):
+            command.upgrade(alembic_config(url), "heads")
+        return
+    from sqlalchemy import create_engine as sa_create_engine
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    locker = sa_create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with locker.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                command.upgrade(alembic_config(url), "heads")
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        locker.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 
 import reflex as rx
 
@@ -11,7 +12,8 @@ from backend.api.routes import api, set_listing_access
 from backend.config import get_settings
 from backend.db import migrate
 from backend.memory.worker import start_worker
-from backend.runtime.sweep import MAINTENANCE_EVERY_S, run_maintenance
+from backend.preflight import StartupError, check_services
+from backend.runtime.sweep import run_maintenance
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
@@ -57,10 +59,15 @@ def _startup() -> None:
     Set ``AGENTHUB_INPROCESS_WORKER=0`` when ``agenthub worker`` processes do the jobs instead.
     """
     install_log_redaction()
-    migrate()
+    try:
+        check_services()  # one plain line per missing or unreachable service, naming its variable
+    except StartupError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(3) from None
+    migrate()  # on PostgreSQL under an advisory lock: processes starting together migrate once
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
-        start_worker(maintenance=_maintenance, maintenance_every_s=MAINTENANCE_EVERY_S)
+        start_worker(maintenance=_maintenance, maintenance_every_s=get_settings().maintenance_every_s)
     # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
     # collector's view: a full collection otherwise walks it all on the event loop, pausing every
     # user for up to ~450 ms under load (benchmarks/loop_lag.py); later garbage is still collected.

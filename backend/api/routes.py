@@ -3,9 +3,6 @@ a FastAPI app: :mod:`backend.api.v1`)."""
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,24 +10,7 @@ from starlette.routing import Mount, Route
 
 from backend.api import auth_routes, v1
 from backend.api.edge import BillingRefused, ListingAccess, TryRefused, set_listing_access
-from backend.db import get_engine
-
-
-def _ping_database() -> None:
-    with get_engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
-
-
-async def health(_request: Request) -> JSONResponse:
-    """``GET /api/health`` -> ``{"status": "ok", "database": "ok"}`` (503 if the DB is down).
-
-    The database round trip runs in a thread: the event loop serves every user.
-    """
-    try:
-        await asyncio.to_thread(_ping_database)
-    except Exception:  # noqa: BLE001  (report, do not crash)
-        return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+from backend.api.health import health
 
 
 async def not_found(_request: Request, _exc: Exception) -> JSONResponse:

@@ -34,7 +34,6 @@ from backend.security.outbound import BlockedAddress, FetchTooLarge, fetch
 
 log = logging.getLogger(__name__)
 BATCH = 64
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 class IngestError(Exception):
@@ -54,13 +53,15 @@ def claim_next(source_id: str | None = None) -> KnowledgeSource | None:
     """Claim one queued source (oldest first) for this worker.
 
     A conditional UPDATE (``status='queued'`` and unclaimed or stale) makes exactly one worker
-    win, on SQLite and PostgreSQL alike; a claim older than 10 minutes is taken over.
+    win, on SQLite and PostgreSQL alike; a claim not renewed for ``AGENTHUB_INGEST_LEASE_S``
+    seconds (its worker died) is taken over.
 
     Returns:
         The claimed source, or None when nothing is queued.
     """
     now = utcnow()
-    fresh = or_(col(KnowledgeSource.claimed_at).is_(None), col(KnowledgeSource.claimed_at) < now - CLAIM_TIMEOUT)
+    lease = timedelta(seconds=get_settings().ingest_lease_s)
+    fresh = or_(col(KnowledgeSource.claimed_at).is_(None), col(KnowledgeSource.claimed_at) < now - lease)
     with session_scope() as session:
         query = select(KnowledgeSource).where(col(KnowledgeSource.status).in_(("queued", "parsed", "chunked")), fresh)
         if source_id:
@@ -116,12 +117,40 @@ def _still_exists(source_id: str) -> bool:
         return session.get(KnowledgeSource, source_id) is not None
 
 
+def _renew(source_id: str) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(KnowledgeSource)
+            .where(col(KnowledgeSource.id) == source_id, col(KnowledgeSource.claimed_at).is_not(None))
+            .values(claimed_at=utcnow())
+        )
+
+
+async def _keep_lease(source_id: str) -> None:
+    """Renew the claim every third of the lease until cancelled (parsing can outlast a lease)."""
+    every = max(get_settings().ingest_lease_s / 3, 0.2)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(_renew, source_id)
+        except Exception:  # noqa: BLE001  (database blip: the next renewal tries again)
+            log.warning("renewing the lease of knowledge source %s failed", source_id)
+
+
 async def ingest_source(source: KnowledgeSource) -> str:
-    """Run the pipeline for a claimed source and record the outcome.
+    """Run the pipeline for a claimed source and record the outcome, holding its lease meanwhile.
 
     Returns:
         The final status: ``indexed`` or ``failed`` (or ``removed`` if deleted meanwhile).
     """
+    lease = asyncio.create_task(_keep_lease(source.id))
+    try:
+        return await _ingest(source)
+    finally:
+        lease.cancel()
+
+
+async def _ingest(source: KnowledgeSource) -> str:
     store = get_store()
     scope = Scope.knowledge(source.workspace_id, source.agent_id)
     try:

@@ -37,6 +37,7 @@ async def run_pending(*, max_jobs: int = 1000) -> int:
         source = await asyncio.to_thread(claim_next)
         if source is None:
             break
+        log.info("ingesting knowledge source %s", source.id)
         await ingest_source(source)
         done += 1
     while done < max_jobs and await reembed_next():
@@ -57,9 +58,7 @@ class MemoryWorker:
     that race it are retried (:func:`backend.memory.store.retrying`).
     """
 
-    def __init__(
-        self, maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0
-    ) -> None:
+    def __init__(self, maintenance: Callable[[], object] | None = None, maintenance_every_s: float = 60.0) -> None:
         self._maintenance, self._maintenance_every_s = maintenance, maintenance_every_s
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 import reflex as rx
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from backend.accounts.actor import Actor, NotFound, PermissionDenied
@@ -238,13 +239,22 @@ class ChatState(rx.State):
         A new conversation is stored first and shown as open (the address bar follows it)
         before any token streams, so the next message goes to the same conversation.
         """
-        async with self:
-            try:
-                actor = await signed_in(self)
-            except SignedOut:  # the backend exception handler sends the browser to /signin
+        try:
+            async with self:
+                try:
+                    actor = await signed_in(self)
+                except SignedOut:  # the backend exception handler sends the browser to /signin
+                    self.streaming = False
+                    raise
+                conv_id, agent_id = self.conversation_id, self.agent_id
+        except SignedOut:
+            raise
+        except Exception as exc:  # a service outage: say so, never leave the page "Thinking..."
+            async with self:
+                self.messages = [m for m in self.messages if m.id != "pending"]
                 self.streaming = False
-                raise
-            conv_id, agent_id = self.conversation_id, self.agent_id
+                self.error = _send_failure(exc).replace("was kept if it was sent", "was not sent")
+            return
 
         async def open_run() -> tuple[str, AsyncGenerator[RunEvent, None]]:
             def edge(session: Session) -> tuple[RunPrincipal, str]:  # who this run is for, resolved once
@@ -284,5 +294,8 @@ def _send_failure(exc: Exception) -> str:
         return str(exc)
     if isinstance(exc, (NotFound, PermissionDenied)):
         return "This agent or conversation no longer exists."
+    if isinstance(exc, OperationalError):  # the database is unreachable (restarting, network)
+        log.error("chat reply failed: database unavailable (%s)", type(exc.orig).__name__)
+        return "The service is unavailable right now; try again in a moment. Your message was kept if it was sent."
     log.error("chat reply failed", exc_info=exc)
     return f"Something went wrong: {type(exc).__name__}. Your message was kept if it was sent."

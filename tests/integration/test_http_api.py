@@ -33,7 +33,13 @@ def api_url() -> Iterator[str]:
 def test_health_reports_the_database(api_url: str) -> None:
     response = httpx.get(f"{api_url}/api/health", timeout=5)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not configured",
+        "lancedb": "ok",
+        "workers": {"in_process": True, "live": None},
+    }
 
 
 def test_unknown_route_is_404(api_url: str) -> None:

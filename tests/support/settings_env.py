@@ -1,9 +1,9 @@
 """A fixture that sets ``AGENTHUB_*`` variables for one test and re-reads the settings.
 
-    from tests.support.settings_env import app_env  # noqa: F401  (the fixture)
+from tests.support.settings_env import app_env  # noqa: F401  (the fixture)
 
-    def test_x(app_env) -> None:
-        app_env(AGENTHUB_ENV="production", AGENTHUB_MODEL_ENDPOINT_ALLOW="127.0.0.1/32")
+def test_x(app_env) -> None:
+    app_env(AGENTHUB_ENV="production", AGENTHUB_MODEL_ENDPOINT_ALLOW="127.0.0.1/32")
 """
 
 from __future__ import annotations
