@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -168,13 +169,14 @@ def test_a_subscription_key_runs_the_listing_and_billing_refusal_is_402(
     api_url: str, make_actor, llm_server: LLMTestServer
 ) -> None:  # type: ignore[no-untyped-def]
     publisher, subscriber = make_actor(), make_actor()
-    row = make_listing(publisher, support.connection(publisher, llm_server), title="Tax helper", slug="tax-helper")
+    slug = f"tax-helper-{uuid.uuid4().hex[:8]}"  # listing slugs are unique across the test session
+    row = make_listing(publisher, support.connection(publisher, llm_server), title="Tax helper", slug=slug)
     with session_scope() as s:
         subscribe(actor=subscriber, listing_id=row.id, session=s)
     key = api_key(subscriber, scope="listing", scope_id=row.id)
     client = _client(api_url, key)
-    assert [m.id for m in client.models.list()] == ["tax-helper"]
-    reply = client.chat.completions.create(model="tax-helper", messages=[{"role": "user", "content": "Hi"}])
+    assert [m.id for m in client.models.list()] == [slug]
+    reply = client.chat.completions.create(model=slug, messages=[{"role": "user", "content": "Hi"}])
     assert reply.choices[0].message.content == DEFAULT_REPLY
     with session_scope() as s:
         records = s.exec(select(UsageRecord).where(UsageRecord.run_id == reply.id.removeprefix("chatcmpl-"))).all()
@@ -184,5 +186,5 @@ def test_a_subscription_key_runs_the_listing_and_billing_refusal_is_402(
         listing.plan_kind = "monthly"  # billing now refuses (entitlement_check)
         s.add(listing)
     with pytest.raises(openai.APIStatusError) as caught:
-        client.chat.completions.create(model="tax-helper", messages=[{"role": "user", "content": "Hi"}])
+        client.chat.completions.create(model=slug, messages=[{"role": "user", "content": "Hi"}])
     assert caught.value.status_code == 402

@@ -27,7 +27,8 @@ def _at(day: int, hour: int = 12, month: int = 5) -> datetime:
 
 @pytest.fixture
 def shop(actor: Actor, make_actor: Callable[[], Actor]) -> dict[str, Any]:
-    row = listing(actor, publisher_connection(actor), title="Tax helper", plan_kind="monthly", monthly_price_cents=500)
+    title = f"Bookkeeper {uuid.uuid4().hex[:8]}"  # listing slugs are unique across the test session
+    row = listing(actor, publisher_connection(actor), title=title, plan_kind="monthly", monthly_price_cents=500)
     u0, u1, u2, u3, visitor = (make_actor() for _ in range(5))
     with session_scope() as s:
         pinned = s.get(Listing, row.id)
@@ -132,7 +133,7 @@ def shop(actor: Actor, make_actor: Callable[[], Actor]) -> dict[str, Any]:
         )
         for user, stars, day in ((u0, 4, 1), (u1, 5, 1), (u2, 3, 3)):
             s.add(Review(listing_id=row.id, user_id=user.user_id, stars=stars, created_at=_at(day)))
-    return {"listing": row.id}
+    return {"listing": row.id, "title": title}
 
 
 def test_figures_per_day_and_totals(actor: Actor, shop: dict[str, Any]) -> None:
@@ -160,7 +161,7 @@ def test_figures_per_day_and_totals(actor: Actor, shop: dict[str, Any]) -> None:
         1,
         50.0,
     )
-    assert "Tax helper" in view.series.title and view.series.to_csv().startswith("period,subscribers,")
+    assert shop["title"] in view.series.title and view.series.to_csv().startswith("period,subscribers,")
 
 
 def test_only_the_publishers_workspace_sees_a_listing(make_actor: Callable[[], Actor], shop: dict[str, Any]) -> None:
