@@ -1,0 +1,30 @@
+"""Sign-in identities at outside providers (Google, GitHub, any OpenID Connect provider)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.models.common import new_id, utcnow
+
+
+class UserIdentity(SQLModel, table=True):
+    """One account at a provider linked to one user: ``(provider, subject)`` is unique.
+
+    Attributes:
+        provider: the configured provider's key (``google``, ``github``, ``oidc``).
+        subject: the provider's stable user id (the ID token's ``sub``), never the e-mail.
+        email: the e-mail the provider reported at link time (shown on the Account page).
+    """
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_user_identities_provider_subject"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    provider: str = Field(max_length=32)
+    subject: str = Field(max_length=255)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
+    email: str = Field(default="", max_length=254)
+    linked_at: datetime = Field(default_factory=utcnow)
