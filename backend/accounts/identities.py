@@ -66,7 +66,9 @@ def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> 
         return open_session(user=user, session=session)
     email = passwords.normalize_email(who.email)
     if not email or passwords.validate_email(email) is not None:
-        raise IdentityError(f"{provider_name} did not share an e-mail address, so no account can be made.", None, "no_email")
+        raise IdentityError(
+            f"{provider_name} did not share an e-mail address, so no account can be made.", None, "no_email"
+        )
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise IdentityError(
             f"An account with {email} already exists. Sign in with your password, "
@@ -75,7 +77,9 @@ def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> 
             "exists",
         )
     if not who.email_verified:
-        raise IdentityError(f"{provider_name} has not verified {email}. Verify it there, then try again.", None, "unverified")
+        raise IdentityError(
+            f"{provider_name} has not verified {email}. Verify it there, then try again.", None, "unverified"
+        )
     user, _ = create_account(email=email, password_hash="", session=session)
     try:
         with session.begin_nested():
@@ -98,7 +102,9 @@ def link(who: ProviderUser, *, actor: Actor, provider_name: str, session: Sessio
         select(UserIdentity).where(UserIdentity.provider == who.provider, UserIdentity.subject == who.subject)
     ).first()
     if found is not None and found.user_id != actor.user_id:
-        raise IdentityError(f"This {provider_name} account is already linked to another Agent Hub account.", None, "taken")
+        raise IdentityError(
+            f"This {provider_name} account is already linked to another Agent Hub account.", None, "taken"
+        )
     if found is None:
         found = UserIdentity(provider=who.provider, subject=who.subject, user_id=actor.user_id, email=who.email)
         session.add(found)

@@ -11,7 +11,7 @@ The flow (OpenID Connect Core 1.0, section 3.1; RFC 7636 PKCE with ``S256``):
    verified primary e-mail come from its REST API with the access token.
 
 Every request to a provider goes through ``backend.security.outbound`` (public addresses only,
-plus ``AGENTHUB_OIDC_ALLOW``). Authlib's ``AsyncOAuth2Client`` speaks OAuth 2; ``joserfc``
+plus ``AGENTHUB_OIDC_ALLOW``). Authlib's ``AsyncOAuth2Client`` builds the OAuth 2 requests; ``joserfc``
 (Authlib's JOSE library) verifies the JWT. Call these from the event loop: they only await I/O.
 """
 
@@ -24,16 +24,17 @@ from typing import Any
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from backend.config import Settings, get_settings
-from backend.security.addresses import parse_allow_rules
+from backend.security.addresses import BlockedAddress, parse_allow_rules
 from backend.security.outbound import GuardedTransport
 
 GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
-GITHUB_TOKEN = "https://github.com/login/oauth/access_token"
+GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"  # noqa: S105  (an endpoint)
 GITHUB_API = "https://api.github.com"
 GOOGLE_ISSUER = "https://accounts.google.com"
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
@@ -134,6 +135,9 @@ def _http(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def _client(p: Provider, redirect_uri: str) -> AsyncOAuth2Client:
+    """Authlib's client, used to build the requests (authorization URL with PKCE, token request
+    body); the requests themselves go through :func:`_http`'s guarded ``httpx`` transport, which
+    Authlib's own client (``httpx2``) cannot take."""
     scope = "openid email profile" if p.is_oidc else "read:user user:email"
     return AsyncOAuth2Client(
         client_id=p.client_id,
@@ -141,9 +145,28 @@ def _client(p: Provider, redirect_uri: str) -> AsyncOAuth2Client:
         scope=scope,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_post",
-        **_http(),
+        token_endpoint_auth_method="client_secret_post",  # noqa: S106  (a method name, not a secret)
     )
+
+
+async def _redeem(p: Provider, endpoint: str, *, code: str, redirect_uri: str, verifier: str) -> dict[str, Any]:
+    """POST the authorization code, PKCE verifier and client credentials (RFC 6749 4.1.3)."""
+    body = prepare_token_request(
+        "authorization_code",
+        code=code,
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
+        client_id=p.client_id,
+        client_secret=p.client_secret,
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    async with httpx.AsyncClient(**_http()) as client:
+        response = await client.post(endpoint, content=body, headers=headers)
+        response.raise_for_status()
+        data = response.json()
+    if not isinstance(data, dict) or "error" in data:
+        raise ValueError("token endpoint error")
+    return data
 
 
 async def _json(url: str, **headers: str) -> dict[str, Any]:
@@ -172,7 +195,7 @@ async def discover(issuer: str) -> dict[str, Any]:
         return cached[1]
     try:
         doc = await _json(issuer + "/.well-known/openid-configuration")
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, BlockedAddress) as exc:
         raise OIDCError("The sign-in provider could not be reached. Try again later.", "unreachable") from exc
     if doc.get("issuer", "").rstrip("/") != issuer:
         raise OIDCError("The sign-in provider's configuration does not match its address.", "unreachable")
@@ -208,9 +231,10 @@ async def begin(
         link_workspace_id=link[1],
         started_at=int(time.time()),
     )
-    async with _client(p, redirect_uri) as client:
-        extra = {"nonce": flow.nonce} if p.is_oidc else {}
-        url, _ = client.create_authorization_url(endpoint, state=flow.state, code_verifier=flow.verifier, **extra)
+    extra = {"nonce": flow.nonce} if p.is_oidc else {}
+    url, _ = _client(p, redirect_uri).create_authorization_url(
+        endpoint, state=flow.state, code_verifier=flow.verifier, **extra
+    )
     return url, flow
 
 
@@ -229,11 +253,14 @@ async def finish(p: Provider, flow: Flow, *, code: str, state: str) -> ProviderU
         raise OIDCError("The provider sent no sign-in code. Start again.", "code")
     doc = await discover(p.issuer) if p.is_oidc else {}
     try:
-        async with _client(p, flow.redirect_uri) as client:
-            token = await client.fetch_token(
-                doc.get("token_endpoint", GITHUB_TOKEN), code=code, code_verifier=flow.verifier, state=state
-            )
-    except Exception as exc:  # authlib raises OAuthError, httpx HTTPError, ValueError on bad JSON
+        token = await _redeem(
+            p,
+            doc.get("token_endpoint", GITHUB_TOKEN_URL),
+            code=code,
+            redirect_uri=flow.redirect_uri,
+            verifier=flow.verifier,
+        )
+    except (httpx.HTTPError, ValueError, BlockedAddress) as exc:
         raise OIDCError("The provider refused the sign-in code. Start again.", "code") from exc
     if not p.is_oidc:
         return await _github_user(str(token.get("access_token", "")))
@@ -245,7 +272,7 @@ async def _verify_id_token(p: Provider, doc: dict[str, Any], id_token: str, nonc
         raise OIDCError("The provider sent no ID token.", "id_token")
     try:
         keys = KeySet.import_key_set(await _json(doc["jwks_uri"]))  # type: ignore[arg-type]
-    except (httpx.HTTPError, ValueError, KeyError, JoseError) as exc:
+    except (httpx.HTTPError, ValueError, BlockedAddress, KeyError, JoseError) as exc:
         raise OIDCError("The provider's signing keys could not be read.", "unreachable") from exc
     try:
         decoded = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
@@ -275,7 +302,7 @@ async def _github_user(access_token: str) -> ProviderUser:
     try:
         user = await _json(GITHUB_API + "/user", **auth)
         emails: Any = await _json(GITHUB_API + "/user/emails", **auth)
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, BlockedAddress) as exc:
         raise OIDCError("GitHub could not be reached. Try again later.", "unreachable") from exc
     primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), {})
     return ProviderUser(

@@ -83,9 +83,7 @@ async def start(request: Request) -> Response:
         return RedirectResponse(base + "/signin?sso=unknown", status_code=303)
     link = ("", "")
     if request.query_params.get("link") == "1":
-        actor = await asyncio.to_thread(
-            _actor_for, session_token_from_cookie_header(request.headers.get("cookie", ""))
-        )
+        actor = await asyncio.to_thread(_actor_for, session_token_from_cookie_header(request.headers.get("cookie", "")))
         if actor is None:
             return RedirectResponse(base + "/signin", status_code=303)
         link = (actor.user_id, actor.workspace_id)
@@ -142,7 +140,9 @@ async def callback(request: Request) -> Response:
     base = flow.page_base if flow else ""
     failed = "/account?sso=" if flow and flow.link_user_id else "/signin?sso="
     if p is None or flow is None:
-        return _done(request, RedirectResponse(base + failed + ("unknown" if p is None else "expired"), status_code=303))
+        return _done(
+            request, RedirectResponse(base + failed + ("unknown" if p is None else "expired"), status_code=303)
+        )
     try:
         who = await oidc.finish(
             p, flow, code=request.query_params.get("code", ""), state=request.query_params.get("state", "")

@@ -23,7 +23,12 @@ async def not_found(_request: Request, _exc: Exception) -> JSONResponse:
 
 
 api = Starlette(
-    routes=[Route("/api/health", health, methods=["GET"]), *auth_routes.routes, *oidc_routes.routes, Mount("/api/v1", app=v1.app)],
+    routes=[
+        Route("/api/health", health, methods=["GET"]),
+        *auth_routes.routes,
+        *oidc_routes.routes,
+        Mount("/api/v1", app=v1.app),
+    ],
     exception_handlers={404: not_found},
 )
 
