@@ -10,6 +10,7 @@ import reflex as rx
 from backend.accounts.service import AuthError, issue_login_ticket, sign_in, sign_up
 from backend.db import session_scope
 from backend.security.throttle import get_signin_throttle
+from dashboard.auth.sso import configured, message, provider_links
 from dashboard.shell.auth import run_password_work, session_handoff
 from dashboard.shell.forms import banner, text_field
 
@@ -42,6 +43,7 @@ class AuthFormState(rx.State):
     busy: bool = False
     ticket: str = ""  # a single-use 60 s login ticket while the page hands it to the server
     next_target: str = "/agents"
+    sso_providers: dict[str, str] = {}  # configured sign-in providers, {key: name}
 
     def _clear(self) -> None:
         self.email_error = self.password_error = self.form_error = ""
@@ -102,9 +104,12 @@ class AuthFormState(rx.State):
 
     @rx.event
     def clear_errors(self) -> None:
-        """Clear errors (and any stale ticket) when a form page opens."""
+        """Clear errors (and any stale ticket) when a form page opens; list the configured
+        sign-in providers and say why a provider sign-in came back (``?sso=<code>``)."""
         self._clear()
         self.ticket = ""
+        self.sso_providers = configured()
+        self.form_error = message(self.router.url.query_parameters.get("sso"))
 
 
 def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
@@ -153,7 +158,17 @@ def signin_page() -> rx.Component:
         width="100%",
     )
     footer = rx.text("New here? ", rx.link("Create an account", href="/signup", underline="always"), size="2")
-    return _card("Sign in", form, footer)
+    others = rx.cond(
+        AuthFormState.sso_providers.length() > 0,  # type: ignore[attr-defined]
+        rx.vstack(
+            rx.text("or", size="2", color="var(--gray-11)", align="center", width="100%"),
+            provider_links(AuthFormState.sso_providers),
+            spacing="2",
+            width="100%",
+        ),
+        rx.fragment(),
+    )
+    return _card("Sign in", rx.vstack(form, others, spacing="3", width="100%"), footer)
 
 
 def signup_page() -> rx.Component:

@@ -70,6 +70,32 @@ def _submit_js(form_id: str, path: str) -> Any:
     )
 
 
+def backend_link(label: Any, path: str, *, forward_next: bool = False, **props: Any) -> rx.Component:
+    """A link to a backend HTTP route (``/api/...``) that the browser opens as a full navigation.
+
+    Args:
+        path: the route with its own query, e.g. ``"/api/auth/oidc/google/start?link=1"``.
+        forward_next: pass the page's ``?next=`` on (the sign-in page's destination).
+
+    ``href`` is ``path`` as is (used before the page hydrates); after it, a click goes to the
+    backend's URL (another port in development), as :func:`sign_out_form` posts there.
+    """
+    extra = (
+        "const n = new URLSearchParams(window.location.search).get('next'); if (n) { u.searchParams.set('next', n); } "
+        if forward_next
+        else ""
+    )
+    return rx.el.a(
+        label,
+        href=path,
+        on_click=rx.call_function(
+            f"(e) => {{ e.preventDefault(); const u = new URL({_backend_url_js(path)}); {extra}"
+            "window.location.href = u.toString(); }"
+        ),
+        **props,
+    )
+
+
 def sign_out_form(label: str = "Sign out", *, everywhere: bool = False, **button_props: Any) -> rx.Component:
     """A button that posts to ``/api/auth/signout`` (a full navigation, then ``/signin``).
 

@@ -1,0 +1,50 @@
+""" "Continue with Google / GitHub / <provider>" links of the sign-in page and the Account page.
+
+Each link is a full navigation to ``/api/auth/oidc/<provider>/start`` (``backend.api.oidc_routes``),
+which sends the browser to the provider; the callback sets the session cookie itself. Only
+configured providers are shown (``backend.accounts.oidc.providers``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from backend.accounts.oidc import SIGNIN_MESSAGES, providers
+from dashboard.shell.auth import backend_link
+
+START = "/api/auth/oidc/{key}/start"
+
+
+def configured() -> dict[str, str]:
+    """``{provider key: name}`` of the configured providers (settings only, no I/O)."""
+    return {p.key: p.name for p in providers()}
+
+
+def message(code: Any) -> str:
+    """The fixed sentence for a ``?sso=<code>`` the callback redirected with ("" for none)."""
+    if not isinstance(code, str) or not code:
+        return ""
+    return SIGNIN_MESSAGES.get(code, SIGNIN_MESSAGES["failed"])
+
+
+def provider_links(names: Any, *, verb: str = "Continue with", link: bool = False) -> rx.Component:
+    """One link per configured provider; ``names`` is a state var ``{key: name}``."""
+    query = "?link=1" if link else ""
+
+    def one(key: str) -> rx.Component:
+        return rx.cond(
+            names.contains(key),
+            backend_link(
+                rx.hstack(rx.icon("log-in", size=16), rx.text(f"{verb} ", names[key]), spacing="2", align="center"),
+                START.format(key=key) + query,
+                forward_next=not link,
+                class_name="rt-reset rt-BaseButton rt-Button rt-r-size-3 rt-variant-outline",
+                style={"width": "100%" if not link else "auto", "justify_content": "center", "text_decoration": "none"},
+                data_provider=key,
+            ),
+            rx.fragment(),
+        )
+
+    return rx.vstack(one("google"), one("github"), one("oidc"), spacing="2", width="100%")
