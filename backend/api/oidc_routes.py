@@ -1,8 +1,9 @@
 """``/api/auth/oidc/<provider>/{start,callback}``: sign in with (or link) an outside provider.
 
 ``start`` (a plain link, a full navigation) sends the browser to the provider and keeps the
-flow (``state``, ``nonce``, PKCE verifier, where to return) in a vault-encrypted HttpOnly cookie
-scoped to ``/api/auth/oidc`` for 10 minutes. ``callback`` finishes the flow
+flow (``state``, ``nonce``, PKCE verifier, where to return) server-side for 10 minutes
+(``backend.accounts.oidc_flows``); the browser holds only a random handle in an HttpOnly cookie
+scoped to ``/api/auth/oidc``, taken once by the callback. ``callback`` finishes the flow
 (``backend.accounts.oidc.finish``), then, like ``POST /api/auth/session``, creates the session
 and sets the HttpOnly session cookie itself and redirects with 303 to the page: no token ever
 reaches the page's scripts or Reflex state. Failures redirect to ``/signin?sso=<code>`` (or
@@ -12,25 +13,21 @@ reaches the page's scripts or Reflex state. Failures redirect to ``/signin?sso=<
 from __future__ import annotations
 
 import asyncio
-import json
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.accounts import identities, oidc
+from backend.accounts import identities, oidc, oidc_flows
 from backend.accounts.actor import Actor
 from backend.accounts.service import AuthError, user_for_token
 from backend.config import get_settings
 from backend.db import session_scope
-from backend.security.keys import get_vault
 from backend.security.sessions import SESSION_COOKIE, session_token_from_cookie_header
-from backend.security.vault import VaultError
 
 FLOW_COOKIE = "agenthub_oidc"
 FLOW_PATH = "/api/auth/oidc"
-_AD = "oidc-flow"
 
 
 def _own_origin(request: Request, origin: str) -> bool:
@@ -98,11 +95,11 @@ async def start(request: Request) -> Response:
         )
     except oidc.OIDCError as exc:
         return RedirectResponse(base + f"/signin?sso={exc.code}", status_code=303)
+    handle = await asyncio.to_thread(_save, flow)
     response = RedirectResponse(url, status_code=303)
-    sealed = get_vault().encrypt(json.dumps(flow.to_dict()), associated_data=_AD)
     response.set_cookie(
         FLOW_COOKIE,
-        sealed,
+        handle,
         max_age=oidc.FLOW_TTL_S,
         path=FLOW_PATH,
         secure=_secure(request),
@@ -112,14 +109,14 @@ async def start(request: Request) -> Response:
     return response
 
 
-def _flow_from(request: Request) -> oidc.Flow | None:
-    sealed = request.cookies.get(FLOW_COOKIE, "")
-    if not sealed or len(sealed) > 8192:
-        return None
-    try:
-        return oidc.Flow(**json.loads(get_vault().decrypt(sealed, associated_data=_AD)))
-    except (VaultError, ValueError, TypeError):
-        return None
+def _save(flow: oidc.Flow) -> str:
+    with session_scope() as session:
+        return oidc_flows.save(flow, session=session)
+
+
+def _take(handle: str) -> oidc.Flow | None:
+    with session_scope() as session:
+        return oidc_flows.take(handle, session=session)
 
 
 def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> str | None:
@@ -135,7 +132,7 @@ def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> str 
 
 async def callback(request: Request) -> Response:
     """``GET /api/auth/oidc/<provider>/callback?code=&state=``: finish, set the cookie, 303 on."""
-    flow = _flow_from(request)
+    flow = await asyncio.to_thread(_take, request.cookies.get(FLOW_COOKIE, ""))
     p = oidc.provider(request.path_params["provider"])
     base = flow.page_base if flow else ""
     failed = "/account?sso=" if flow and flow.link_user_id else "/signin?sso="

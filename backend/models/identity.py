@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from backend.models.common import new_id, utcnow
+from backend.models.common import encrypted_column, new_id, utcnow
 
 
 class UserIdentity(SQLModel, table=True):
@@ -28,3 +28,16 @@ class UserIdentity(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", index=True, max_length=32)
     email: str = Field(default="", max_length=254)
     linked_at: datetime = Field(default_factory=utcnow)
+
+
+class OIDCFlow(SQLModel, table=True):
+    """A provider sign-in under way (``backend.accounts.oidc_flows``): the browser holds a random
+    handle in an HttpOnly cookie, the database its SHA-256 and the flow (``state``, ``nonce``,
+    PKCE verifier, where to return), vault-encrypted, until the callback takes it once."""
+
+    __tablename__ = "oidc_flows"
+
+    id: str = Field(primary_key=True, max_length=64)
+    data: str | None = Field(default=None, sa_column=encrypted_column())
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

@@ -1,7 +1,8 @@
 """identities: sign-in identities at outside providers (Google, GitHub, OpenID Connect).
 
 Adds ``user_identities`` (provider, subject, user_id, email, linked_at), unique on
-``(provider, subject)``, indexed on ``user_id``.
+``(provider, subject)``, indexed on ``user_id``; and ``oidc_flows`` (sign-ins under way: id = the
+SHA-256 of the browser's handle, the vault-encrypted flow, expires_at).
 
 Revision ID: 0023_identities
 Revises: 0022_rollup_weekly
@@ -31,8 +32,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("provider", "subject", name="uq_user_identities_provider_subject"),
     )
     op.create_index("ix_user_identities_user_id", "user_identities", ["user_id"])
+    op.create_table(
+        "oidc_flows",
+        sa.Column("id", sa.String(length=64), primary_key=True),
+        sa.Column("data", sa.Text(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_oidc_flows_expires_at", "oidc_flows", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_oidc_flows_expires_at", table_name="oidc_flows")
+    op.drop_table("oidc_flows")
     op.drop_index("ix_user_identities_user_id", table_name="user_identities")
     op.drop_table("user_identities")
