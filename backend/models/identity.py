@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.models.common import encrypted_column, new_id, utcnow
@@ -41,3 +41,24 @@ class OIDCFlow(SQLModel, table=True):
     data: str | None = Field(default=None, sa_column=encrypted_column())
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+
+
+class UserTwoFactor(SQLModel, table=True):
+    """A user's TOTP second factor (RFC 6238; ``backend.accounts.twofactor``).
+
+    Attributes:
+        secret: the base32 TOTP secret, vault-encrypted (associated data ``"totp:<user id>"``).
+        enabled_at: set once the user confirmed a code; ``None`` while set-up is pending.
+        last_step: the last 30-second time step a code was accepted for (a code is never
+            accepted twice, RFC 6238 section 5.2).
+        recovery_hashes: JSON list of argon2 hashes of the unused recovery codes.
+    """
+
+    __tablename__ = "user_two_factor"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=32)
+    secret: str | None = Field(default=None, sa_column=encrypted_column())
+    enabled_at: datetime | None = None
+    last_step: int = Field(default=0, sa_type=BigInteger)
+    recovery_hashes: str = Field(default="[]", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)

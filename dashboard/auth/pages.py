@@ -109,6 +109,7 @@ class AuthFormState(rx.State):
         self._clear()
         self.ticket = ""
         self.sso_providers = configured()
+        self.next_target = self._next_url()
         self.form_error = message(self.router.url.query_parameters.get("sso"))
 
 
@@ -162,7 +163,7 @@ def signin_page() -> rx.Component:
         AuthFormState.sso_providers.length() > 0,  # type: ignore[attr-defined]
         rx.vstack(
             rx.text("or", size="2", color="var(--gray-11)", align="center", width="100%"),
-            provider_links(AuthFormState.sso_providers),
+            provider_links(AuthFormState.sso_providers, next_path=AuthFormState.next_target),
             spacing="2",
             width="100%",
         ),

@@ -70,29 +70,25 @@ def _submit_js(form_id: str, path: str) -> Any:
     )
 
 
-def backend_link(label: Any, path: str, *, forward_next: bool = False, **props: Any) -> rx.Component:
-    """A link to a backend HTTP route (``/api/...``) that the browser opens as a full navigation.
+def backend_get_form(label: Any, path: str, form_id: str, fields: dict[str, Any], **button_props: Any) -> rx.Component:
+    """A button that opens a backend HTTP route (``/api/...``) as a full navigation (a GET form).
 
     Args:
-        path: the route with its own query, e.g. ``"/api/auth/oidc/google/start?link=1"``.
-        forward_next: pass the page's ``?next=`` on (the sign-in page's destination).
+        path: the route, e.g. ``"/api/auth/oidc/google/start"``.
+        form_id: a unique element id.
+        fields: hidden query fields (values may be state vars), e.g. ``{"next": "/agents"}``.
 
-    ``href`` is ``path`` as is (used before the page hydrates); after it, a click goes to the
-    backend's URL (another port in development), as :func:`sign_out_form` posts there.
+    Before hydration the browser submits the form itself; after it, the handler submits it
+    natively to the backend's URL (another port in development), as :func:`sign_out_form` does.
     """
-    extra = (
-        "const n = new URLSearchParams(window.location.search).get('next'); if (n) { u.searchParams.set('next', n); } "
-        if forward_next
-        else ""
-    )
-    return rx.el.a(
-        label,
-        href=path,
-        on_click=rx.call_function(
-            f"(e) => {{ e.preventDefault(); const u = new URL({_backend_url_js(path)}); {extra}"
-            "window.location.href = u.toString(); }"
-        ),
-        **props,
+    return rx.el.form(
+        *[rx.el.input(type="hidden", name=name, value=value) for name, value in fields.items()],
+        rx.button(label, type="submit", **button_props),
+        id=form_id,
+        method="get",
+        action=path,
+        on_submit=_submit_js(form_id, path),
+        style={"width": "100%"},
     )
 
 

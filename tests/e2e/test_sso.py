@@ -25,7 +25,7 @@ def test_sign_in_with_the_local_provider_creates_the_account(page, oidc_provider
     oidc_provider.user = {"sub": f"e2e-{uuid.uuid4().hex}", "email": email, "email_verified": True}
     oidc_provider.tamper = None
     page.goto("/signin")
-    page.get_by_role("link", name="Continue with Local ID").click()
+    page.get_by_role("button", name="Continue with Local ID").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/agents"))
     cookie = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
@@ -40,7 +40,7 @@ def test_a_registered_email_is_asked_for_its_password(page, oidc_provider: Local
     oidc_provider.user = {"sub": f"e2e-{uuid.uuid4().hex}", "email": email, "email_verified": False}
     oidc_provider.tamper = None
     page.goto("/signin")
-    page.get_by_role("link", name="Continue with Local ID").click()
+    page.get_by_role("button", name="Continue with Local ID").click()
     expect(page).to_have_url(re.compile(r"/signin\?sso=exists"))
     expect(page.get_by_text("Sign in with your password, then link the provider")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
@@ -51,7 +51,7 @@ def test_a_forged_id_token_is_refused(page, oidc_provider: LocalProvider) -> Non
     oidc_provider.tamper = "badsig"
     try:
         page.goto("/signin")
-        page.get_by_role("link", name="Continue with Local ID").click()
+        page.get_by_role("button", name="Continue with Local ID").click()
         expect(page).to_have_url(re.compile(r"/signin\?sso=id_token"))
         expect(page.get_by_text("could not be verified")).to_be_visible()
     finally:

@@ -158,3 +158,16 @@ def test_the_provider_is_reached_only_through_the_outbound_policy(
 def test_an_unconfigured_provider_is_unknown(app_url: str) -> None:
     answer = httpx.get(f"{app_url}/api/auth/oidc/google/start", follow_redirects=False, trust_env=False)
     assert answer.headers["location"] == "/signin?sso=unknown"
+
+
+def test_a_callback_is_used_once(provider: LocalProvider, app_url: str) -> None:
+    provider.user = {"sub": "once-1", "email": "once@example.com", "email_verified": True}
+    with httpx.Client(follow_redirects=False, trust_env=False) as client:
+        started = client.get(f"{app_url}/api/auth/oidc/oidc/start")
+        back = client.get(started.headers["location"]).headers["location"]
+        flow_cookie = client.cookies.get("agenthub_oidc")
+        first = client.get(back)
+        assert first.headers["location"] == "/agents"
+        replay = httpx.get(back, cookies={"agenthub_oidc": flow_cookie or ""}, follow_redirects=False, trust_env=False)
+    assert replay.headers["location"] == "/signin?sso=expired"
+    assert "agenthub_session" not in replay.cookies

@@ -2,7 +2,9 @@
 
 Adds ``user_identities`` (provider, subject, user_id, email, linked_at), unique on
 ``(provider, subject)``, indexed on ``user_id``; and ``oidc_flows`` (sign-ins under way: id = the
-SHA-256 of the browser's handle, the vault-encrypted flow, expires_at).
+SHA-256 of the browser's handle, the vault-encrypted flow, expires_at); ``user_two_factor`` (TOTP
+secret vault-encrypted, last accepted time step, hashed recovery codes); and
+``workspaces.require_two_factor`` (false for every existing workspace).
 
 Revision ID: 0023_identities
 Revises: 0022_rollup_weekly
@@ -40,9 +42,23 @@ def upgrade() -> None:
         sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("ix_oidc_flows_expires_at", "oidc_flows", ["expires_at"])
+    op.create_table(
+        "user_two_factor",
+        sa.Column("user_id", sa.String(length=32), sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("secret", sa.Text(), nullable=True),
+        sa.Column("enabled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), nullable=False),
+        sa.Column("recovery_hashes", sa.Text(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    with op.batch_alter_table("workspaces") as batch:
+        batch.add_column(sa.Column("require_two_factor", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("workspaces") as batch:
+        batch.drop_column("require_two_factor")
+    op.drop_table("user_two_factor")
     op.drop_index("ix_oidc_flows_expires_at", table_name="oidc_flows")
     op.drop_table("oidc_flows")
     op.drop_index("ix_user_identities_user_id", table_name="user_identities")
