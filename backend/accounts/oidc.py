@@ -21,6 +21,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -329,3 +330,14 @@ SIGNIN_MESSAGES: dict[str, str] = {
 }
 """What the sign-in and Account pages say for each ``?sso=<code>`` the callback redirects with
 (fixed sentences: nothing from the URL is ever shown)."""
+
+
+def provider_origins(settings: Settings | None = None) -> list[str]:
+    """Origins the browser is sent to when signing in (for the pages' CSP ``form-action``):
+    Google's and GitHub's sign-in hosts and the generic provider's issuer origin (its
+    authorization endpoint must be on the issuer's host, as it is for common providers)."""
+    out = []
+    for p in providers(settings):
+        url = urlsplit(p.issuer or GITHUB_AUTHORIZE)
+        out.append(f"{url.scheme}://{url.netloc}")
+    return out
