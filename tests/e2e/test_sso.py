@@ -30,8 +30,9 @@ def test_sign_in_with_the_local_provider_creates_the_account(page, oidc_provider
     expect(page).to_have_url(re.compile(r"/agents"))
     cookie = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
-    page.goto("/account")
-    expect(page.get_by_text(email)).to_be_visible()
+    page.goto("/account")  # the Account page lists the linked provider
+    expect(page.get_by_role("cell", name=email)).to_be_visible()
+    expect(page.get_by_role("cell", name="Local ID")).to_be_visible()
 
 
 def test_a_registered_email_is_asked_for_its_password(page, oidc_provider: LocalProvider) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +42,7 @@ def test_a_registered_email_is_asked_for_its_password(page, oidc_provider: Local
     oidc_provider.tamper = None
     page.goto("/signin")
     page.get_by_role("button", name="Continue with Local ID").click()
-    expect(page).to_have_url(re.compile(r"/signin\?sso=exists"))
+    expect(page).to_have_url(re.compile(r"/signin/?\?sso=exists"))
     expect(page.get_by_text("Sign in with your password, then link the provider")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
 
@@ -52,7 +53,7 @@ def test_a_forged_id_token_is_refused(page, oidc_provider: LocalProvider) -> Non
     try:
         page.goto("/signin")
         page.get_by_role("button", name="Continue with Local ID").click()
-        expect(page).to_have_url(re.compile(r"/signin\?sso=id_token"))
+        expect(page).to_have_url(re.compile(r"/signin/?\?sso=id_token"))
         expect(page.get_by_text("could not be verified")).to_be_visible()
     finally:
         oidc_provider.tamper = None
