@@ -326,6 +326,7 @@ SIGNIN_MESSAGES: dict[str, str] = {
     "no_email": "The provider did not share an e-mail address, so no account can be made.",
     "taken": "That provider account is already linked to another Agent Hub account.",
     "unknown": "That sign-in provider is not configured.",
+    "two_factor": "Your account uses two-factor sign-in: sign in with your password and code.",
     "failed": "The sign-in did not work. Start again.",
 }
 """What the sign-in and Account pages say for each ``?sso=<code>`` the callback redirects with

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.accounts import identities, oidc, oidc_flows
+from backend.accounts import identities, oidc, oidc_flows, twofactor
 from backend.accounts.actor import Actor
-from backend.accounts.service import AuthError, user_for_token
+from backend.accounts.service import AuthError, sign_out, user_for_token
 from backend.config import get_settings
 from backend.db import session_scope
 from backend.security.sessions import SESSION_COOKIE, session_token_from_cookie_header
@@ -126,7 +126,10 @@ def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> str 
             actor = Actor(user_id=flow.link_user_id, workspace_id=flow.link_workspace_id)
             identities.link(who, actor=actor, provider_name=p.name, session=session)
             return None
-        _, token = identities.sign_in_with(who, provider_name=p.name, session=session)
+        user, token = identities.sign_in_with(who, provider_name=p.name, session=session)
+        if twofactor.is_enabled(user_id=user.id, session=session):  # no way to ask for the code here yet
+            sign_out(token=token, session=session)
+            raise identities.IdentityError("Sign in with your password and two-factor code.", None, "two_factor")
         return token
 
 

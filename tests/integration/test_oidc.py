@@ -171,3 +171,29 @@ def test_a_callback_is_used_once(provider: LocalProvider, app_url: str) -> None:
         replay = httpx.get(back, cookies={"agenthub_oidc": flow_cookie or ""}, follow_redirects=False, trust_env=False)
     assert replay.headers["location"] == "/signin?sso=expired"
     assert "agenthub_session" not in replay.cookies
+
+
+def test_an_account_with_two_factor_is_not_signed_in_by_the_provider_alone(
+    provider: LocalProvider, app_url: str
+) -> None:
+    from datetime import UTC, datetime
+
+    import pyotp
+
+    from backend.accounts import twofactor
+    from backend.accounts.actor import Actor
+
+    provider.user = {"sub": "tf-1", "email": "tf@example.com", "email_verified": True}
+    first = _run_flow(app_url)
+    token = first.cookies.get("agenthub_session") or ""
+    with session_scope() as s:
+        user = user_for_token(token=token, session=s)
+        assert user is not None
+        actor = Actor(user_id=user.id, workspace_id=user.workspace_id)
+        key = twofactor.start_setup(user_id=user.id, session=s)
+    with session_scope() as s:
+        now = datetime.now(UTC)
+        twofactor.confirm_setup(actor=actor, code=pyotp.TOTP(key.secret).at(now), session=s, now=now.timestamp())
+    answer = _run_flow(app_url)
+    assert answer.headers["location"] == "/signin?sso=two_factor"
+    assert "agenthub_session" not in answer.cookies
