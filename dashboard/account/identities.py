@@ -13,10 +13,10 @@ import reflex as rx
 
 from backend.accounts import identities
 from backend.accounts.actor import NotFound
-from dashboard.auth.sso import configured, message, provider_links
 from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 from dashboard.shell.forms import banner, confirm_delete
+from dashboard.shell.sso import configured, message, provider_links
 
 __all__ = ["IdentitiesState", "identities_card"]
 
@@ -82,7 +82,7 @@ def _row(row: Any) -> rx.Component:
                 rx.button("Unlink", variant="soft", color_scheme="red", size="1", aria_label="Unlink " + row["name"]),
                 "Unlink " + row["name"] + "?",
                 "You will no longer be able to sign in with this account.",
-                IdentitiesState.unlink(row["id"]),
+                IdentitiesState.unlink(row["id"]),  # type: ignore[operator]
             )
         ),
     )

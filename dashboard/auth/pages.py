@@ -14,9 +14,9 @@ from backend.accounts.service import AuthError, issue_login_ticket, open_session
 from backend.db import session_scope
 from backend.models import User
 from backend.security.throttle import get_signin_throttle
-from dashboard.auth.sso import configured, message, provider_links
 from dashboard.shell.auth import run_password_work, session_handoff
 from dashboard.shell.forms import banner, text_field
+from dashboard.shell.sso import configured, message, provider_links
 
 
 def _sign_in_ticket(email: str, password: str, ip: str | None) -> tuple[str, str, bool]:
