@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyotp
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.accounts import audit
 from backend.accounts.actor import Actor
@@ -53,6 +53,10 @@ class SetupKey:
     uri: str
 
 
+def _row(session: Session, user_id: str) -> UserTwoFactor | None:
+    return session.exec(select(UserTwoFactor).where(UserTwoFactor.user_id == user_id)).first()
+
+
 def _ad(user_id: str) -> str:
     return f"totp:{user_id}"
 
@@ -63,7 +67,7 @@ def start_setup(*, user_id: str, session: Session) -> SetupKey:
     Raises:
         TwoFactorError: two-factor sign-in is already on (turn it off first).
     """
-    row = session.get(UserTwoFactor, user_id)
+    row = _row(session, user_id)
     if row is not None and row.enabled_at is not None:
         raise TwoFactorError("Two-factor sign-in is already on.")
     user = session.get(User, user_id)
@@ -102,7 +106,7 @@ def confirm_setup(*, actor: Actor, code: str, session: Session, now: float | Non
     Raises:
         TwoFactorError: no pending set-up, or the code does not match.
     """
-    row = session.get(UserTwoFactor, actor.user_id)
+    row = _row(session, actor.user_id)
     if row is None or row.enabled_at is not None:
         raise TwoFactorError("Start the set-up again.")
     if not _accept_totp(row, code.strip().replace(" ", ""), time.time() if now is None else now):
@@ -124,7 +128,7 @@ def confirm_setup(*, actor: Actor, code: str, session: Session, now: float | Non
 
 def is_enabled(*, user_id: str, session: Session) -> bool:
     """True when ``user_id`` signs in with a second factor."""
-    row = session.get(UserTwoFactor, user_id)
+    row = _row(session, user_id)
     return row is not None and row.enabled_at is not None
 
 
@@ -139,7 +143,7 @@ def verify(*, user_id: str, code: str, session: Session, now: float | None = Non
     Returns:
         False for a wrong, replayed or older code, or when the factor is not on.
     """
-    row = session.get(UserTwoFactor, user_id)
+    row = _row(session, user_id)
     if row is None or row.enabled_at is None:
         return False
     code = code.strip().replace(" ", "").lower()
@@ -172,7 +176,7 @@ def disable(*, actor: Actor, code: str, session: Session, now: float | None = No
     """
     if not verify(user_id=actor.user_id, code=code, session=session, now=now):
         raise TwoFactorError("That code is not right.")
-    row = session.get(UserTwoFactor, actor.user_id)
+    row = _row(session, actor.user_id)
     if row is not None:
         session.delete(row)
     audit.record(

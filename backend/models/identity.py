@@ -56,7 +56,8 @@ class UserTwoFactor(SQLModel, table=True):
 
     __tablename__ = "user_two_factor"
 
-    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=32)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", unique=True, index=True, max_length=32)
     secret: str | None = Field(default=None, sa_column=encrypted_column())
     enabled_at: datetime | None = None
     last_step: int = Field(default=0, sa_type=BigInteger)

@@ -44,13 +44,15 @@ def upgrade() -> None:
     op.create_index("ix_oidc_flows_expires_at", "oidc_flows", ["expires_at"])
     op.create_table(
         "user_two_factor",
-        sa.Column("user_id", sa.String(length=32), sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("id", sa.String(length=32), primary_key=True),
+        sa.Column("user_id", sa.String(length=32), sa.ForeignKey("users.id"), nullable=False),
         sa.Column("secret", sa.Text(), nullable=True),
         sa.Column("enabled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=False),
         sa.Column("recovery_hashes", sa.Text(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
+    op.create_index("ix_user_two_factor_user_id", "user_two_factor", ["user_id"], unique=True)
     with op.batch_alter_table("workspaces") as batch:
         batch.add_column(sa.Column("require_two_factor", sa.Boolean(), nullable=False, server_default=sa.false()))
 
@@ -58,6 +60,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("workspaces") as batch:
         batch.drop_column("require_two_factor")
+    op.drop_index("ix_user_two_factor_user_id", table_name="user_two_factor")
     op.drop_table("user_two_factor")
     op.drop_index("ix_oidc_flows_expires_at", table_name="oidc_flows")
     op.drop_table("oidc_flows")

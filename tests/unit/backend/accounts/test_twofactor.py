@@ -35,7 +35,7 @@ def test_setup_stores_the_secret_encrypted_and_shows_an_otpauth_uri(make_actor) 
         key = twofactor.start_setup(user_id=actor.user_id, session=s)
     assert key.uri.startswith("otpauth://totp/Agent%20Hub:") and f"secret={key.secret}" in key.uri
     with session_scope() as s:
-        row = s.get(UserTwoFactor, actor.user_id)
+        row = s.exec(select(UserTwoFactor).where(UserTwoFactor.user_id == actor.user_id)).first()
         assert row is not None and row.secret and key.secret not in row.secret
         assert not twofactor.is_enabled(user_id=actor.user_id, session=s)
         with pytest.raises(twofactor.TwoFactorError):
@@ -62,7 +62,7 @@ def test_a_recovery_code_works_once_and_is_audited(make_actor) -> None:  # type:
     _, codes = _enabled(actor)
     assert len(codes) == twofactor.RECOVERY_CODES and len(set(codes)) == len(codes)
     with session_scope() as s:
-        row = s.get(UserTwoFactor, actor.user_id)
+        row = s.exec(select(UserTwoFactor).where(UserTwoFactor.user_id == actor.user_id)).first()
         assert row is not None and codes[0] not in row.recovery_hashes and len(json.loads(row.recovery_hashes)) == 10
         assert twofactor.verify(user_id=actor.user_id, code=codes[0].upper(), session=s, actor=actor)
     with session_scope() as s:
