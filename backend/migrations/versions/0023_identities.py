@@ -53,13 +53,15 @@ def upgrade() -> None:
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     )
     op.create_index("ix_user_two_factor_user_id", "user_two_factor", ["user_id"], unique=True)
-    with op.batch_alter_table("workspaces") as batch:
-        batch.add_column(sa.Column("require_two_factor", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN (a constant default works on SQLite too): a batch copy of ``workspaces``
+    # would drop a table that other tables' foreign keys point at.
+    op.add_column(
+        "workspaces", sa.Column("require_two_factor", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("require_two_factor")
+    op.drop_column("workspaces", "require_two_factor")  # SQLite >= 3.35
     op.drop_index("ix_user_two_factor_user_id", table_name="user_two_factor")
     op.drop_table("user_two_factor")
     op.drop_index("ix_oidc_flows_expires_at", table_name="oidc_flows")
