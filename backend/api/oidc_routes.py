@@ -119,18 +119,19 @@ def _take(handle: str) -> oidc.Flow | None:
         return oidc_flows.take(handle, session=session)
 
 
-def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> str | None:
-    """Sign in (returns the new session token) or link (returns ``None``), in one transaction."""
+def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> tuple[str | None, bool]:
+    """Sign in (returns ``(session token, needs_setup)``; ``needs_setup``: the workspace requires
+    two-factor sign-in the user has not set up) or link (returns ``(None, False)``), in one transaction."""
     with session_scope() as session:
         if flow.link_user_id:
             actor = Actor(user_id=flow.link_user_id, workspace_id=flow.link_workspace_id)
             identities.link(who, actor=actor, provider_name=p.name, session=session)
-            return None
+            return None, False
         user, token = identities.sign_in_with(who, provider_name=p.name, session=session)
         if twofactor.is_enabled(user_id=user.id, session=session):  # no way to ask for the code here yet
             sign_out(token=token, session=session)
             raise identities.IdentityError("Sign in with your password and two-factor code.", None, "two_factor")
-        return token
+        return token, twofactor.needs_setup(user_id=user.id, workspace_id=user.workspace_id, session=session)
 
 
 async def callback(request: Request) -> Response:
@@ -147,7 +148,7 @@ async def callback(request: Request) -> Response:
         who = await oidc.finish(
             p, flow, code=request.query_params.get("code", ""), state=request.query_params.get("state", "")
         )
-        token = await asyncio.to_thread(_complete, p, flow, who)
+        token, setup = await asyncio.to_thread(_complete, p, flow, who)
     except oidc.OIDCError as exc:
         return _done(request, RedirectResponse(base + failed + exc.code, status_code=303))
     except identities.IdentityError as exc:
@@ -156,7 +157,8 @@ async def callback(request: Request) -> Response:
         return _done(request, RedirectResponse(base + failed + "failed", status_code=303))
     if token is None:
         return _done(request, RedirectResponse(base + f"/account?linked={p.key}", status_code=303))
-    response = RedirectResponse(base + flow.next_path, status_code=303)
+    target = "/account?two_factor=required" if setup else flow.next_path
+    response = RedirectResponse(base + target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

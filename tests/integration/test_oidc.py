@@ -197,3 +197,21 @@ def test_an_account_with_two_factor_is_not_signed_in_by_the_provider_alone(
     answer = _run_flow(app_url)
     assert answer.headers["location"] == "/signin?sso=two_factor"
     assert "agenthub_session" not in answer.cookies
+
+
+def test_a_member_of_a_workspace_requiring_two_factor_is_sent_to_set_it_up(
+    provider: LocalProvider, app_url: str
+) -> None:
+    from backend.accounts import twofactor
+    from backend.accounts.actor import Actor
+
+    provider.user = {"sub": "req-1", "email": "req@example.com", "email_verified": True}
+    first = _run_flow(app_url)
+    assert first.headers["location"] == "/agents"
+    with session_scope() as s:
+        user = user_for_token(token=first.cookies.get("agenthub_session") or "", session=s)
+        assert user is not None
+        twofactor.set_required(actor=Actor(user_id=user.id, workspace_id=user.workspace_id), required=True, session=s)
+    again = _run_flow(app_url)
+    assert again.headers["location"] == "/account?two_factor=required"
+    assert _session_email(again) == "req@example.com"
