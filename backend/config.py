@@ -68,6 +68,12 @@ class Settings(BaseSettings):
             is finished as failed by the sweep (a crashed process), keeping its partial answer.
         maintenance_every_s: seconds between two maintenance passes (stale-run sweep, expired budget
             holds, analytics rollups) of a worker (``AGENTHUB_MAINTENANCE_EVERY_S``).
+        oidc_issuer / oidc_client_id / oidc_client_secret / oidc_name: ``AGENTHUB_OIDC_ISSUER`` etc.,
+            any OpenID Connect provider ("Sign in with <oidc_name>"); shown when issuer and client
+            id are set. ``oidc_google_client_id`` / ``oidc_google_client_secret``: Google;
+            ``oidc_github_client_id`` / ``oidc_github_client_secret``: GitHub.
+        oidc_allow: ``AGENTHUB_OIDC_ALLOW``, private ranges the server may reach when talking to a
+            sign-in provider (same syntax as ``fetch_allow``; a local provider in tests).
         ingest_lease_s: a knowledge source being ingested is leased to one worker for this many
             seconds, renewed every third of it while the worker lives; a killed worker's lease
             expires and another worker re-claims the source (``AGENTHUB_INGEST_LEASE_S``).
@@ -112,6 +118,15 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = 24 * 7
     maintenance_every_s: float = 60.0
     ingest_lease_s: float = 120.0
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    oidc_name: str = "OpenID Connect"
+    oidc_google_client_id: str = ""
+    oidc_google_client_secret: str = Field(default="", repr=False)
+    oidc_github_client_id: str = ""
+    oidc_github_client_secret: str = Field(default="", repr=False)
+    oidc_allow: str = ""
 
     @property
     def is_production(self) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 import reflex as rx
 
+from backend.accounts.oidc import provider_origins
 from backend.config import get_settings
 from dashboard import http_guards as guards
 
@@ -59,12 +60,17 @@ def inline_script_hashes(static_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def content_security_policy(script_hashes: list[str], public_url: str = "") -> str:
+def content_security_policy(
+    script_hashes: list[str], public_url: str = "", form_origins: list[str] | None = None
+) -> str:
     """The policy of every response (W3C CSP Level 3).
 
     Args:
         script_hashes: hash sources of the build's own inline scripts.
         public_url: ``Settings.public_url``; its ``ws(s)://`` origin is added to ``connect-src``.
+        form_origins: origins a form may lead to besides our own: the configured sign-in
+            providers (browsers apply ``form-action`` to the redirect that follows a form,
+            and "Continue with <provider>" is a form whose answer redirects to the provider).
 
     Returns:
         The ``Content-Security-Policy`` header value.
@@ -87,7 +93,7 @@ def content_security_policy(script_hashes: list[str], public_url: str = "") -> s
             "object-src 'none'",
             "frame-src 'none'",
             "base-uri 'none'",
-            "form-action 'self'",
+            "form-action " + " ".join(["'self'", *(form_origins or [])]),
             "frame-ancestors 'none'",
         ]
     )
@@ -233,7 +239,7 @@ def build_middleware(app: ASGIApp) -> SecurityMiddleware:
     log.info("CSP allows %d inline build scripts by hash", len(hashes))
     return SecurityMiddleware(
         app,
-        csp=content_security_policy(hashes, settings.public_url),
+        csp=content_security_policy(hashes, settings.public_url, provider_origins()),
         public_url=settings.public_url,
         cors_origins=guards.api_cors_origins(settings.api_cors_origins),
         upload_cap=guards.upload_body_cap(settings.max_upload_bytes),

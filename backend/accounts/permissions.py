@@ -26,6 +26,7 @@ action                      roles
 ``billing.manage``          owner
 ``workspace.rename``        owner, admin
 ``workspace.delete``        owner
+``workspace.security``      owner (require two-factor sign-in of every member)
 ==========================  =========================================================
 
 Role changes have one more rule (:func:`can_assign`): only an owner makes or unmakes owners.
@@ -65,6 +66,7 @@ BILLING_VIEW = "billing.view"
 BILLING_MANAGE = "billing.manage"
 WORKSPACE_RENAME = "workspace.rename"
 WORKSPACE_DELETE = "workspace.delete"
+WORKSPACE_SECURITY = "workspace.security"
 
 ALLOWED: dict[str, frozenset[str]] = {
     AGENTS_USE: _ALL,
@@ -83,6 +85,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     BILLING_MANAGE: _OWNERS,
     WORKSPACE_RENAME: _MANAGERS,
     WORKSPACE_DELETE: _OWNERS,
+    WORKSPACE_SECURITY: _OWNERS,
 }
 """Action -> the roles allowed to do it."""
 
@@ -101,6 +104,7 @@ _MESSAGES = {
     BILLING_MANAGE: "Only the workspace's owners can change billing.",
     WORKSPACE_RENAME: "Only the workspace's owners and admins can rename it.",
     WORKSPACE_DELETE: "Only the workspace's owners can delete it.",
+    WORKSPACE_SECURITY: "Only the workspace's owners can change its sign-in requirements.",
 }
 
 

@@ -79,7 +79,22 @@ def sign_up(
         raise AuthError(problem, "password")
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise AuthError(_TAKEN, "email")
-    user = User(email=email, password_hash=passwords.hash_password(password))
+    user, workspace = create_account(email=email, password_hash=passwords.hash_password(password), session=session)
+    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session, workspace_id=workspace.id)
+    return _public(user, workspace), token
+
+
+def create_account(*, email: str, password_hash: str, session: Session) -> tuple[User, Workspace]:
+    """Insert a user, their personal workspace and their owner membership.
+
+    Args:
+        password_hash: an argon2 hash, or ``""`` for an account that signs in only through a
+            provider (``backend.accounts.identities``): no password then matches.
+
+    Raises:
+        AuthError: the email is taken (also when a concurrent sign-up wins the race).
+    """
+    user = User(email=email, password_hash=password_hash)
     workspace = Workspace(name=f"{email.split('@')[0]}'s workspace", owner_id=user.id)
     try:
         with session.begin_nested():  # a concurrent sign-up with the same email loses here
@@ -91,8 +106,22 @@ def sign_up(
             session.flush()
     except IntegrityError as exc:
         raise AuthError(_TAKEN, "email") from exc
+    return user, workspace
+
+
+def open_session(*, user: User, session: Session) -> tuple[UserPublic, str]:
+    """Open a session for ``user`` (already authenticated by the caller) in their first workspace.
+
+    Returns:
+        ``(user, token)`` as for :func:`sign_up`.
+
+    Raises:
+        AuthError: the user has no workspace left.
+    """
+    workspace = _personal_workspace(user.id, session)
     token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session, workspace_id=workspace.id)
-    return _public(user, workspace), token
+    role = session.get(Membership, (workspace.id, user.id))
+    return _public(user, workspace, normalize_role(role.role if role else "owner")), token
 
 
 def sign_in(
@@ -131,10 +160,7 @@ def sign_in(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
         session.add(user)
-    workspace = _personal_workspace(user.id, session)
-    token = sessions.create_session(user_id=user.id, ttl=_ttl(), session=session, workspace_id=workspace.id)
-    role = session.get(Membership, (workspace.id, user.id))
-    return _public(user, workspace, normalize_role(role.role if role else "owner")), token
+    return open_session(user=user, session=session)
 
 
 def sign_out(*, token: str, session: Session) -> None:

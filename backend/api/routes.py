@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from backend.api import auth_routes, v1
+from backend.api import auth_routes, oidc_routes, v1
 from backend.api.edge import BillingRefused, ListingAccess, TryRefused, set_listing_access
 from backend.api.health import health
 
@@ -23,7 +23,12 @@ async def not_found(_request: Request, _exc: Exception) -> JSONResponse:
 
 
 api = Starlette(
-    routes=[Route("/api/health", health, methods=["GET"]), *auth_routes.routes, Mount("/api/v1", app=v1.app)],
+    routes=[
+        Route("/api/health", health, methods=["GET"]),
+        *auth_routes.routes,
+        *oidc_routes.routes,
+        Mount("/api/v1", app=v1.app),
+    ],
     exception_handlers={404: not_found},
 )
 

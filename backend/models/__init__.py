@@ -109,3 +109,6 @@ __all__ += ["ApiKey"]
 from backend.models.teams import AuditEvent, Invitation, WorkspacePublic  # noqa: E402  (teams, issue 16)
 
 __all__ += ["AuditEvent", "Invitation", "WorkspacePublic"]
+from backend.models.identity import OIDCFlow, UserIdentity, UserTwoFactor  # noqa: E402  (sign-in identities, issue 16)
+
+__all__ += ["OIDCFlow", "UserIdentity", "UserTwoFactor"]

@@ -34,6 +34,8 @@ class Workspace(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when its owner deleted it: no one is a member any more and nothing of it is shown.
     deleted_at: datetime | None = None
+    # Members must sign in with a second factor (TOTP) to work here (``workspace.security``).
+    require_two_factor: bool = False
 
 
 class Membership(SQLModel, table=True):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from backend.models import Connection, CustomTool
+from backend.models import Connection, CustomTool, OIDCFlow, UserTwoFactor
 from backend.security.vault import record_ad
 
 
@@ -43,4 +43,6 @@ class EncryptedColumn:
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(Connection, "secret", lambda row: record_ad(row.workspace_id, row.id)),
     EncryptedColumn(CustomTool, "secret", lambda row: record_ad(row.workspace_id, row.id)),
+    EncryptedColumn(OIDCFlow, "data", lambda row: f"oidc-flow:{row.id}"),
+    EncryptedColumn(UserTwoFactor, "secret", lambda row: f"totp:{row.user_id}"),
 )

@@ -1,4 +1,4 @@
-"""Account page (``/account``): change password, sign out everywhere.
+"""Account page (``/account``): change password, two-factor sign-in, sign-in providers, sign out everywhere.
 
 Both actions end sessions: a password change ends every *other* session (a thief's cookie
 stops working, this browser stays signed in); "Sign out everywhere" posts to
@@ -14,6 +14,8 @@ import reflex as rx
 
 from backend.accounts.service import AuthError, change_password
 from backend.db import session_scope
+from dashboard.account.identities import IdentitiesState, identities_card
+from dashboard.account.two_factor import TwoFactorState, two_factor_card
 from dashboard.shell.auth import AuthState, cookie_token, run_password_work, sign_out_form, signed_in
 from dashboard.shell.forms import banner, text_field
 from dashboard.shell.layout import page
@@ -39,9 +41,10 @@ class AccountState(rx.State):
         self.current_error = self.new_error = self.form_error = self.notice = ""
 
     @rx.event
-    def load(self) -> None:
-        """``on_load``: start with a clean form."""
+    def load(self):  # type: ignore[no-untyped-def]
+        """``on_load``: start with a clean form; load the sign-in providers card."""
         self._clear()
+        return [IdentitiesState.load, TwoFactorState.load]
 
     @rx.event
     async def submit_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -141,5 +144,7 @@ def account_page() -> rx.Component:
         rx.text("Signed in as ", rx.text.strong(AuthState.user_email), size="2", color="var(--gray-11)"),
         banner(AccountState.notice, kind="success"),
         _password_card(),
+        two_factor_card(),
+        identities_card(),
         _sessions_card(),
     )

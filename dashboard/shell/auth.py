@@ -70,6 +70,28 @@ def _submit_js(form_id: str, path: str) -> Any:
     )
 
 
+def backend_get_form(label: Any, path: str, form_id: str, fields: dict[str, Any], **button_props: Any) -> rx.Component:
+    """A button that opens a backend HTTP route (``/api/...``) as a full navigation (a GET form).
+
+    Args:
+        path: the route, e.g. ``"/api/auth/oidc/google/start"``.
+        form_id: a unique element id.
+        fields: hidden query fields (values may be state vars), e.g. ``{"next": "/agents"}``.
+
+    Before hydration the browser submits the form itself; after it, the handler submits it
+    natively to the backend's URL (another port in development), as :func:`sign_out_form` does.
+    """
+    return rx.el.form(
+        *[rx.el.input(type="hidden", name=name, value=value) for name, value in fields.items()],
+        rx.button(label, type="submit", **button_props),
+        id=form_id,
+        method="get",
+        action=path,
+        on_submit=_submit_js(form_id, path),
+        style={"width": "100%"},
+    )
+
+
 def sign_out_form(label: str = "Sign out", *, everywhere: bool = False, **button_props: Any) -> rx.Component:
     """A button that posts to ``/api/auth/signout`` (a full navigation, then ``/signin``).
 

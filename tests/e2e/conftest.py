@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.oidc_provider import LocalProvider, local_provider, provider_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("AGENTHUB_CHROMIUM", "/usr/bin/chromium")
@@ -46,7 +48,14 @@ def _ok(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def oidc_provider() -> Iterator[LocalProvider]:
+    """A local OpenID Connect provider the app is configured with ("Continue with Local ID")."""
+    with local_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory, oidc_provider: LocalProvider) -> Iterator[str]:
     """Build and serve the app in production mode on a free port; yield its base URL."""
     port = _free_port()
     env = {
@@ -61,6 +70,7 @@ def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         # Every test signs up from 127.0.0.1: lift the per-IP sign-up throttle (20 an hour)
         # that tests/unit/backend/accounts checks.
         "AGENTHUB_SIGNUP_ATTEMPTS_PER_HOUR": "10000",
+        **provider_env(oidc_provider),
     }
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:

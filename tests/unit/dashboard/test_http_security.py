@@ -117,3 +117,9 @@ def test_csp_allows_the_builds_inline_scripts_by_hash_and_nothing_inline_else(tm
     assert "'unsafe-inline'" not in script_src and all(h in script_src for h in hashes)
     assert "connect-src 'self' wss://hub.example.com" in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_form_action_allows_only_the_configured_sign_in_providers() -> None:
+    csp = content_security_policy([], "", ["https://accounts.google.com"])
+    assert "form-action 'self' https://accounts.google.com;" in csp
+    assert "form-action 'self';" in content_security_policy([], "")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from backend.accounts import invitations, members, permissions, workspaces
+from backend.accounts import invitations, members, permissions, twofactor, workspaces
 from backend.accounts.actor import Actor, PermissionDenied
 from backend.accounts.audit import list_events
 from backend.agents import drafts
@@ -214,6 +214,10 @@ CALLS: dict[str, tuple[str, Callable[[Actor, World, Session], Any]]] = {
     "rename_workspace": (
         permissions.WORKSPACE_RENAME,
         lambda a, w, s: workspaces.rename_workspace(actor=a, name="Renamed", session=s),
+    ),
+    "require_two_factor": (
+        permissions.WORKSPACE_SECURITY,
+        lambda a, w, s: twofactor.set_required(actor=a, required=False, session=s),
     ),
     "deletion_impact": (permissions.WORKSPACE_DELETE, lambda a, w, s: workspaces.deletion_impact(actor=a, session=s)),
     "create_api_key": (
