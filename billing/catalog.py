@@ -15,12 +15,17 @@ from backend.models.common import utcnow
 from billing.settings import get_billing_settings
 
 
+def meter_event_name(listing_id: str) -> str:
+    """The Meter Events' ``event_name`` of one listing: ``agenthub_run_<listing id>`` (its Billing Meter)."""
+    return f"agenthub_run_{listing_id}"
+
+
 def listing_price(listing: Listing, session: Session) -> ListingPrice:
     """The listing's :class:`ListingPrice`, created or updated to its current plan fields (cents)."""
     price = session.exec(select(ListingPrice).where(ListingPrice.listing_id == listing.id)).first()
     new = price is None
     if price is None:
-        price = ListingPrice(listing_id=listing.id, meter_event_name=f"agenthub_run_{listing.id}")
+        price = ListingPrice(listing_id=listing.id, meter_event_name=meter_event_name(listing.id))
     changed = new or (price.currency, price.monthly_price_cents, price.price_per_run_cents, price.included_runs) != (
         listing.currency,
         listing.monthly_price_cents,

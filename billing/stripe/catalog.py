@@ -15,12 +15,8 @@ from sqlmodel import Session
 
 from backend.models import Listing, ListingPrice
 from backend.models.common import utcnow
+from billing.catalog import meter_event_name
 from billing.stripe.client import idempotency_key, stripe_client
-
-
-def meter_event_name(listing_id: str) -> str:
-    """The Meter Events' ``event_name`` of one listing: ``agenthub_run_<listing id>``."""
-    return f"agenthub_run_{listing_id}"
 
 
 def _product(client: stripe.StripeClient, listing: Listing, price: ListingPrice) -> str:

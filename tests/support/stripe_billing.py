@@ -7,17 +7,12 @@ real HTTP.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-import uvicorn
 from sqlalchemy import update
 from sqlmodel import col
 from starlette.applications import Starlette
@@ -37,6 +32,7 @@ from backend.models import (
 )
 from backend.models.common import utcnow
 from billing.catalog import listing_price
+from tests.support.api import serve
 from tests.support.marketplace import listing, publisher_connection
 from tests.support.stripe_server import StripeTestServer
 
@@ -66,25 +62,6 @@ def stripe_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeTestServer]:
     monkeypatch.undo()
     get_billing_settings.cache_clear()
     metering._tokens.clear()
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free local port; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 @pytest.fixture
