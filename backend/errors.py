@@ -25,3 +25,7 @@ class FieldErrors(ValueError):
     def __reduce__(self) -> tuple[type[FieldErrors], tuple[dict[str, str]]]:
         """Pickle with the field map (errors may cross a process boundary)."""
         return (type(self), (self.errors,))
+
+
+class LimitInputError(FieldErrors):
+    """Invalid budget, rate-limit or price-override input (``backend.gateway.admin``)."""
