@@ -12,7 +12,8 @@ Storage: ``limits``' in-memory storage by default (one process), its Redis stora
 
 A limited call fails fast with ``RateLimited`` (kind ``rate_limit``): "rate limited — retry
 in N s". A storage failure (Redis down) fails open with a warning: limits protect providers'
-quotas, the budgets protect money.
+quotas, the budgets protect money. After Redis restarts empty the windows start afresh; the first
+call retries once on a fresh connection, so it is counted and the limits hold again at once.
 """
 
 from __future__ import annotations
@@ -163,26 +164,33 @@ class RateLimiter:
         """
         if not rules:
             return
+        for attempt in (1, 2):
+            try:
+                await self._check_and_hit(rules)
+                return
+            except StorageError as exc:
+                # A pooled connection that Redis dropped (a restart) fails once; the retry gets a
+                # fresh one, so the call is counted in the new window rather than slipping through.
+                if attempt == 2:
+                    log.warning("rate limit storage unavailable, admitting the call: %s", exc)
+
+    async def _check_and_hit(self, rules: Sequence[RateRule]) -> None:
+        """Test every rule, then count the request under each (raises ``RateLimited``/``StorageError``)."""
         moving, fixed = self._strategies()
-        try:
-            for rule in rules:
-                ids = (rule.workspace_id, rule.scope, rule.scope_id)
-                if rule.requests_per_min and not await moving.test(
-                    RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
-                ):
-                    raise await self._refusal(rule, "requests")
-                if rule.tokens_per_min and not await fixed.test(
-                    RateLimitItemPerMinute(rule.tokens_per_min), "tok", *ids
-                ):
-                    raise await self._refusal(rule, "tokens")
-            for rule in rules:
-                ids = (rule.workspace_id, rule.scope, rule.scope_id)
-                if rule.requests_per_min and not await moving.hit(
-                    RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
-                ):
-                    raise await self._refusal(rule, "requests")  # lost a race since the test above
-        except StorageError as exc:
-            log.warning("rate limit storage unavailable, admitting the call: %s", exc)
+        for rule in rules:
+            ids = (rule.workspace_id, rule.scope, rule.scope_id)
+            if rule.requests_per_min and not await moving.test(
+                RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
+            ):
+                raise await self._refusal(rule, "requests")
+            if rule.tokens_per_min and not await fixed.test(RateLimitItemPerMinute(rule.tokens_per_min), "tok", *ids):
+                raise await self._refusal(rule, "tokens")
+        for rule in rules:
+            ids = (rule.workspace_id, rule.scope, rule.scope_id)
+            if rule.requests_per_min and not await moving.hit(
+                RateLimitItemPerMinute(rule.requests_per_min), "req", *ids
+            ):
+                raise await self._refusal(rule, "requests")  # lost a race since the test above
 
     async def record_tokens(self, rules: Sequence[RateRule], tokens: int) -> None:
         """Add a finished call's prompt + completion ``tokens`` to every tokens/min rule."""
