@@ -68,6 +68,9 @@ class Settings(BaseSettings):
             is finished as failed by the sweep (a crashed process), keeping its partial answer.
         maintenance_every_s: seconds between two maintenance passes (stale-run sweep, expired budget
             holds, analytics rollups) of a worker (``AGENTHUB_MAINTENANCE_EVERY_S``).
+        shutdown_grace_s: on SIGTERM an app process lets replies in flight finish for up to this
+            many seconds, then stops the rest (recorded as cancelled with their usage)
+            (``AGENTHUB_SHUTDOWN_GRACE_S``; below ``dashboard.serve``'s 25 s kill timeout).
         oidc_issuer / oidc_client_id / oidc_client_secret / oidc_name: ``AGENTHUB_OIDC_ISSUER`` etc.,
             any OpenID Connect provider ("Sign in with <oidc_name>"); shown when issuer and client
             id are set. ``oidc_google_client_id`` / ``oidc_google_client_secret``: Google;
@@ -117,6 +120,7 @@ class Settings(BaseSettings):
     run_stale_after_s: int = 600
     invitation_ttl_hours: int = 24 * 7
     maintenance_every_s: float = 60.0
+    shutdown_grace_s: float = 20.0
     ingest_lease_s: float = 120.0
     oidc_issuer: str = ""
     oidc_client_id: str = ""

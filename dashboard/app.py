@@ -30,6 +30,7 @@ from dashboard.builder.pages import AgentsState, BuilderState, agent_edit_page, 
 from dashboard.chat.page import ChatState, chat_page
 from dashboard.connections.page import ConnectionsState, connections_page
 from dashboard.developers.page import DevelopersState, developers_page
+from dashboard.graceful import graceful_stop
 from dashboard.http_security import SecureApp
 from dashboard.notifications.page import InboxState, notifications_page
 from dashboard.settings.page import SettingsState, settings_page
@@ -87,6 +88,7 @@ api.router.routes.extend(stripe_webhook_routes)
 # SecureApp: security headers, CSP, Origin/CORS checks, upload cap; one handler maps SignedOut to /signin.
 app = SecureApp(api_transformer=api, backend_exception_handler=on_backend_exception, stylesheets=["/agenthub.css"])
 app.register_lifespan_task(_startup)
+app.register_lifespan_task(graceful_stop)  # SIGTERM: replies in flight get AGENTHUB_SHUTDOWN_GRACE_S
 set_listing_access(MARKETPLACE_API_ACCESS)  # the developer API: keys scoped to subscriptions, widget trials
 
 app.add_page(index, route="/", title="Agent Hub", on_load=[AuthState.require_login, rx.redirect("/agents")])
