@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         interface=Interfaces.ASGI,
         workers=args.workers,
         respawn_failed_workers=True,
-        workers_kill_timeout=25,  # graceful stop: replies in flight get this long (seconds)
+        workers_kill_timeout=25,  # graceful stop: past AGENTHUB_SHUTDOWN_GRACE_S (20 s), a worker is killed after 25 s
     ).serve()
     return 0
 
