@@ -6,15 +6,20 @@ Redis); ``--profile embedded`` is the embedded default's shape (one instance, SQ
 memory). The model is ``benchmarks/_llm_stub.py`` with a fixed latency (50 ms).
 
 Each user is a Socket.IO client (python-socketio, the protocol the browser's Reflex client
-speaks): it connects to ``/_event`` with its session cookie, hydrates the chat page
-(``hydrate_and_load``), then sends ``--messages`` messages with ``ChatState.send`` one after the
-other (``--think-ms``: with a pause before each, as people read and type), measuring time to
-first token (the first delta carrying reply text) and time to the end
-of the reply (``streaming`` false). Users are created and signed in beforehand through the
-account service (argon2 runs in this process, not in the app), so the figures are the chat's.
+speaks). It signs in as the browser does: connects to ``/_event`` without a cookie, hydrates
+``/signin``, sends the sign-in form (``AuthFormState.submit_sign_in``: the password is checked
+in the app), receives the single-use login ticket in a state delta and posts it to
+``/api/auth/session``, which sets the session cookie. Then, like the page the browser opens
+next, it connects again with that cookie, hydrates the chat page (``hydrate_and_load``) and
+sends ``--messages`` messages with ``ChatState.send`` one after the other (``--think-ms``: with
+a pause before each, as people read and type), measuring time to first token (the first delta
+carrying reply text) and time to the end of the reply (``streaming`` false). Accounts and their
+agents are created beforehand through the services (sign-up is not measured); every user signs
+in, then all start chatting together.
 
-Prints: users held, messages/s, TTFT and reply latency p50/p95/p99, errors, CPU per message of
-the app's processes (all of them: instances, workers, Redis excluded), and the load average.
+Prints: users held, sign-in latency, messages/s, TTFT and reply latency p50/p95/p99, errors, CPU
+of the app's processes (all of them: instances, workers, Redis excluded) for the sign-ins and
+per chat message, and the load average.
 
     .venv/bin/python benchmarks/load_chat.py --users 50 --messages 3 \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench_load
@@ -32,11 +37,16 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CHAT = "reflex___state____state.dashboard___chat___state____chat_state"
+ROOT_STATE = "reflex___state____state"
+CHAT = f"{ROOT_STATE}.dashboard___chat___state____chat_state"
+AUTH = f"{ROOT_STATE}.dashboard___auth___pages____auth_form_state"
+PASSWORD = "load-test-pass-42"  # noqa: S105  (the simulated users' password)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -60,20 +70,77 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _user(url: str, cookie: str, agent_id: str, messages: int, think_ms: int, out: dict[str, list]) -> None:
-    """One simulated browser tab: connect, hydrate the chat page, send ``messages`` messages."""
+def _form(**fields: str) -> dict[str, object]:
+    """A form submission's payload as the browser's Reflex client sends it."""
+    return {"form": {"__reflex_form_data__": [[k, v] for k, v in fields.items()]}}
+
+
+async def _connect(url: str, router: Mapping[str, object], cookie: str, on_delta) -> Any:  # type: ignore[no-untyped-def]
+    """A Socket.IO connection to ``/_event`` (as one page load of the browser), hydrated."""
     import socketio
 
     sio = socketio.AsyncClient(reconnection=False)
-    router = {"pathname": "/chat/", "asPath": f"/chat/?agent={agent_id}", "query": {"agent": agent_id}}
     hydrated = asyncio.Event()
-    state: dict[str, object] = {"t0": 0.0, "first": False, "done": asyncio.Event(), "conv": ""}
 
     @sio.on("event", namespace="/_event")
     async def on_event(update: dict) -> None:  # type: ignore[type-arg]
         delta = update.get("delta", {})
-        if delta.get("reflex___state____state", {}).get("is_hydrated_rx_state_") is True:
+        if delta.get(ROOT_STATE, {}).get("is_hydrated_rx_state_") is True:
             hydrated.set()
+        on_delta(delta)
+
+    headers = {"Origin": url, **({"Cookie": f"agenthub_session={cookie}"} if cookie else {})}
+    await sio.connect(f"{url}?token={uuid.uuid4()}", namespaces=["/_event"], socketio_path="/_event",
+                      transports=["websocket"], headers=headers, wait_timeout=30)  # fmt: skip
+    event = {"name": f"{ROOT_STATE}.hydrate_and_load", "payload": {}, "router_data": router}
+    await sio.emit("event", event, namespace="/_event")
+    await asyncio.wait_for(hydrated.wait(), 60)
+    return sio
+
+
+async def _sign_in(url: str, email: str) -> str:
+    """Sign in over the websocket as the sign-in page does; returns the session cookie's value.
+
+    Raises:
+        RuntimeError: no ticket came back, or ``/api/auth/session`` set no cookie.
+    """
+    import httpx
+
+    router = {"pathname": "/signin/", "asPath": "/signin/", "query": {}}
+    ticket: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def on_delta(delta: dict) -> None:  # type: ignore[type-arg]
+        auth = delta.get(AUTH, {})
+        error = auth.get("form_error_rx_state_") or auth.get("password_error_rx_state_")
+        if not ticket.done() and (auth.get("ticket_rx_state_") or error):
+            ticket.set_result(auth.get("ticket_rx_state_") or f"error: {error}")
+
+    sio = await _connect(url, router, "", on_delta)
+    try:
+        event = {"name": f"{AUTH}.submit_sign_in", "payload": _form(email=email, password=PASSWORD),
+                 "router_data": router}  # fmt: skip
+        await sio.emit("event", event, namespace="/_event")
+        got = await asyncio.wait_for(ticket, 60)
+    finally:
+        await sio.disconnect()
+    if got.startswith("error: "):
+        raise RuntimeError(f"sign-in refused: {got[7:]}")
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:  # the page's hidden form post
+        response = await http.post("/api/auth/session", data={"ticket": got, "next": "/chat"}, headers={"Origin": url})
+    cookie = response.cookies.get("agenthub_session")
+    if response.status_code != 303 or not cookie:
+        raise RuntimeError(f"/api/auth/session answered {response.status_code} without a session cookie")
+    return cookie
+
+
+async def _user(  # noqa: PLR0913  (one simulated user's whole script)
+    url: str, email: str, agent_id: str, args: argparse.Namespace, out: dict[str, list], signed_in: asyncio.Barrier
+) -> None:
+    """One simulated browser tab: sign in, wait for everyone, open the chat page, send messages."""
+    router = {"pathname": "/chat/", "asPath": f"/chat/?agent={agent_id}", "query": {"agent": agent_id}}
+    state: dict[str, Any] = {"t0": 0.0, "first": False, "done": asyncio.Event(), "conv": ""}
+
+    def on_delta(delta: dict) -> None:  # type: ignore[type-arg]
         chat = delta.get(CHAT, {})
         if chat.get("conversation_id_rx_state_"):
             state["conv"] = chat["conversation_id_rx_state_"]
@@ -85,39 +152,37 @@ async def _user(url: str, cookie: str, agent_id: str, messages: int, think_ms: i
             out["reply"].append((now - float(state["t0"])) * 1000)
             if not state["first"]:
                 out["errors"].append("reply ended without streamed text")
-            state["done"].set()  # type: ignore[union-attr]
+            state["done"].set()
 
+    sio = None
     try:
-        await sio.connect(
-            f"{url}?token={uuid.uuid4()}",
-            namespaces=["/_event"],
-            socketio_path="/_event",
-            transports=["websocket"],
-            headers={"Cookie": f"agenthub_session={cookie}", "Origin": url},
-            wait_timeout=30,
-        )
-        event = {"name": "reflex___state____state.hydrate_and_load", "payload": {}, "router_data": router}
-        await sio.emit("event", event, namespace="/_event")
-        await asyncio.wait_for(hydrated.wait(), 60)
+        began = time.perf_counter()
+        try:
+            cookie = await _sign_in(url, email)
+            out["signin"].append((time.perf_counter() - began) * 1000)
+        finally:
+            await signed_in.wait()  # the chat phase (and its CPU count) starts with every user in
+        sio = await _connect(url, router, cookie, on_delta)
         out["held"].append(1)
-        for i in range(messages):
-            if think_ms:  # reading the last reply and typing: spread over 0.5x..1.5x think_ms
-                await asyncio.sleep(think_ms / 1000 * (0.5 + random.random()))  # noqa: S311
+        for i in range(args.messages):
+            if args.think_ms:  # reading the last reply and typing: spread over 0.5x..1.5x think_ms
+                await asyncio.sleep(args.think_ms / 1000 * (0.5 + random.random()))  # noqa: S311
             state.update(t0=time.perf_counter(), first=False, done=asyncio.Event())
-            form = {"__reflex_form_data__": [["conversation", state["conv"]], ["message", f"Message {i}"]]}
-            await sio.emit("event", {"name": f"{CHAT}.send", "payload": {"form": form}, "router_data": router},
-                           namespace="/_event")  # fmt: skip
-            await asyncio.wait_for(state["done"].wait(), 120)  # type: ignore[union-attr]
+            event = {"name": f"{CHAT}.send", "payload": _form(conversation=str(state["conv"]), message=f"Message {i}"),
+                     "router_data": router}  # fmt: skip
+            await sio.emit("event", event, namespace="/_event")
+            await asyncio.wait_for(state["done"].wait(), 120)
             out["sent"].append(1)
     except Exception as exc:  # noqa: BLE001  (counted and printed)
         out["errors"].append(f"{type(exc).__name__}: {exc}"[:200])
     finally:
-        await sio.disconnect()
+        if sio is not None:
+            await sio.disconnect()
 
 
 def _seed(users: int, stub_url: str) -> list[tuple[str, str]]:
-    """Create ``users`` accounts, each with a connection to the stub and an agent; returns
-    ``[(session token, agent id)]``."""
+    """Create ``users`` accounts (password :data:`PASSWORD`), each with a connection to the stub and
+    an agent; returns ``[(email, agent id)]``."""
     from backend.accounts.actor import Actor
     from backend.accounts.service import sign_up
     from backend.agents.service import create_agent
@@ -131,14 +196,14 @@ def _seed(users: int, stub_url: str) -> list[tuple[str, str]]:
     seeded = []
     for i in range(users):
         with session_scope() as s:
-            user, token = sign_up(email=f"load-{uuid.uuid4().hex[:8]}-{i}@example.com", password="load-test-pass-42",
-                                  session=s)  # fmt: skip
+            email = f"load-{uuid.uuid4().hex[:8]}-{i}@example.com"
+            user, _ = sign_up(email=email, password=PASSWORD, session=s)
             actor = Actor(user_id=user.id, workspace_id=user.workspace_id)
             conn = create_connection(actor=actor, name="Stub", provider="openai_compatible", api_key="sk-load",
                                      base_url=stub_url, session=s)  # fmt: skip
             fields = BlueprintFields(name="Load", connection_id=conn.id, model="gpt-4o-mini", instructions="Be brief.")
             agent_id = create_agent(actor=actor, fields=fields, session=s)
-        seeded.append((token, agent_id))
+        seeded.append((email, agent_id))
     return seeded
 
 
@@ -189,23 +254,36 @@ def main() -> None:
     try:
         seeded = _seed(args.users, stub_url)
         sessions = {p.popen.pid for p in [*profile.webs, *profile.workers]}
-        out: dict[str, list] = {"ttft": [], "reply": [], "errors": [], "held": [], "sent": []}  # type: ignore[type-arg]
-        load_before = os.getloadavg()
-        cpu0, t0 = _cpu_seconds(sessions), time.perf_counter()
+        out: dict[str, list] = {"ttft": [], "reply": [], "errors": [], "held": [], "sent": [], "signin": []}  # type: ignore[type-arg]
+        marks: dict[str, float] = {}
 
         async def run_all() -> None:
-            users = [_user(profile.url, tok, agent, args.messages, args.think_ms, out) for tok, agent in seeded]
+            def chat_starts() -> None:
+                marks.update(cpu=_cpu_seconds(sessions), t=time.perf_counter(), load=os.getloadavg()[0])
+
+            signed_in = asyncio.Barrier(len(seeded) + 1)
+            users = [asyncio.ensure_future(_user(profile.url, email, agent, args, out, signed_in))
+                     for email, agent in seeded]  # fmt: skip
+            await signed_in.wait()
+            chat_starts()
             await asyncio.gather(*users)
 
+        load_before = os.getloadavg()
+        cpu0, t0 = _cpu_seconds(sessions), time.perf_counter()
         asyncio.run(run_all())
-        wall, cpu = time.perf_counter() - t0, _cpu_seconds(sessions) - cpu0
+        wall, cpu = time.perf_counter() - marks["t"], _cpu_seconds(sessions) - marks["cpu"]
         sent = len(out["sent"])
         print(
             f"profile {args.profile}: {args.webs} app instance(s), {args.workers} worker(s), stub {args.latency_ms} ms"
         )
         print(
-            f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (1-min); {os.cpu_count()} CPUs"
+            f"load average (1-min) before {load_before[0]:.1f}, at the chat's start {marks['load']:.1f}, "
+            f"after {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs"
         )
+        signin = out["signin"]
+        print(f"signed in over the websocket {len(signin)}/{args.users} in {marks['t'] - t0:.1f} s: "
+              f"p50 {_pct(signin, 0.5):.0f} ms, p95 {_pct(signin, 0.95):.0f} ms; "
+              f"app CPU {marks['cpu'] - cpu0:.1f} s")  # fmt: skip
         print(f"users held {len(out['held'])}/{args.users}; messages {sent} in {wall:.1f} s = {sent / wall:.1f}/s")
         for name in ("ttft", "reply"):
             v = out[name]
