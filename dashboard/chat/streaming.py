@@ -30,7 +30,10 @@ from dashboard.shell.db import in_session
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
-STOP_CHECK_S = 0.25  # how often a quiet stream (slow first token) looks at the Stop flag
+# How often a quiet stream (slow first token) looks at the Stop flag. Each look is a round trip of
+# the page's state (on the scale-out profile: a Redis lock, load and save), and a busy server's
+# first tokens are slow, so looking often would cost the most exactly when CPU is short.
+STOP_CHECK_S = 1.0
 
 RunOpener = Callable[[], Awaitable[tuple[str, AsyncGenerator[RunEvent, None]]]]
 """Opens a run: returns ``(conversation id, run event generator)``; may raise before streaming."""
@@ -43,11 +46,14 @@ async def _list_into(state: Any, actor: Actor, agent_id: str) -> None:
             state.conversations = [conversation_item(c) for c in convs]
 
 
-async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str) -> None:
+async def pump(
+    state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str, *, new_conversation: bool = True
+) -> None:
     """Consume the run's events into ``state`` (the chat page's state); on Stop cancel the run.
 
     Text is batched to the page; ``Citation`` events (sent after the text) become the sources
-    shown under the reply.
+    shown under the reply. A ``new_conversation`` is listed in the sidebar as soon as its run
+    starts (a conversation already listed is re-ordered when the reply ends).
 
     The next event is awaited as a task so a quiet stream (slow first token, a hang) can
     still be stopped: cancelling it, or closing the generator, stores the partial answer
@@ -74,7 +80,7 @@ async def pump(state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, ag
                     buffer.append(event.text)
                 elif isinstance(event, Citation):  # sent after the text: the sources under it
                     cited.append(citation_item(event))
-                elif isinstance(event, RunStarted):  # the message is stored: list its conversation
+                elif isinstance(event, RunStarted) and new_conversation:  # stored: list the new conversation
                     await _list_into(state, actor, agent_id)
             now = time.monotonic()
             if ((buffer or cited) and now - last >= FLUSH_S) or now - last >= STOP_CHECK_S:
@@ -129,10 +135,10 @@ async def stream_run(
     Returns:
         The conversation the run belonged to.
     """
-    error = ""
+    error, new = "", not conversation_id
     try:
         conversation_id, gen = await open_run()
-        await pump(chat, gen, actor, agent_id)
+        await pump(chat, gen, actor, agent_id, new_conversation=new)
     except Exception as exc:  # never leave the page stuck in "streaming"
         error = failure(exc)
     rows: list[ChatMessage] | None = None
