@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 ROOT_STATE = "reflex___state____state"
-CHAT = f"{ROOT_STATE}.dashboard___chat___state____chat_state"
+CHAT = f"{ROOT_STATE}.dashboard___chat___state____chat_state"  # set from the app's classes in main()
 AUTH = f"{ROOT_STATE}.dashboard___auth___pages____auth_form_state"
 PASSWORD = "load-test-pass-42"  # noqa: S105  (the simulated users' password)
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -220,6 +220,11 @@ def main() -> None:
                         help="PostgreSQL database (WIPED) for --profile scaleout")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="load-chat-"))
+    global CHAT, AUTH  # noqa: PLW0603  (the states' wire names, wherever their modules live)
+    from dashboard.auth.pages import AuthFormState
+    from dashboard.chat.state import ChatState
+
+    CHAT, AUTH = ChatState.get_full_name(), AuthFormState.get_full_name()
     from backend.security.vault import KeyRing
 
     if args.profile == "scaleout":
