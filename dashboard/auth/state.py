@@ -71,48 +71,54 @@ class AuthFormState(rx.State):
         self._pending_until = time.monotonic() + min(seconds, CODE_WINDOW_S)
         self._code_attempts, self.code_step, self.code_error = 0, True, ""
 
-    @rx.event
+    # The three submit handlers are background events: hashing (argon2, 64 MiB) and the database
+    # take 0.1-3 s on a busy machine, and an ordinary event would hold this browser's state lock
+    # all along (with Redis state, past Reflex's lock expiry the event's result is dropped).
+
+    @rx.event(background=True)
     async def submit_sign_in(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Check the credentials; on success the server sets the session cookie and opens ``next``."""
-        self._clear()
+        async with self:
+            self._clear()
+            ip, next_url = self.router.session.client_ip or None, self._next_url()
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         throttle = get_signin_throttle()
         await asyncio.sleep(await asyncio.to_thread(throttle.email_delay_s, email))
         try:
-            ticket, pending, setup = await run_password_work(
-                sign_in_ticket, email, password, self.router.session.client_ip or None
-            )
+            ticket, pending, setup = await run_password_work(sign_in_ticket, email, password, ip)
         except AuthError as exc:
-            self._show(exc)
+            async with self:
+                self._show(exc)
             return None
-        if pending:
-            self._open_code_step(pending, self._next_url())
-            return None
-        self.ticket = ticket
-        self.next_target = "/account?two_factor=required" if setup else self._next_url()
+        async with self:
+            if pending:
+                self._open_code_step(pending, next_url)
+                return None
+            self.ticket = ticket
+            self.next_target = "/account?two_factor=required" if setup else next_url
         return AuthFormState.forget_ticket
 
-    @rx.event
+    @rx.event(background=True)
     async def submit_code(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Check the two-factor (or recovery) code of the user who just proved the password or provider."""
-        self.code_error = ""
-        if not self._pending_user_id or time.monotonic() > self._pending_until or self._code_attempts >= MAX_CODE_TRIES:
-            self._reset_code()
-            self.form_error = "Sign in again: the code step timed out or had too many wrong codes."
-            return None
-        self._code_attempts += 1
+        async with self:
+            self.code_error = ""
+            expired = time.monotonic() > self._pending_until or self._code_attempts >= MAX_CODE_TRIES
+            if not self._pending_user_id or expired:
+                self._reset_code()
+                self.form_error = "Sign in again: the code step timed out or had too many wrong codes."
+                return None
+            self._code_attempts += 1
+            user_id, ip = self._pending_user_id, self.router.session.client_ip or None
         try:
-            ticket = await run_password_work(
-                second_factor_ticket,
-                self._pending_user_id,
-                str(form.get("code", "")),
-                self.router.session.client_ip or None,
-            )
+            ticket = await run_password_work(second_factor_ticket, user_id, str(form.get("code", "")), ip)
         except AuthError as exc:
-            self.code_error = exc.message
+            async with self:
+                self.code_error = exc.message
             return None
-        self.ticket, self.next_target = ticket, self._pending_next or "/agents"
-        self._reset_code()
+        async with self:
+            self.ticket, self.next_target = ticket, self._pending_next or "/agents"
+            self._reset_code()
         return AuthFormState.forget_ticket
 
     def _reset_code(self) -> None:
@@ -123,22 +129,26 @@ class AuthFormState(rx.State):
         """Leave the code step (back to e-mail and password)."""
         self._reset_code()
 
-    @rx.event
+    @rx.event(background=True)
     async def submit_sign_up(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         """Create the account and its personal workspace, then sign in."""
-        self._clear()
-        if form.get("password") != form.get("confirm"):
-            self.password_error = "The passwords do not match."  # noqa: S105  (a message, not a secret)
-            return None
+        async with self:
+            self._clear()
+            if form.get("password") != form.get("confirm"):
+                self.password_error = "The passwords do not match."  # noqa: S105  (a message, not a secret)
+                return None
+            ip, next_url = self.router.session.client_ip or None, self._next_url()
+            # A new user arriving from an invitation link goes back to it; others add a connection first.
+            target = next_url if self.router.url.query_parameters.get("next") else "/connections"
         email, password = str(form.get("email", "")), str(form.get("password", ""))
         try:
-            ticket = await run_password_work(sign_up_ticket, email, password, self.router.session.client_ip or None)
+            ticket = await run_password_work(sign_up_ticket, email, password, ip)
         except AuthError as exc:
-            self._show(exc)
+            async with self:
+                self._show(exc)
             return None
-        # A new user arriving from an invitation link goes back to it; others add a connection first.
-        has_next = bool(self.router.url.query_parameters.get("next"))
-        self.ticket, self.next_target = ticket, self._next_url() if has_next else "/connections"
+        async with self:
+            self.ticket, self.next_target = ticket, target
         return AuthFormState.forget_ticket
 
     @rx.event(background=True)
