@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from benchmarks._analytics_data import generate_rows, new_database, setup_workspace, write_rows  # noqa: E402
+from benchmarks._analytics_data import find_workspace, generate_chunks, new_database, setup_workspace, write_rows  # noqa: E402
 
 
 def _pct(samples: list[float]) -> tuple[float, float]:
@@ -156,6 +156,11 @@ def main() -> None:
         "--database-url", default=None, help="PostgreSQL URL (a new database is created); default SQLite"
     )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the generated database (prints its URL)")
+    parser.add_argument("--generate-only", action="store_true", help="stop after generating (with --keep)")
+    parser.add_argument(
+        "--reuse", default=None, help="URL of a database a --keep run generated: migrate it, catch up, time queries"
+    )
     parser.add_argument(
         "--lag-seconds", type=float, default=0, help="also measure event-loop lag while pages load (s per level)"
     )
@@ -164,17 +169,30 @@ def main() -> None:
     from backend.analytics.rollup import run_rollup
     from backend.db import get_engine, migrate
 
-    url, drop = new_database(args.database_url)
+    url, drop = (args.reuse, lambda: None) if args.reuse else new_database(args.database_url)
+    if args.keep:
+        drop = lambda: None  # noqa: E731
+        print(f"database kept: {url}")
     try:
+        t0 = time.perf_counter()
         migrate(url)
         engine = get_engine(url)
         pg = engine.dialect.name == "postgresql"
         print(f"database: {engine.dialect.name}; load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-        actor, agents, conns = setup_workspace(engine)
-        t0 = time.perf_counter()
-        counts = write_rows(engine, generate_rows(args.rows, args.days, actor, agents, conns, args.end_users, pg), pg)
-        generated = time.perf_counter() - t0
-        print(f"generated {counts} in {generated:.1f} s", flush=True)
+        if args.reuse:
+            print(f"migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+            actor, agent_id = find_workspace(engine)
+            counts, generated = {}, 0.0
+        else:
+            actor, agents, conns = setup_workspace(engine)
+            agent_id = agents[0][0]
+            t0 = time.perf_counter()
+            chunks = generate_chunks(args.rows, args.days, actor, agents, conns, args.end_users, pg)
+            counts = write_rows(engine, chunks, pg)
+            generated = time.perf_counter() - t0
+            print(f"generated {counts} in {generated:.1f} s", flush=True)
+            if args.generate_only:
+                return
         t0 = time.perf_counter()
         batches = run_rollup(engine=engine)
         build = time.perf_counter() - t0
@@ -183,7 +201,7 @@ def main() -> None:
         run_rollup(engine=engine)
         catch_up_ms = (time.perf_counter() - t0) * 1000
         print(f"catch-up pass when up to date: {catch_up_ms:.0f} ms", flush=True)
-        results = _time_queries(engine, actor, agents[0][0], args.reps)
+        results = _time_queries(engine, actor, agent_id, args.reps)
         if args.lag_seconds:
             os.environ["DATABASE_URL"] = url  # the page's own functions use the configured database
             from backend.config import get_settings
