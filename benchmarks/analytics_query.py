@@ -6,7 +6,9 @@ of that workspace covers all of them), 10 agents, 4 models on 2 connections, ``-
 end users; ~1 run per 3 usage records, ~1 tool call per 5. Generated with ``executemany``
 (SQLite) or ``COPY`` (PostgreSQL). Printed: generation and rollup build time, the catch-up pass
 when up to date (what a page load pays), and p50/p95 of each query over ``--reps`` repetitions
-for the 24 h / 7 d / 30 d / 90 d presets, with and without an agent filter; the load average.
+for the 24 h / 7 d / 30 d / 90 d presets, with and without an agent filter, and the CPU a query
+uses (this process plus, on PostgreSQL, its server backend: what the query costs however busy the
+machine is, where wall time also counts waiting for a core); the load average.
 
     .venv/bin/python benchmarks/analytics_query.py --rows 1000000
     .venv/bin/python benchmarks/analytics_query.py --rows 1000000 --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -66,6 +68,23 @@ def _queries(actor: Any, period: Any, agent_id: str | None) -> dict[str, Callabl
     return out
 
 
+def _cpu_clock(session: Any) -> Callable[[], float]:
+    """Seconds of CPU used so far by this process and, on PostgreSQL, by the session's server
+    backend (``/proc/<pid>/stat``, 10 ms ticks): a query's work, whatever else the machine runs."""
+    import sqlalchemy as sa
+
+    if session.get_bind().dialect.name != "postgresql":
+        return time.process_time
+    pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def clock() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return time.process_time() + (int(fields[11]) + int(fields[12])) / tick
+
+    return clock
+
+
 def _time_queries(engine: Any, actor: Any, agent_id: str, reps: int) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
@@ -79,18 +98,28 @@ def _time_queries(engine: Any, actor: Any, agent_id: str, reps: int) -> list[dic
             for name, query in _queries(actor, period, agent).items():
                 samples = []
                 with Session(engine) as session:
+                    clock = _cpu_clock(session)
                     query(session)  # warm-up
+                    cpu0 = clock()
                     for _ in range(reps):
                         t0 = time.perf_counter()
                         query(session)
                         samples.append((time.perf_counter() - t0) * 1000)
+                    cpu = (clock() - cpu0) * 1000 / reps
                 p50, p95 = _pct(samples)
                 results.append(
-                    {"range": preset, "agent": "one" if agent else "all", "query": name, "p50_ms": p50, "p95_ms": p95}
+                    {
+                        "range": preset,
+                        "agent": "one" if agent else "all",
+                        "query": name,
+                        "p50_ms": p50,
+                        "p95_ms": p95,
+                        "cpu_ms": cpu,
+                    }
                 )
                 print(
                     f"{preset:>4} {'one agent' if agent else 'all agents':>10}  {name:<48} "
-                    f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms",
+                    f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  CPU {cpu:6.1f} ms/query",
                     flush=True,
                 )
     return results

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, literal_column, select, union_all
+from sqlalchemy import Table, and_, case, delete, func, insert, literal_column, or_, select, union_all
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
@@ -205,16 +205,22 @@ def spanned_buckets(
     session: Session, hourly: Table, workspace_id: str, ranges: list[tuple[int, int]], agent_id: str | None
 ) -> Subquery:
     """Like :func:`spanned` for several ranges of hours at once, each row labelled ``bucket`` (the
-    index of its range in ``ranges``; ranges must not overlap). Consecutive pieces read from the
-    same table become one range scan whose ``CASE`` names the bucket, so a query has a few parts
+    index of its range in ``ranges``; ranges must not overlap). One SELECT per table (hourly, daily,
+    weekly) whose ``CASE`` names the bucket, over its pieces' ranges, so the statement stays small
     whatever the number of buckets."""
     parts = []
-    for table, run in _scans(_tiers(session, hourly), hourly, ranges):
+    scans = _scans(_tiers(session, hourly), hourly, ranges)
+    for table in {id(t): t for t, _ in scans}.values():  # one SELECT per table, its scans OR-ed
+        runs = [run for t, run in scans if t is table]
+        pieces = [piece for run in runs for piece in run]
         whens: list[tuple[Any, Any]] = [
-            (table.c.hour < literal_column(str(hi)), literal_column(str(i))) for _, hi, i in run
+            (table.c.hour < literal_column(str(hi)), literal_column(str(i))) for _, hi, i in pieces
         ]
-        bucket = case(*whens).label("bucket") if len(run) > 1 else literal_column(str(run[0][2])).label("bucket")
-        parts.append(_rows_of(table, workspace_id, run[0][0], run[-1][1], agent_id, bucket))
+        bucket = case(*whens).label("bucket") if len(pieces) > 1 else literal_column(str(pieces[0][2])).label("bucket")
+        stmt = _rows_of(table, workspace_id, runs[0][0][0], runs[-1][-1][1], agent_id, bucket)
+        if len(runs) > 1:
+            stmt = stmt.where(or_(*[and_(table.c.hour >= run[0][0], table.c.hour < run[-1][1]) for run in runs]))
+        parts.append(stmt)
     if not parts:
         empty = _rows_of(hourly, workspace_id, 0, 0, agent_id, literal_column("0").label("bucket"))
         return empty.subquery()
