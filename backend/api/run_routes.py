@@ -78,10 +78,17 @@ async def resume(
     last_event_id: Annotated[str | None, Header(description="The last event id received, e.g. `12`.")] = None,
 ) -> Any:
     """Replays the events after ``Last-Event-ID`` and follows the run live until it ends
-    (available for runs started by this key, up to ten minutes after they ended)."""
+    (available for runs started by this key, up to ten minutes after they ended, on the app
+    process that started them: event buffers are per process; elsewhere the answer is 404)."""
     stream = streams.find(run_id, identity.id)
     if stream is None:
-        raise ApiError(404, "No resumable stream for this run (unknown, or ended too long ago).")
+        raise ApiError(
+            404,
+            "No resumable stream for this run on this server process: the run is unknown to this key, ended "
+            "more than ten minutes ago, or streams from another app process (streams resume only on the "
+            "process that started them). GET /api/v1/runs/{run_id} still shows its state.",
+            code="stream_not_found",
+        )
     listing = identity.scope == "listing"
     return EventStreamResponse(native_events(stream, streams.parse_last_event_id(last_event_id), listing=listing))
 
