@@ -15,6 +15,7 @@ import pytest
 
 from backend.accounts.actor import Actor
 from backend.api.routes import api
+from backend.config import get_settings
 from tests.support import agents as support
 from tests.support.api import api_key, serve, sse_events
 from tests.support.llm_server import LLMTestServer
@@ -48,8 +49,11 @@ def other_process() -> Iterator[str]:
 
 
 def test_a_resume_on_another_process_is_a_clear_404_and_the_first_process_still_resumes(
-    actor: Actor, other_process: str
+    actor: Actor, other_process: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the detour to the other process takes seconds on a loaded machine: keep the run alive meanwhile
+    monkeypatch.setenv("AGENTHUB_API_RESUME_GRACE_S", "120")
+    get_settings.cache_clear()
     with serve(api) as first, LLMTestServer(reply=REPLY, chunk_delay_ms=40) as server:
         agent_id, key = support.agent(actor, support.connection(actor, server)), api_key(actor)
         auth = {"Authorization": f"Bearer {key}"}
@@ -73,3 +77,5 @@ def test_a_resume_on_another_process_is_a_clear_404_and_the_first_process_still_
             rest = list(sse_events(response.iter_lines()))
     assert int(rest[0]["id"]) == 4 and rest[-1]["data"]["status"] == "succeeded"
     assert "".join(e["data"]["text"] for e in [*head, *rest] if e["event"] == "token") == REPLY
+    monkeypatch.undo()
+    get_settings.cache_clear()
