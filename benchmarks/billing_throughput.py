@@ -14,7 +14,8 @@ billable run's usage write.
    and every metered run charge part 1 wrote is sent by the real metering worker
    (``billing.stripe.metering.send_pending_meter_events``: batches of 100 through the official
    ``stripe`` SDK) to the local Stripe server (``tests.support.stripe_server``) in a child
-   process. Printed: records/s, batches/s, CPU per record. Target: >= 2,000 records/s.
+   process: half of them by one sender, the rest by ``--senders`` concurrent ones. Printed:
+   records/s, batches/s, CPU per record. Target: >= 2,000 records/s.
 
     .venv/bin/python benchmarks/billing_throughput.py               # SQLite in a temp dir
     .venv/bin/python benchmarks/billing_throughput.py --database-url postgresql://postgres@127.0.0.1:5432/bench
@@ -192,7 +193,7 @@ def run(args: argparse.Namespace) -> None:
     if not args.skip_meter:
         from benchmarks._meter_events import measure
 
-        measure(subs[0]["ws"])
+        measure(subs[0]["ws"], args.senders)
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
@@ -202,6 +203,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=20, help="paid subscribers the records belong to")
     parser.add_argument("--batch", type=int, default=500, help="outbox rows per transaction")
     parser.add_argument("--writes", type=int, default=2000, help="usage writes of each kind (run path)")
+    parser.add_argument("--senders", type=int, default=2, help="concurrent meter-event senders (second half)")
     parser.add_argument("--skip-meter", action="store_true", help="leave out the meter-event part (Stripe)")
     parser.add_argument("--database-url", default=None, help="scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
