@@ -3,7 +3,6 @@ records, runs and tool calls written with ``executemany`` (SQLite) or ``COPY`` (
 
 from __future__ import annotations
 
-import random
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -84,129 +83,119 @@ def setup_workspace(engine: Any) -> tuple[Any, list[tuple[str, str]], list[str]]
     return actor, agents, conns
 
 
-def generate_rows(
+CHUNK = 200_000
+"""Usage records generated (and written) per chunk."""
+
+
+def _times(start: datetime, step_s: float, index: Any, pg: bool) -> list[str]:
+    """Timestamps ``start + step_s * index`` as the database's text (ISO on PostgreSQL)."""
+    import numpy as np
+
+    micros = np.datetime64(start.replace(tzinfo=None), "us") + (index * step_s * 1e6).astype("timedelta64[us]")
+    text = np.datetime_as_string(micros, unit="us")
+    return [t + "+00:00" for t in text.tolist()] if pg else [t.replace("T", " ") for t in text.tolist()]
+
+
+def find_workspace(engine: Any) -> tuple[Any, str]:
+    """``(actor, id of "Agent 0")`` of a database :func:`setup_workspace` filled before."""
+    import sqlalchemy as sa
+
+    from backend.accounts.actor import Actor
+    from backend.analytics.breakdowns import agent_names
+    from backend.db import session_scope
+    from backend.models import User, Workspace
+
+    with session_scope(engine) as s:
+        query = sa.select(User.id, Workspace.id).join(Workspace, Workspace.owner_id == User.id)  # type: ignore[arg-type,call-overload]
+        user_id, workspace_id = s.execute(query.where(User.email == "bench@example.com")).one()  # type: ignore[arg-type]
+        names = agent_names(s, workspace_id)
+        first = next(i for i, n in names.items() if n == "Agent 0")
+        return Actor(user_id=user_id, workspace_id=workspace_id), first
+
+
+def generate_chunks(
     n: int, days: int, actor: Any, agents: list[tuple[str, str]], conns: list[str], users: int, pg: bool
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """``("usage" | "run" | "tool", row)`` tuples in column order, oldest first."""
-    rng = random.Random(1)
+) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+    """``{"usage" | "run" | "tool": [row, ...]}`` per chunk of :data:`CHUNK` usage records, rows in
+    column order, oldest first, generated with numpy (seeded): half the calls spread over 10 agents,
+    half over 3; 90 % on the agent's model; 93 % ok; ~1 run per 3 calls, ~1 tool call per 5."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
     end = datetime.now(UTC)
-    start, step = end - timedelta(days=days), timedelta(days=days) / n
+    start, step_s = end - timedelta(days=days), days * 86400 / n
     true, empty = ("t", "[]") if pg else (1, "[]")
-    for i in range(n):
-        at = start + step * i
-        agent, version = agents[rng.randrange(10) if rng.random() < 0.5 else i % 3]
-        provider, model = MODELS[int(agent, 16) % 4] if rng.random() < 0.9 else MODELS[rng.randrange(4)]
-        status = "ok" if rng.random() < 0.93 else rng.choice(("error", "error", "cancelled", "rejected"))
-        error_class = {
-            "error": rng.choice(("provider_error", "timeout", "rate_limited")),
-            "cancelled": "cancelled",
-            "rejected": "budget",
-        }.get(status, "")
-        prompt, completion = rng.randint(50, 3000), rng.randint(10, 800)
-        latency = int(rng.lognormvariate(7, 0.6))
-        when = at.isoformat() if pg else at.strftime("%Y-%m-%d %H:%M:%S.%f")
-        yield (
-            "usage",
-            (
-                uuid.uuid4().hex,
-                actor.workspace_id,
-                agent,
-                f"eu{rng.randrange(users)}",
-                "member",
-                actor.user_id,
-                None,
-                conns[provider == "anthropic"],
-                provider,
-                model,
-                prompt,
-                completion,
-                0,
-                prompt * 150 + completion * 600,
-                "",
-                latency,
-                latency // 4,
-                status,
-                error_class,
-                "",
-                empty,
-                true,
-                when,
-            ),
-        )
-        if i % 3 == 0:
-            run_status = "succeeded" if status == "ok" else ("cancelled" if status == "cancelled" else "failed")
-            yield (
-                "run",
-                (
-                    uuid.uuid4().hex,
-                    actor.workspace_id,
-                    agent,
-                    actor.user_id,
-                    version,
-                    provider,
-                    model,
-                    run_status,
-                    prompt * 3,
-                    completion * 3,
-                    (prompt * 150 + completion * 600) * 3,
-                    "",
-                    "",
-                    when,
-                    when,
-                    latency * 3,
-                    empty,
-                    "",
-                ),
-            )
-        if i % 5 == 0:
-            tool = rng.choice(("calculator", "fetch_webpage", "knowledge_search", "http_request"))
-            yield (
-                "tool",
-                (
-                    uuid.uuid4().hex,
-                    actor.workspace_id,
-                    agent,
-                    actor.user_id,
-                    "",
-                    tool,
-                    "1",
-                    "{}",
-                    "ok" if rng.random() < 0.95 else "error",
-                    "",
-                    "",
-                    rng.randint(5, 3000),
-                    when,
-                ),
-            )
+    agent_ids = [a for a, _ in agents]
+    model_of_agent = np.array([int(a, 16) % 4 for a in agent_ids])
+    statuses = np.array(["ok", "error", "cancelled", "rejected"])
+    error_classes = np.array(["provider_error", "timeout", "rate_limited"])
+    tools = np.array(["calculator", "fetch_webpage", "knowledge_search", "http_request"])
+    run_statuses = {"ok": "succeeded", "cancelled": "cancelled"}
+    for lo in range(0, n, CHUNK):
+        index = np.arange(lo, min(n, lo + CHUNK))
+        m = len(index)
+        agent = np.where(rng.random(m) < 0.5, rng.integers(0, 10, m), index % 3)
+        model = np.where(rng.random(m) < 0.9, model_of_agent[agent], rng.integers(0, 4, m))
+        status = np.where(rng.random(m) < 0.93, 0, rng.choice([1, 1, 2, 3], m))
+        error_class = np.where(status == 1, error_classes[rng.integers(0, 3, m)], "")
+        error_class = np.where(status == 2, "cancelled", np.where(status == 3, "budget", error_class))
+        prompt, completion = rng.integers(50, 3001, m), rng.integers(10, 801, m)
+        latency = rng.lognormal(7, 0.6, m).astype(np.int64)
+        cost = prompt * 150 + completion * 600
+        end_user = rng.integers(0, users, m)
+        when = _times(start, step_s, index, pg)
+        cols = zip(
+            index.tolist(), agent.tolist(), model.tolist(), statuses[status].tolist(), error_class.tolist(),
+            prompt.tolist(), completion.tolist(), latency.tolist(), cost.tolist(), end_user.tolist(), when,
+            strict=True,
+        )  # fmt: skip
+        usage, runs = [], []
+        for i, a, mo, st, ec, p, c, lat, co, eu, at in cols:
+            provider, model_name = MODELS[mo]
+            usage.append(
+                (f"u{i:031x}", actor.workspace_id, agent_ids[a], f"eu{eu}", "member", actor.user_id, None,
+                 conns[provider == "anthropic"], provider, model_name, p, c, 0, co, "", lat, lat // 4, st, ec, "",
+                 empty, true, at)
+            )  # fmt: skip
+            if i % 3 == 0:
+                runs.append(
+                    (f"r{i:031x}", actor.workspace_id, agent_ids[a], actor.user_id, agents[a][1], provider,
+                     model_name, run_statuses.get(st, "failed"), p * 3, c * 3, co * 3, "", "", at, at, lat * 3,
+                     empty, "")
+                )  # fmt: skip
+        picks = index % 5 == 0
+        k = int(picks.sum())
+        tool_rows = zip(
+            index[picks].tolist(), agent[picks].tolist(), tools[rng.integers(0, 4, k)].tolist(),
+            np.where(rng.random(k) < 0.95, "ok", "error").tolist(), rng.integers(5, 3001, k).tolist(),
+            [when[j] for j in np.flatnonzero(picks).tolist()], strict=True,
+        )  # fmt: skip
+        tool = [
+            (f"t{i:031x}", actor.workspace_id, agent_ids[a], actor.user_id, "", name, "1", "{}", st, "", "", ms, at)
+            for i, a, name, st, ms, at in tool_rows
+        ]
+        yield {"usage": usage, "run": runs, "tool": tool}
 
 
-def write_rows(engine: Any, rows: Iterator[tuple[str, tuple[Any, ...]]], pg: bool) -> dict[str, int]:
+def write_rows(engine: Any, chunks: Iterator[dict[str, list[tuple[Any, ...]]]], pg: bool) -> dict[str, int]:
+    """Write every chunk of :func:`generate_chunks` (``COPY`` on PostgreSQL, ``executemany`` on
+    SQLite) in one transaction; returns the rows written per kind."""
     tables = {"usage": ("usage_records", USAGE_COLS), "run": ("runs", RUN_COLS), "tool": ("tool_audit", TOOL_COLS)}
     counts = dict.fromkeys(tables, 0)
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        batches: dict[str, list[tuple[Any, ...]]] = {k: [] for k in tables}
-
-        def flush(kind: str) -> None:
-            name, cols = tables[kind]
-            if pg:
-                with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
-                    for row in batches[kind]:
-                        copy.write_row(row)
-            else:
-                cur.executemany(
-                    f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", batches[kind]
-                )
-            counts[kind] += len(batches[kind])
-            batches[kind] = []
-
-        for kind, row in rows:
-            batches[kind].append(row)
-            if len(batches[kind]) >= 50_000:
-                flush(kind)
-        for kind in tables:
-            flush(kind)
+        for chunk in chunks:
+            for kind, rows in chunk.items():
+                name, cols = tables[kind]
+                if pg:
+                    with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join("?" * len(cols))
+                    cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({marks})", rows)
+                counts[kind] += len(rows)
         raw.commit()
     finally:
         raw.close()

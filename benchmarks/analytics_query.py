@@ -6,7 +6,9 @@ of that workspace covers all of them), 10 agents, 4 models on 2 connections, ``-
 end users; ~1 run per 3 usage records, ~1 tool call per 5. Generated with ``executemany``
 (SQLite) or ``COPY`` (PostgreSQL). Printed: generation and rollup build time, the catch-up pass
 when up to date (what a page load pays), and p50/p95 of each query over ``--reps`` repetitions
-for the 24 h / 7 d / 30 d / 90 d presets, with and without an agent filter; the load average.
+for the 24 h / 7 d / 30 d / 90 d presets, with and without an agent filter, and the CPU a query
+uses (this process plus, on PostgreSQL, its server backend: what the query costs however busy the
+machine is, where wall time also counts waiting for a core); the load average.
 
     .venv/bin/python benchmarks/analytics_query.py --rows 1000000
     .venv/bin/python benchmarks/analytics_query.py --rows 1000000 --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from benchmarks._analytics_data import generate_rows, new_database, setup_workspace, write_rows  # noqa: E402
+from benchmarks._analytics_data import find_workspace, generate_chunks, new_database, setup_workspace, write_rows  # noqa: E402
 
 
 def _pct(samples: list[float]) -> tuple[float, float]:
@@ -66,6 +68,36 @@ def _queries(actor: Any, period: Any, agent_id: str | None) -> dict[str, Callabl
     return out
 
 
+def _cpu_clock(session: Any) -> Callable[[], float]:
+    """Seconds of CPU used so far by this process and, on PostgreSQL, by the session's server
+    backend (``/proc/<pid>/stat``, 10 ms ticks): a query's work, whatever else the machine runs."""
+    import sqlalchemy as sa
+
+    if session.get_bind().dialect.name != "postgresql":
+        return time.process_time
+    session.execute(sa.text("SET max_parallel_workers_per_gather = 0"))  # all of a query's CPU in one backend
+    pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def clock() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return time.process_time() + (int(fields[11]) + int(fields[12])) / tick
+
+    return clock
+
+
+def _analyze(engine: Any) -> None:
+    """Table statistics (and PostgreSQL's visibility map) after the bulk load, as autovacuum would
+    leave them: without them PostgreSQL's planner takes the freshly built rollups for empty."""
+    import sqlalchemy as sa
+
+    t0 = time.perf_counter()
+    pg = engine.dialect.name == "postgresql"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE" if pg else "ANALYZE"))
+    print(f"{'VACUUM ANALYZE' if pg else 'ANALYZE'}: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def _time_queries(engine: Any, actor: Any, agent_id: str, reps: int) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
@@ -79,18 +111,28 @@ def _time_queries(engine: Any, actor: Any, agent_id: str, reps: int) -> list[dic
             for name, query in _queries(actor, period, agent).items():
                 samples = []
                 with Session(engine) as session:
+                    clock = _cpu_clock(session)
                     query(session)  # warm-up
+                    cpu0 = clock()
                     for _ in range(reps):
                         t0 = time.perf_counter()
                         query(session)
                         samples.append((time.perf_counter() - t0) * 1000)
+                    cpu = (clock() - cpu0) * 1000 / reps
                 p50, p95 = _pct(samples)
                 results.append(
-                    {"range": preset, "agent": "one" if agent else "all", "query": name, "p50_ms": p50, "p95_ms": p95}
+                    {
+                        "range": preset,
+                        "agent": "one" if agent else "all",
+                        "query": name,
+                        "p50_ms": p50,
+                        "p95_ms": p95,
+                        "cpu_ms": cpu,
+                    }
                 )
                 print(
                     f"{preset:>4} {'one agent' if agent else 'all agents':>10}  {name:<48} "
-                    f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms",
+                    f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  CPU {cpu:6.1f} ms/query",
                     flush=True,
                 )
     return results
@@ -156,6 +198,11 @@ def main() -> None:
         "--database-url", default=None, help="PostgreSQL URL (a new database is created); default SQLite"
     )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the generated database (prints its URL)")
+    parser.add_argument("--generate-only", action="store_true", help="stop after generating (with --keep)")
+    parser.add_argument(
+        "--reuse", default=None, help="URL of a database a --keep run generated: migrate it, catch up, time queries"
+    )
     parser.add_argument(
         "--lag-seconds", type=float, default=0, help="also measure event-loop lag while pages load (s per level)"
     )
@@ -164,17 +211,30 @@ def main() -> None:
     from backend.analytics.rollup import run_rollup
     from backend.db import get_engine, migrate
 
-    url, drop = new_database(args.database_url)
+    url, drop = (args.reuse, lambda: None) if args.reuse else new_database(args.database_url)
+    if args.keep:
+        drop = lambda: None  # noqa: E731
+        print(f"database kept: {url}")
     try:
+        t0 = time.perf_counter()
         migrate(url)
         engine = get_engine(url)
         pg = engine.dialect.name == "postgresql"
         print(f"database: {engine.dialect.name}; load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-        actor, agents, conns = setup_workspace(engine)
-        t0 = time.perf_counter()
-        counts = write_rows(engine, generate_rows(args.rows, args.days, actor, agents, conns, args.end_users, pg), pg)
-        generated = time.perf_counter() - t0
-        print(f"generated {counts} in {generated:.1f} s", flush=True)
+        if args.reuse:
+            print(f"migrated in {time.perf_counter() - t0:.1f} s", flush=True)
+            actor, agent_id = find_workspace(engine)
+            counts, generated = {}, 0.0
+        else:
+            actor, agents, conns = setup_workspace(engine)
+            agent_id = agents[0][0]
+            t0 = time.perf_counter()
+            chunks = generate_chunks(args.rows, args.days, actor, agents, conns, args.end_users, pg)
+            counts = write_rows(engine, chunks, pg)
+            generated = time.perf_counter() - t0
+            print(f"generated {counts} in {generated:.1f} s", flush=True)
+            if args.generate_only:
+                return
         t0 = time.perf_counter()
         batches = run_rollup(engine=engine)
         build = time.perf_counter() - t0
@@ -183,7 +243,8 @@ def main() -> None:
         run_rollup(engine=engine)
         catch_up_ms = (time.perf_counter() - t0) * 1000
         print(f"catch-up pass when up to date: {catch_up_ms:.0f} ms", flush=True)
-        results = _time_queries(engine, actor, agents[0][0], args.reps)
+        _analyze(engine)
+        results = _time_queries(engine, actor, agent_id, args.reps)
         if args.lag_seconds:
             os.environ["DATABASE_URL"] = url  # the page's own functions use the configured database
             from backend.config import get_settings

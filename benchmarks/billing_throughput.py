@@ -10,6 +10,12 @@ billable run's usage write.
    (``backend.gateway.usage.insert_usage``, what the gateway does) and as many without it (the
    usage record alone), interleaved, each its own commit. Printed side by side: p50/p95 per
    write and the difference. Target: the outbox row adds <= 1 ms at p95.
+3. Meter events (``benchmarks/_meter_events.py``): the subscriptions are switched to Stripe mode
+   and every metered run charge part 1 wrote is sent by the real metering worker
+   (``billing.stripe.metering.send_pending_meter_events``: batches of 100 through the official
+   ``stripe`` SDK) to the local Stripe server (``tests.support.stripe_server``) in a child
+   process: half of them by one sender, the rest by ``--senders`` concurrent ones. Printed:
+   records/s, batches/s, CPU per record. Target: >= 2,000 records/s.
 
     .venv/bin/python benchmarks/billing_throughput.py               # SQLite in a temp dir
     .venv/bin/python benchmarks/billing_throughput.py --database-url postgresql://postgres@127.0.0.1:5432/bench
@@ -184,6 +190,10 @@ def run(args: argparse.Namespace) -> None:
         f"added by the outbox row: p50 {_p(outbox, 50) - _p(plain, 50):+.3f} ms, "
         f"p95 {_p(outbox, 95) - _p(plain, 95):+.3f} ms (ceiling 1 ms), {args.writes} writes each"
     )
+    if not args.skip_meter:
+        from benchmarks._meter_events import measure
+
+        measure(subs[0]["ws"], args.senders)
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
@@ -193,6 +203,8 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=20, help="paid subscribers the records belong to")
     parser.add_argument("--batch", type=int, default=500, help="outbox rows per transaction")
     parser.add_argument("--writes", type=int, default=2000, help="usage writes of each kind (run path)")
+    parser.add_argument("--senders", type=int, default=2, help="concurrent meter-event senders (second half)")
+    parser.add_argument("--skip-meter", action="store_true", help="leave out the meter-event part (Stripe)")
     parser.add_argument("--database-url", default=None, help="scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as data_dir:

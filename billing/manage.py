@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from backend.accounts import permissions
+from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound
 from backend.models.billing import BillingCustomer, BillingSubscription, PublisherAccount
 from backend.models.common import utcnow
@@ -89,6 +89,7 @@ def customer_portal_url(*, user_id: str, return_url: str, session: Session) -> s
 def payout_onboarding_url(*, actor: Actor, refresh_url: str, return_url: str, session: Session) -> str:
     """Stripe mode: the Connect onboarding link of the actor's workspace's payout account
     (created on first use), for the Earnings page (``billing.stripe.connect.onboarding_link``).
+    Audited as ``billing.payouts_setup`` (in the caller's transaction).
 
     Raises:
         PermissionDenied: not an owner of the workspace (``billing.manage``).
@@ -98,10 +99,19 @@ def payout_onboarding_url(*, actor: Actor, refresh_url: str, return_url: str, se
     if not get_billing_settings().stripe_mode:
         raise BillingError("Test mode: payouts are simulated, there is no account to set up.")
     account = session.exec(select(PublisherAccount).where(PublisherAccount.workspace_id == actor.workspace_id)).first()
+    started = account is None
     if account is None:
         account = PublisherAccount(workspace_id=actor.workspace_id)
         session.add(account)
         session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="billing.payouts_setup",
+        target_kind="workspace",
+        target_id=actor.workspace_id,
+        summary="Started setting up payouts (Stripe Connect)" if started else "Continued setting up payouts",
+    )
     from billing.stripe.connect import onboarding_link  # Stripe mode only
 
     return str(onboarding_link(account=account, refresh_url=refresh_url, return_url=return_url, session=session))

@@ -46,6 +46,9 @@ class IdentityPublic:
 def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> tuple[UserPublic, str]:
     """Open a session for the user linked to ``who``; on a first sign-in create the account.
 
+    For an account with two-factor sign-in on, call :func:`account_for` instead and open the
+    session only once the code is right.
+
     Args:
         provider_name: shown in messages ("Google").
 
@@ -53,8 +56,21 @@ def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> 
         ``(user, token)`` as ``backend.accounts.service.sign_up``.
 
     Raises:
-        AuthError: the e-mail belongs to an account not linked to this identity (sign in with the
-            password and link on the Account page), or the provider did not verify the e-mail.
+        AuthError: as :func:`account_for`.
+    """
+    return open_session(user=account_for(who, provider_name=provider_name, session=session), session=session)
+
+
+def account_for(who: ProviderUser, *, provider_name: str, session: Session) -> User:
+    """The account linked to ``who``; on a first sign-in, a new account (and identity) for it.
+
+    Opens no session: the caller does, after any second factor.
+
+    Raises:
+        IdentityError: the e-mail belongs to an account not linked to this identity (``exists``:
+            sign in with the password and link on the Account page), the provider did not verify
+            the e-mail (``unverified``) or shared none (``no_email``), the account is gone
+            (``gone``), or the same identity is being signed in at this moment (``taken``).
     """
     found = session.exec(
         select(UserIdentity).where(UserIdentity.provider == who.provider, UserIdentity.subject == who.subject)
@@ -63,7 +79,7 @@ def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> 
         user = session.get(User, found.user_id)
         if user is None:
             raise IdentityError("Your account no longer exists.", None, "gone")
-        return open_session(user=user, session=session)
+        return user
     email = passwords.normalize_email(who.email)
     if not email or passwords.validate_email(email) is not None:
         raise IdentityError(
@@ -87,7 +103,7 @@ def sign_in_with(who: ProviderUser, *, provider_name: str, session: Session) -> 
             session.flush()
     except IntegrityError as exc:  # the same identity signed in twice at once
         raise IdentityError("This sign-in is already being handled. Try again.", None, "taken") from exc
-    return open_session(user=user, session=session)
+    return user
 
 
 def link(who: ProviderUser, *, actor: Actor, provider_name: str, session: Session) -> IdentityPublic:

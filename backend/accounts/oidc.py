@@ -3,14 +3,15 @@
 The flow (OpenID Connect Core 1.0, section 3.1; RFC 7636 PKCE with ``S256``):
 
 1. :func:`begin` makes a random ``state``, ``nonce`` and PKCE verifier and returns the
-   provider's authorization URL plus a :class:`Flow` (the caller keeps it server-side only, in
-   an encrypted HttpOnly cookie, see ``backend.api.oidc_routes``).
+   provider's authorization URL plus a :class:`Flow` (the caller keeps it server-side only,
+   vault-encrypted, see ``backend.accounts.oidc_flows``).
 2. :func:`finish` checks the returned ``state`` against the flow's, exchanges the code (with the
    verifier) at the token endpoint, and verifies the ID token against the provider's JWKS:
    signature, ``iss``, ``aud``, ``exp`` and ``nonce``. GitHub has no ID tokens: its user id and
    verified primary e-mail come from its REST API with the access token.
 
-Every request to a provider goes through ``backend.security.outbound`` (public addresses only,
+The configured providers and the pages' sentences are ``backend.accounts.oidc_providers``
+(re-exported here). Every request to a provider goes through ``backend.security.outbound`` (public addresses only,
 plus ``AGENTHUB_OIDC_ALLOW``). Authlib's ``AsyncOAuth2Client`` builds the OAuth 2 requests; ``joserfc``
 (Authlib's JOSE library) verifies the JWT. Call these from the event loop: they only await I/O.
 """
@@ -21,7 +22,6 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
@@ -30,14 +30,37 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from backend.accounts.oidc_providers import (
+    GITHUB_AUTHORIZE,
+    GOOGLE_ISSUER,
+    SIGNIN_MESSAGES,
+    Provider,
+    provider,
+    provider_origins,
+    providers,
+)
 from backend.config import Settings, get_settings
 from backend.security.addresses import BlockedAddress, parse_allow_rules
 from backend.security.outbound import GuardedTransport
 
-GITHUB_AUTHORIZE = "https://github.com/login/oauth/authorize"
+__all__ = [
+    "GITHUB_AUTHORIZE",
+    "GOOGLE_ISSUER",
+    "SIGNIN_MESSAGES",
+    "Flow",
+    "OIDCError",
+    "Provider",
+    "ProviderUser",
+    "begin",
+    "discover",
+    "finish",
+    "provider",
+    "provider_origins",
+    "providers",
+]
+
 GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"  # noqa: S105  (an endpoint)
 GITHUB_API = "https://api.github.com"
-GOOGLE_ISSUER = "https://accounts.google.com"
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 CLOCK_LEEWAY_S = 60
 FLOW_TTL_S = 600
@@ -51,28 +74,6 @@ class OIDCError(Exception):
     def __init__(self, message: str, code: str = "failed") -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One configured sign-in provider.
-
-    Attributes:
-        key: ``google``, ``github`` or ``oidc`` (the URL segment and ``user_identities.provider``).
-        name: shown on the button ("Sign in with <name>").
-        issuer: the OpenID issuer URL (empty for GitHub, which is plain OAuth 2).
-    """
-
-    key: str
-    name: str
-    client_id: str
-    client_secret: str
-    issuer: str = ""
-
-    @property
-    def is_oidc(self) -> bool:
-        """True when the provider issues ID tokens (everything but GitHub)."""
-        return bool(self.issuer)
 
 
 @dataclass(frozen=True)
@@ -110,24 +111,6 @@ class ProviderUser:
     subject: str
     email: str
     email_verified: bool
-
-
-def providers(settings: Settings | None = None) -> list[Provider]:
-    """The configured providers, in button order (Google, GitHub, then the generic one)."""
-    s = settings or get_settings()
-    out: list[Provider] = []
-    if s.oidc_google_client_id:
-        out.append(Provider("google", "Google", s.oidc_google_client_id, s.oidc_google_client_secret, GOOGLE_ISSUER))
-    if s.oidc_github_client_id:
-        out.append(Provider("github", "GitHub", s.oidc_github_client_id, s.oidc_github_client_secret))
-    if s.oidc_issuer and s.oidc_client_id:
-        out.append(Provider("oidc", s.oidc_name, s.oidc_client_id, s.oidc_client_secret, s.oidc_issuer.rstrip("/")))
-    return out
-
-
-def provider(key: str, settings: Settings | None = None) -> Provider | None:
-    """The configured provider ``key``, or ``None``."""
-    return next((p for p in providers(settings) if p.key == key), None)
 
 
 def _http(settings: Settings | None = None) -> dict[str, Any]:
@@ -312,33 +295,3 @@ async def _github_user(access_token: str) -> ProviderUser:
         email=str(primary.get("email") or "").strip().lower()[:254],
         email_verified=primary.get("verified") is True,
     )
-
-
-SIGNIN_MESSAGES: dict[str, str] = {
-    "state": "The sign-in could not be checked. Start again.",
-    "expired": "The sign-in took too long or was already used. Start again.",
-    "code": "The provider refused the sign-in. Start again.",
-    "id_token": "The provider's answer could not be verified. Start again.",
-    "unreachable": "The sign-in provider could not be reached. Try again later.",
-    "exists": "An account with this e-mail already exists. Sign in with your password, "
-    "then link the provider on the Account page.",
-    "unverified": "The provider has not verified your e-mail address. Verify it there, then try again.",
-    "no_email": "The provider did not share an e-mail address, so no account can be made.",
-    "taken": "That provider account is already linked to another Agent Hub account.",
-    "unknown": "That sign-in provider is not configured.",
-    "two_factor": "Your account uses two-factor sign-in: sign in with your password and code.",
-    "failed": "The sign-in did not work. Start again.",
-}
-"""What the sign-in and Account pages say for each ``?sso=<code>`` the callback redirects with
-(fixed sentences: nothing from the URL is ever shown)."""
-
-
-def provider_origins(settings: Settings | None = None) -> list[str]:
-    """Origins the browser is sent to when signing in (for the pages' CSP ``form-action``):
-    Google's and GitHub's sign-in hosts and the generic provider's issuer origin (its
-    authorization endpoint must be on the issuer's host, as it is for common providers)."""
-    out = []
-    for p in providers(settings):
-        url = urlsplit(p.issuer or GITHUB_AUTHORIZE)
-        out.append(f"{url.scheme}://{url.netloc}")
-    return out

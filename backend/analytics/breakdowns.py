@@ -4,7 +4,6 @@ user, and tool calls per tool."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
@@ -12,11 +11,11 @@ from sqlmodel import Session
 from backend.accounts import permissions
 from backend.accounts.actor import Actor
 from backend.analytics.derived import spanned
-from backend.analytics.measures import Runs, Usage, runs_by, usage_by
+from backend.analytics.measures import Usage, by_agent, usage_by
 from backend.analytics.periods import Period
 from backend.analytics.tables import Cell, Table, percent, usd
 from backend.models import Agent, BlueprintVersion, Connection
-from backend.models.analytics import EndUserHourly, ToolHourly
+from backend.models.analytics import ALL_AGENTS, EndUserHourly, ToolHourly
 
 END_USER_LIMIT = 200
 """The end-user table lists the users who cost most, up to this many."""
@@ -55,19 +54,10 @@ def agent_names(session: Session, workspace_id: str) -> dict[str, str]:
 
 
 def _by_agent(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    usage = usage_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
-    runs = runs_by(session, ws, p.start_hour, p.end_hour, agent_id, ["agent_id"])
+    figures = by_agent(session, ws, p.start_hour, p.end_hour, agent_id)
     names = agent_names(session, ws)
-
-    def order(key: tuple[Any, ...]) -> tuple[int, int, str]:
-        u = usage.get(key) or Usage()
-        return -u.cost_nano_usd, -u.calls, str(key[0])
-
-    keys = sorted(set(usage) | set(runs), key=order)
     rows = []
-    for key in keys:
-        u, r = usage.get(key) or Usage(), runs.get(key) or Runs()
-        agent = str(key[0])
+    for agent, (u, r) in sorted(figures.items(), key=lambda kv: (-kv[1][0].cost_nano_usd, -kv[1][0].calls, kv[0])):
         label = names.get(agent, "(deleted agent)") if agent else "(no agent)"
         rows.append((label, agent, r.runs, percent(r.succeeded, r.runs), *_usage_cells(u)))
     columns = ("agent", "agent_id", "runs", "success_rate_pct", *_USAGE_COLUMNS)
@@ -94,7 +84,7 @@ def _by_connection(session: Session, ws: str, p: Period, agent_id: str | None) -
 
 
 def _by_end_user(session: Session, ws: str, p: Period, agent_id: str | None) -> Table:
-    t = spanned(session, EndUserHourly.__table__, ws, p.start_hour, p.end_hour, agent_id)  # type: ignore[attr-defined]
+    t = spanned(session, EndUserHourly.__table__, ws, p.start_hour, p.end_hour, agent_id or ALL_AGENTS)  # type: ignore[attr-defined]
     cost = func.sum(t.c.cost_nano_usd)
     stmt = (
         select(t.c.end_user_id, func.sum(t.c.calls), func.sum(t.c.errors), func.sum(t.c.prompt_tokens))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, insert, literal_column, select, union_all
+from sqlalchemy import Table, and_, case, delete, func, insert, literal_column, or_, select, union_all
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
 from backend.models.analytics import (
+    ALL_AGENTS,
     DAILY,
     LATENCY_BUCKETS,
     WEEK_HOURS,
@@ -34,10 +35,10 @@ SOURCE_OF = {
     "analytics_end_user_hourly": "end_users",
     "analytics_run_hourly": "runs",
     "analytics_tool_hourly": "tools",
+    "analytics_series_hourly": "series",
 }
-"""The rollup (``RollupState.source``) that maintains each hourly table."""
-ALL_AGENTS = "*"
-"""``SeriesHourly.agent_id`` of the whole workspace's rows."""
+"""The rollup (``RollupState.source``) that maintains each hourly table (``series``: derived from
+``usage`` and ``runs``, final up to the older of their watermarks, :func:`settle_series`)."""
 _ZERO: Any = literal_column("0")
 _USAGE_SUMS: tuple[str, ...] = (
     "prompt_tokens",
@@ -114,6 +115,21 @@ def rebuild_series(session: Session, start_hour: int, end_hour: int) -> None:
     session.execute(insert(SERIES).from_select(names, everyone.group_by(both.c.workspace_id, both.c.hour)))
 
 
+def settle_series(session: Session, now: Any) -> None:
+    """Move the series' watermark to the older of the ``usage`` and ``runs`` watermarks and build
+    the series' daily and weekly twins of the days and weeks that became final (call in the
+    rollup transaction, after either watermark moved)."""
+    state = RollupState.__table__  # type: ignore[attr-defined]
+    marks = dict(session.execute(select(state.c.source, state.c.watermark_hour)).all())
+    settled = min(int(marks.get("usage", 0)), int(marks.get("runs", 0)))
+    if "series" not in marks:
+        session.execute(insert(state).values(source="series", watermark_hour=0, passes=0, updated_at=now))
+    previous = int(marks.get("series", 0))
+    if settled > previous:
+        rebuild_daily(session, SERIES, previous, settled)
+    session.execute(state.update().where(state.c.source == "series").values(watermark_hour=settled, updated_at=now))
+
+
 def final_days_end(session: Session, hourly: Table) -> int:
     """The hour up to which the daily twin of ``hourly`` is built (a multiple of 24)."""
     return _watermark(session, hourly) // 24 * 24
@@ -139,23 +155,73 @@ def _pieces(tiers: list[tuple[Table, int, int]], hourly: Table, start: int, end:
     return [*_pieces(finer, hourly, start, first), (table, first, last), *_pieces(finer, hourly, last, end)]
 
 
+def _tiers(session: Session, hourly: Table) -> list[tuple[Table, int, int]]:
+    watermark = _watermark(session, hourly)
+    return [
+        (WEEKLY[hourly.name], WEEK_HOURS, watermark // WEEK_HOURS * WEEK_HOURS),
+        (DAILY[hourly.name], 24, watermark // 24 * 24),
+    ]
+
+
+def _rows_of(table: Table, workspace_id: str, lo: int, hi: int, agent_id: str | None, *extra: Any) -> Any:
+    stmt = select(*extra, *table.columns).where(table.c.workspace_id == workspace_id)
+    stmt = stmt.where(table.c.hour >= lo, table.c.hour < hi)
+    return stmt.where(table.c.agent_id == agent_id) if agent_id else stmt
+
+
 def spanned(
     session: Session, hourly: Table, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None
 ) -> Subquery:
     """Rows of ``hourly`` covering ``[start_hour, end_hour)`` of one workspace (and agent): whole
     final weeks from its weekly twin, whole final days from its daily twin, the rest hour by hour,
-    with ``hourly``'s columns; sum them, never group by ``hour``."""
-    watermark = _watermark(session, hourly)
-    tiers = [
-        (WEEKLY[hourly.name], WEEK_HOURS, watermark // WEEK_HOURS * WEEK_HOURS),
-        (DAILY[hourly.name], 24, watermark // 24 * 24),
-    ]
-
-    def part(table: Table, lo: int, hi: int) -> Any:
-        stmt = select(*table.columns).where(table.c.workspace_id == workspace_id, table.c.hour >= lo, table.c.hour < hi)
-        return stmt.where(table.c.agent_id == agent_id) if agent_id else stmt
-
-    parts = [part(table, lo, hi) for table, lo, hi in _pieces(tiers, hourly, start_hour, end_hour)]
+    with ``hourly``'s columns; sum them, never group by ``hour``. ``agent_id`` None: every row
+    (including the ``"*"`` rows of the series and end-user tables)."""
+    pieces = _pieces(_tiers(session, hourly), hourly, start_hour, end_hour)
+    parts = [_rows_of(table, workspace_id, lo, hi, agent_id) for table, lo, hi in pieces]
     if len(parts) == 1:
         return parts[0].subquery()
     return union_all(*parts).subquery()
+
+
+def _scans(
+    tiers: list[tuple[Table, int, int]], hourly: Table, ranges: list[tuple[int, int]]
+) -> list[tuple[Table, list[tuple[int, int, int]]]]:
+    """The pieces of every range (:func:`_pieces`), consecutive ones of one table joined into one
+    scan: ``[(table, [(start, end, range index), ...]), ...]`` in hour order."""
+    pieces = sorted(
+        ((lo, hi, table, i) for i, (s, e) in enumerate(ranges) for table, lo, hi in _pieces(tiers, hourly, s, e)),
+        key=lambda piece: piece[0],
+    )
+    scans: list[tuple[Table, list[tuple[int, int, int]]]] = []
+    for lo, hi, table, i in pieces:
+        if scans and scans[-1][0] is table and scans[-1][1][-1][1] == lo:
+            scans[-1][1].append((lo, hi, i))
+        else:
+            scans.append((table, [(lo, hi, i)]))
+    return scans
+
+
+def spanned_buckets(
+    session: Session, hourly: Table, workspace_id: str, ranges: list[tuple[int, int]], agent_id: str | None
+) -> Subquery:
+    """Like :func:`spanned` for several ranges of hours at once, each row labelled ``bucket`` (the
+    index of its range in ``ranges``; ranges must not overlap). One SELECT per table (hourly, daily,
+    weekly) whose ``CASE`` names the bucket, over its pieces' ranges, so the statement stays small
+    whatever the number of buckets."""
+    parts = []
+    scans = _scans(_tiers(session, hourly), hourly, ranges)
+    for table in {id(t): t for t, _ in scans}.values():  # one SELECT per table, its scans OR-ed
+        runs = [run for t, run in scans if t is table]
+        pieces = [piece for run in runs for piece in run]
+        whens: list[tuple[Any, Any]] = [
+            (table.c.hour < literal_column(str(hi)), literal_column(str(i))) for _, hi, i in pieces
+        ]
+        bucket = case(*whens).label("bucket") if len(pieces) > 1 else literal_column(str(pieces[0][2])).label("bucket")
+        stmt = _rows_of(table, workspace_id, runs[0][0][0], runs[-1][-1][1], agent_id, bucket)
+        if len(runs) > 1:
+            stmt = stmt.where(or_(*[and_(table.c.hour >= run[0][0], table.c.hour < run[-1][1]) for run in runs]))
+        parts.append(stmt)
+    if not parts:
+        empty = _rows_of(hourly, workspace_id, 0, 0, agent_id, literal_column("0").label("bucket"))
+        return empty.subquery()
+    return parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from backend.accounts import permissions
 from backend.accounts.actor import Actor
 from backend.analytics.breakdowns import agent_names
-from backend.analytics.measures import Runs, Usage, runs_by, usage_by
+from backend.analytics.measures import Runs, Usage, by_agent, runs_by
 from backend.analytics.periods import Period
 from backend.analytics.tables import Table, change, usd
 from backend.gateway.catalog import get_catalog
@@ -80,7 +80,11 @@ def cost_insights(*, actor: Actor, period: Period, agent_id: str | None = None, 
     ws = actor.workspace_id
     s, e = period.start_hour, period.end_hour
     names = agent_names(session, ws)
-    agents = _per_success_rows(runs_by(session, ws, s, e, agent_id, ["agent_id"]))  # type: ignore[arg-type]
+    figures = by_agent(session, ws, s, e, agent_id)
+    total = Usage()
+    for usage, _ in figures.values():
+        total.add(usage)
+    agents = _per_success_rows({(a,): r for a, (_, r) in figures.items() if r.runs})
     per_agent = Table(
         "cost_per_agent",
         "Cost per successful run, by agent",
@@ -100,7 +104,4 @@ def cost_insights(*, actor: Actor, period: Period, agent_id: str | None = None, 
             for k, r in models
         ),
     )
-    total = Usage()
-    for value in usage_by(session, ws, s, e, agent_id, []).values():
-        total.add(value)
     return CostInsights(per_agent, per_model, _what_if(actor, session, total))

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from backend.analytics import percentiles
-from backend.analytics.derived import ALL_AGENTS, RUNS, SERIES, USAGE, spanned
+from backend.analytics.derived import ALL_AGENTS, RUNS, SERIES, USAGE, spanned, spanned_buckets
 from backend.models.analytics import LATENCY_BUCKETS
 
 
@@ -136,6 +136,34 @@ def runs_by(
     return {tuple(row[:n]): Runs(*[int(x) for x in row[n:]]) for row in session.execute(stmt.group_by(*group)).all()}
 
 
+_SERIES_USAGE = (*_SUMS, "ok", "cancelled", "rejected")
+_SERIES_RUNS = ("runs", "succeeded", "failed", "runs_cancelled", "run_cost_nano_usd")
+
+
+def _series_measures(t: Any) -> list[Any]:
+    return [_total(t, n) for n in _SERIES_USAGE] + _hist(t) + [_total(t, n) for n in _SERIES_RUNS]
+
+
+def _usage_runs(values: Sequence[Any]) -> tuple[Usage, Runs]:
+    """:func:`_series_measures`' values as ``(usage, runs)``."""
+    split = len(_SERIES_USAGE) + 2 * LATENCY_BUCKETS
+    return _usage([int(x) for x in values[:split]]), Runs(*[int(x) for x in values[split:]])
+
+
+def bucket_sums(
+    session: Session, workspace_id: str, ranges: list[tuple[int, int]], agent_id: str | None
+) -> dict[int, tuple[Usage, Runs]]:
+    """Calls and finished runs per range of hours ``[start, end)`` (ranges must not overlap), one
+    agent's or everyone's, summed in SQL in one query over the charts' series and its twins.
+
+    Returns:
+        ``{index in ranges: (usage, runs)}`` for ranges that had any.
+    """
+    t = spanned_buckets(session, SERIES, workspace_id, ranges, agent_id or ALL_AGENTS)
+    stmt = select(t.c.bucket, *_series_measures(t)).group_by(t.c.bucket)
+    return {int(row[0]): _usage_runs(row[1:]) for row in session.execute(stmt).all()}
+
+
 def series(
     session: Session, workspace_id: str, start_hour: int, ends: Sequence[int], agent_id: str | None
 ) -> dict[int, tuple[Usage, Runs]]:
@@ -149,19 +177,15 @@ def series(
     Returns:
         ``{bucket index: (usage, runs)}`` for buckets that had any.
     """
-    t = SERIES
-    bucket = case(*[(t.c.hour < literal_column(str(int(end))), literal_column(str(i))) for i, end in enumerate(ends)])
-    usage = [_total(t, n) for n in _SUMS] + [_total(t, n) for n in ("ok", "cancelled", "rejected")]
-    usage += _hist(t)
-    runs = [_total(t, n) for n in ("runs", "succeeded", "failed", "runs_cancelled", "run_cost_nano_usd")]
-    stmt = select(bucket, *usage, *runs).where(
-        t.c.workspace_id == workspace_id,
-        t.c.agent_id == (agent_id or ALL_AGENTS),
-        t.c.hour >= start_hour,
-        t.c.hour < ends[-1],
-    )
-    out: dict[int, tuple[Usage, Runs]] = {}
-    split = 1 + len(usage)
-    for row in session.execute(stmt.group_by(bucket)).all():
-        out[int(row[0])] = (_usage([int(x) for x in row[1:split]]), Runs(*[int(x) for x in row[split:]]))
-    return out
+    starts = [start_hour, *ends[:-1]]
+    return bucket_sums(session, workspace_id, list(zip(starts, ends, strict=True)), agent_id)
+
+
+def by_agent(
+    session: Session, workspace_id: str, start_hour: int, end_hour: int, agent_id: str | None
+) -> dict[str, tuple[Usage, Runs]]:
+    """Calls and finished runs of hours ``[start_hour, end_hour)`` per agent (``""``: calls without
+    an agent), from the charts' series: ``{agent id: (usage, runs)}`` for agents that had any."""
+    t = spanned(session, SERIES, workspace_id, start_hour, end_hour, agent_id)
+    stmt = select(t.c.agent_id, *_series_measures(t)).where(t.c.agent_id != ALL_AGENTS).group_by(t.c.agent_id)
+    return {str(row[0]): _usage_runs(row[1:]) for row in session.execute(stmt).all()}

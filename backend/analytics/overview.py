@@ -13,7 +13,7 @@ from sqlmodel import Session
 from backend.accounts import permissions
 from backend.accounts.actor import Actor
 from backend.analytics.derived import USAGE, spanned
-from backend.analytics.measures import Runs, Usage, series
+from backend.analytics.measures import Runs, Usage, bucket_sums
 from backend.analytics.periods import Period, buckets
 from backend.analytics.tables import Cell, Table, change, percent, usd, usd_float
 
@@ -58,11 +58,22 @@ class Overview:
     empty: bool
 
 
-def _fold(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> list[tuple[Cell, ...]]:
+def _charts(
+    session: Session, workspace_id: str, period: Period, agent_id: str | None
+) -> tuple[list[tuple[Cell, ...]], tuple[Usage, Runs], tuple[Usage, Runs]]:
+    """Chart rows per bucket, the period's sums and the previous period's, in one query."""
     points = buckets(period)
-    sums = series(session, workspace_id, period.start_hour, [b.end_hour for b in points], agent_id)
+    before = period.previous()
+    ranges = [(b.start_hour, b.end_hour) for b in points] + [(before.start_hour, before.end_hour)]
+    sums = bucket_sums(session, workspace_id, ranges, agent_id)
     empty = (Usage(), Runs())
-    return [_row(b.label, *sums.get(i, empty)) for i, b in enumerate(points)]
+    now = (Usage(), Runs())
+    for i in range(len(points)):
+        usage, runs = sums.get(i, empty)
+        now[0].add(usage)
+        now[1].add(runs)
+    rows = [_row(b.label, *sums.get(i, empty)) for i, b in enumerate(points)]
+    return rows, now, sums.get(len(points), empty)
 
 
 def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
@@ -83,11 +94,6 @@ def _row(label: str, u: Usage, r: Runs) -> tuple[Cell, ...]:
         u.time_to_first_token(0.5),
         u.time_to_first_token(0.95),
     )
-
-
-def _sum(session: Session, workspace_id: str, period: Period, agent_id: str | None) -> tuple[Usage, Runs]:
-    """Totals of the whole period (one bucket)."""
-    return series(session, workspace_id, period.start_hour, [period.end_hour], agent_id).get(0) or (Usage(), Runs())
 
 
 def _ms(value: int | None) -> str:
@@ -156,7 +162,7 @@ def overview(*, actor: Actor, period: Period, agent_id: str | None = None, sessi
     """
     permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
-    now, before = _sum(session, ws, period, agent_id), _sum(session, ws, period.previous(), agent_id)
-    chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(_fold(session, ws, period, agent_id)))
+    rows, now, before = _charts(session, ws, period, agent_id)
+    chart = Table("over_time", "Over time", SERIES_COLUMNS, tuple(rows))
     empty = now[0].calls == 0 and now[1].runs == 0
     return Overview(chart, _totals(now, before), _errors(session, ws, period, agent_id), empty)

@@ -11,7 +11,8 @@ PostgreSQL alike):
    (``INSERT ... SELECT ... GROUP BY``, no Python over raw rows), then rebuild the charts'
    series of those hours (``backend.analytics.derived``);
 3. move the watermark to ``min(E, hour of (now - lag))``, never backwards, and build the daily
-   twin of every UTC day that became wholly final (queries read younger days hour by hour).
+   and weekly twins of every UTC day and week that became wholly final (queries read younger days
+   hour by hour); the series' twins follow the older of the usage and runs watermarks.
 
 Hours younger than ``lag`` are recomputed on every pass, so a raw row committed up to ``lag``
 after its timestamp (a usage record's ``created_at`` is taken just before its transaction
@@ -90,6 +91,8 @@ def _batch(session: Session, source: Source, now: datetime, batch_hours: int, la
     settled = max(watermark, min(end, hour_of(now - lag)))
     derived.rebuild_daily(session, target, watermark, settled)  # days that just became final, if any
     session.execute(update(_STATE).where(_STATE.c.source == source.name).values(watermark_hour=settled))
+    if source.feeds_series:
+        derived.settle_series(session, now)  # the series' twins follow the older of usage and runs
     return end > current
 
 

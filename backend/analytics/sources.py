@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Table, and_, case, cast, func, literal_column, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import BigInteger, Integer, Table, and_, case, cast, func, literal_column, select, union_all
+from sqlalchemy.sql import ColumnElement, CompoundSelect, Select
 
-from backend.models.analytics import LATENCY_EDGES_MS, EndUserHourly, RunHourly, ToolHourly, UsageHourly
+from backend.models.analytics import ALL_AGENTS, LATENCY_EDGES_MS, EndUserHourly, RunHourly, ToolHourly, UsageHourly
 from backend.models.chat import Run
 from backend.models.gateway import UsageRecord
 from backend.models.tools import ToolAudit
@@ -88,14 +88,9 @@ def _usage(start: datetime, end: datetime, dialect: str) -> Select[Any]:
     return select(*keys, *measures).where(u.created_at >= start, u.created_at < end).group_by(*keys)
 
 
-def _end_users(start: datetime, end: datetime, dialect: str) -> Select[Any]:
+def _end_users(start: datetime, end: datetime, dialect: str) -> CompoundSelect:
+    """Per agent and end user, and per end user for all agents (``agent_id = "*"``)."""
     u = _t(UsageRecord).c
-    keys = [
-        u.workspace_id,
-        hour_expr(u.created_at, dialect),
-        func.coalesce(u.agent_id, EMPTY),
-        func.coalesce(u.end_user_id, EMPTY),
-    ]
     measures = [
         func.count(),
         _count_if(u.status != "ok"),
@@ -103,7 +98,16 @@ def _end_users(start: datetime, end: datetime, dialect: str) -> Select[Any]:
         _sum(u.completion_tokens),
         _sum(u.cost_nano_usd),
     ]
-    return select(*keys, *measures).where(u.created_at >= start, u.created_at < end).group_by(*keys)
+    hour, user, agent = (
+        hour_expr(u.created_at, dialect),
+        func.coalesce(u.end_user_id, EMPTY),
+        func.coalesce(u.agent_id, EMPTY),
+    )
+    rows = select(u.workspace_id, hour, agent, user, *measures).group_by(u.workspace_id, hour, agent, user)
+    everyone = select(u.workspace_id, hour, literal_column(f"'{ALL_AGENTS}'"), user, *measures)
+    everyone = everyone.group_by(u.workspace_id, hour, user)  # a constant is no GROUP BY key on PostgreSQL
+    window = (u.created_at >= start, u.created_at < end)
+    return union_all(rows.where(*window), everyone.where(*window))
 
 
 def _runs(start: datetime, end: datetime, dialect: str) -> Select[Any]:
@@ -145,7 +149,7 @@ class Source:
     name: str
     target: Table
     time_column: Any
-    build: Callable[[datetime, datetime, str], Select[Any]]
+    build: Callable[[datetime, datetime, str], Select[Any] | CompoundSelect]
     feeds_series: bool = False
 
 

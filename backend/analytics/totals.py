@@ -16,7 +16,7 @@ from sqlmodel import Session
 from backend.accounts.actor import Actor, require_member
 from backend.analytics.derived import USAGE, spanned
 from backend.analytics.rollup import catch_up, hour_of
-from backend.models.analytics import EndUserHourly
+from backend.models.analytics import ALL_AGENTS, EndUserHourly
 from backend.models.gateway import UsageTotal
 
 TotalsBy = Literal["agent", "model", "end_user", "day"]
@@ -67,7 +67,7 @@ def usage_totals(
         raise ValueError("group_by must be one of agent, model, end_user, day")
     ws = actor.workspace_id
     if group_by == "end_user":
-        t = spanned(session, END_USERS, ws, start_hour, end_hour, None)
+        t = spanned(session, END_USERS, ws, start_hour, end_hour, ALL_AGENTS)
         key: Any = t.c.end_user_id
         errors = func.sum(t.c.errors)
     else:

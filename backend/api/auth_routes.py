@@ -21,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from backend.accounts.oidc_flows import PENDING_COOKIE
 from backend.accounts.service import redeem_login_ticket, sign_out, sign_out_everywhere, user_for_token
 from backend.config import get_settings
 from backend.db import session_scope
+from backend.security.redirects import local_path
 from backend.security.sessions import SESSION_COOKIE, session_token_from_cookie_header
 
 MAX_FORM_BYTES = 4096
@@ -41,12 +43,6 @@ def _own_origin(request: Request, origin: str) -> bool:
     if public and origin.rstrip("/") == public:
         return True
     return urlsplit(origin).hostname == request.url.hostname  # the same host (dev: another port)
-
-
-def _safe_path(value: str | None, default: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
@@ -92,7 +88,7 @@ async def start_session(request: Request) -> Response:
     token = await asyncio.to_thread(_redeem, form.get("ticket", ""))
     if token is None:
         return _redirect(request, "/signin")
-    response = _redirect(request, _safe_path(form.get("next"), "/agents"))
+    response = _redirect(request, local_path(form.get("next")))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -102,6 +98,8 @@ async def start_session(request: Request) -> Response:
         httponly=True,
         samesite="lax",
     )
+    # A provider sign-in that waited for its two-factor code is over (its row was taken already).
+    response.delete_cookie(PENDING_COOKIE, path="/", secure=_secure(request), httponly=True, samesite="lax")
     return response
 
 

@@ -6,13 +6,16 @@ flow (``state``, ``nonce``, PKCE verifier, where to return) server-side for 10 m
 scoped to ``/api/auth/oidc``, taken once by the callback. ``callback`` finishes the flow
 (``backend.accounts.oidc.finish``), then, like ``POST /api/auth/session``, creates the session
 and sets the HttpOnly session cookie itself and redirects with 303 to the page: no token ever
-reaches the page's scripts or Reflex state. Failures redirect to ``/signin?sso=<code>`` (or
+reaches the page's scripts or Reflex state. An account with two-factor sign-in on is asked for
+its code first (``/signin?step=code``; no session until the code is right). ``next`` is a local
+path only (``backend.security.redirects``). Failures redirect to ``/signin?sso=<code>`` (or
 ``/account?sso=<code>`` when linking); the pages show fixed sentences for the codes.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -21,9 +24,10 @@ from starlette.routing import Route
 
 from backend.accounts import identities, oidc, oidc_flows, twofactor
 from backend.accounts.actor import Actor
-from backend.accounts.service import AuthError, sign_out, user_for_token
+from backend.accounts.service import AuthError, open_session, user_for_token
 from backend.config import get_settings
 from backend.db import session_scope
+from backend.security.redirects import local_path
 from backend.security.sessions import SESSION_COOKIE, session_token_from_cookie_header
 
 FLOW_COOKIE = "agenthub_oidc"
@@ -52,12 +56,6 @@ def _api_base(request: Request) -> str:
 
 def _secure(request: Request) -> bool:
     return get_settings().public_url.startswith("https://") or request.url.scheme == "https"
-
-
-def _safe_path(value: str | None, default: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
 
 
 def _actor_for(token: str) -> Actor | None:
@@ -89,7 +87,7 @@ async def start(request: Request) -> Response:
         url, flow = await oidc.begin(
             p,
             redirect_uri=redirect_uri,
-            next_path=_safe_path(request.query_params.get("next"), "/agents"),
+            next_path=local_path(request.query_params.get("next")),
             page_base=base,
             link=link,
         )
@@ -119,23 +117,41 @@ def _take(handle: str) -> oidc.Flow | None:
         return oidc_flows.take(handle, session=session)
 
 
-def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> tuple[str | None, bool]:
-    """Sign in (returns ``(session token, needs_setup)``; ``needs_setup``: the workspace requires
-    two-factor sign-in the user has not set up) or link (returns ``(None, False)``), in one transaction."""
+@dataclass(frozen=True)
+class _Outcome:
+    """How a verified callback ends: ``token`` (signed in; ``setup``: the workspace requires
+    two-factor sign-in the user has not set up), ``pending`` (the handle of a sign-in waiting for
+    the account's two-factor code: no session yet), or neither (a provider was linked)."""
+
+    token: str = ""
+    setup: bool = False
+    pending: str = ""
+
+
+def _complete(p: oidc.Provider, flow: oidc.Flow, who: oidc.ProviderUser) -> _Outcome:
+    """Link, or sign in (or wait for the two-factor code), in one transaction."""
     with session_scope() as session:
         if flow.link_user_id:
             actor = Actor(user_id=flow.link_user_id, workspace_id=flow.link_workspace_id)
             identities.link(who, actor=actor, provider_name=p.name, session=session)
-            return None, False
-        user, token = identities.sign_in_with(who, provider_name=p.name, session=session)
-        if twofactor.is_enabled(user_id=user.id, session=session):  # no way to ask for the code here yet
-            sign_out(token=token, session=session)
-            raise identities.IdentityError("Sign in with your password and two-factor code.", None, "two_factor")
-        return token, twofactor.needs_setup(user_id=user.id, workspace_id=user.workspace_id, session=session)
+            return _Outcome()
+        user = identities.account_for(who, provider_name=p.name, session=session)
+        if twofactor.is_enabled(user_id=user.id, session=session):
+            return _Outcome(
+                pending=oidc_flows.save_pending_code(user_id=user.id, next_path=flow.next_path, session=session)
+            )
+        public, token = open_session(user=user, session=session)
+        setup = twofactor.needs_setup(user_id=user.id, workspace_id=public.workspace_id, session=session)
+        return _Outcome(token=token, setup=setup)
 
 
 async def callback(request: Request) -> Response:
-    """``GET /api/auth/oidc/<provider>/callback?code=&state=``: finish, set the cookie, 303 on."""
+    """``GET /api/auth/oidc/<provider>/callback?code=&state=``: finish, set the cookie, 303 on.
+
+    An account with two-factor sign-in on gets no session here: the browser gets the waiting
+    sign-in's handle (HttpOnly cookie :data:`oidc_flows.PENDING_COOKIE`, 5 minutes) and goes to
+    ``/signin?step=code``, where the page asks for the code as after a password.
+    """
     flow = await asyncio.to_thread(_take, request.cookies.get(FLOW_COOKIE, ""))
     p = oidc.provider(request.path_params["provider"])
     base = flow.page_base if flow else ""
@@ -148,27 +164,28 @@ async def callback(request: Request) -> Response:
         who = await oidc.finish(
             p, flow, code=request.query_params.get("code", ""), state=request.query_params.get("state", "")
         )
-        token, setup = await asyncio.to_thread(_complete, p, flow, who)
+        outcome = await asyncio.to_thread(_complete, p, flow, who)
     except oidc.OIDCError as exc:
         return _done(request, RedirectResponse(base + failed + exc.code, status_code=303))
     except identities.IdentityError as exc:
         return _done(request, RedirectResponse(base + failed + exc.code, status_code=303))
     except AuthError:
         return _done(request, RedirectResponse(base + failed + "failed", status_code=303))
-    if token is None:
+    if outcome.pending:
+        response = RedirectResponse(base + "/signin?step=code", status_code=303)
+        _set_cookie(request, response, oidc_flows.PENDING_COOKIE, outcome.pending, oidc_flows.PENDING_CODE_TTL_S)
+        return _done(request, response)
+    if not outcome.token:
         return _done(request, RedirectResponse(base + f"/account?linked={p.key}", status_code=303))
-    target = "/account?two_factor=required" if setup else flow.next_path
-    response = RedirectResponse(base + target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=get_settings().session_ttl_hours * 3600,
-        path="/",
-        secure=_secure(request),
-        httponly=True,
-        samesite="lax",
-    )
+    target = "/account?two_factor=required" if outcome.setup else flow.next_path
+    response = RedirectResponse(base + local_path(target), status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, outcome.token, get_settings().session_ttl_hours * 3600)
     return _done(request, response)
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly, ``SameSite=Lax`` cookie for the whole site (``Secure`` behind TLS)."""
+    response.set_cookie(name, value, max_age=max_age, path="/", secure=_secure(request), httponly=True, samesite="lax")
 
 
 def _done(request: Request, response: Response) -> Response:

@@ -28,20 +28,22 @@ from backend.api.schemas import (
     ConversationView,
     KnowledgeView,
     MessageView,
+    PlanView,
     RunRequest,
     RunView,
 )
 from backend.chat.principal import create_conversation_for, list_conversations_for, messages_for
 from backend.db import session_scope
 from backend.memory.knowledge import UploadedFile, add_files, list_sources
-from backend.models import Listing, Message, Run
+from backend.models import Listing, Message, PlanPublic, Run
+from backend.runtime.plans import plan_of_run, plans_of_conversation
 
 router = APIRouter(tags=["Runs"])
 MAX_FILES = 10
 MAX_FILE_BYTES = 50_000_000  # read cap per uploaded file; the knowledge service applies the configured limit
 
 
-def _secret_only(identity: KeyIdentity) -> None:
+def secret_only(identity: KeyIdentity) -> None:
     if identity.kind == "publishable":
         raise ScopeDenied("Publishable keys may only chat; use a secret key for this.")
 
@@ -76,15 +78,22 @@ async def resume(
     last_event_id: Annotated[str | None, Header(description="The last event id received, e.g. `12`.")] = None,
 ) -> Any:
     """Replays the events after ``Last-Event-ID`` and follows the run live until it ends
-    (available for runs started by this key, up to ten minutes after they ended)."""
+    (available for runs started by this key, up to ten minutes after they ended, on the app
+    process that started them: event buffers are per process; elsewhere the answer is 404)."""
     stream = streams.find(run_id, identity.id)
     if stream is None:
-        raise ApiError(404, "No resumable stream for this run (unknown, or ended too long ago).")
+        raise ApiError(
+            404,
+            "No resumable stream for this run on this server process: the run is unknown to this key, ended "
+            "more than ten minutes ago, or streams from another app process (streams resume only on the "
+            "process that started them). GET /api/v1/runs/{run_id} still shows its state.",
+            code="stream_not_found",
+        )
     listing = identity.scope == "listing"
     return EventStreamResponse(native_events(stream, streams.parse_last_event_id(last_event_id), listing=listing))
 
 
-def _visible_run(identity: KeyIdentity, run_id: str, session: Session) -> Run:
+def visible_run(identity: KeyIdentity, run_id: str, session: Session) -> Run:
     run = session.get(Run, run_id)
     if run is None or run.user_id != identity.user_id:
         raise NotFound("Run not found.")
@@ -102,7 +111,7 @@ def _visible_run(identity: KeyIdentity, run_id: str, session: Session) -> Run:
 
 def _run_view(identity: KeyIdentity, run_id: str) -> RunView:
     with session_scope() as session:
-        run = _visible_run(identity, run_id, session)
+        run = visible_run(identity, run_id, session)
         answer = session.exec(
             select(Message.content).where(Message.run_id == run.id, Message.role == "assistant")
         ).first()
@@ -118,18 +127,24 @@ def _run_view(identity: KeyIdentity, run_id: str) -> RunView:
             created_at=run.created_at,
             finished_at=run.finished_at,
             answer=answer or "",
+            plan=_plan_view(plan_of_run(run.id, session)),
         )
+
+
+def _plan_view(plan: PlanPublic | None) -> PlanView | None:
+    return None if plan is None else PlanView.model_validate(plan.model_dump(exclude={"run_id"}))
 
 
 @router.get("/runs/{run_id}", response_model=RunView, responses=ERRORS, summary="Get a run")
 async def get_run(run_id: str, identity: KeyIdentity = Depends(api_key)) -> RunView:
-    """The run's status, tokens, cost and answer (runs of this key's creator within its scope)."""
-    _secret_only(identity)
+    """The run's status, tokens, cost and answer, and in planner mode its plan: the ordered steps
+    with goal, executor, tools, status and result (runs of this key's creator within its scope)."""
+    secret_only(identity)
     return await asyncio.to_thread(_run_view, identity, run_id)
 
 
 def _target(identity: KeyIdentity, agent: str, session: Session) -> Target:
-    _secret_only(identity)
+    secret_only(identity)
     return resolve(identity, agent, session)
 
 
@@ -179,8 +194,18 @@ def _messages(identity: KeyIdentity, agent: str, conversation_id: str) -> list[M
     with session_scope() as session:
         target = _target(identity, agent, session)
         rows = messages_for(principal=target.principal, conversation_id=conversation_id, session=session)
+        plans = plans_of_conversation(conversation_id, session)  # {assistant message id: plan}
         return [
-            MessageView(id=m.id, role=m.role, content=m.content, run_status=m.run_status, error=m.error) for m in rows
+            MessageView(
+                id=m.id,
+                role=m.role,
+                content=m.content,
+                run_status=m.run_status,
+                error=m.error,
+                run_id=m.run_id,
+                plan=_plan_view(plans.get(m.id)),
+            )
+            for m in rows
         ]
 
 
@@ -191,7 +216,8 @@ def _messages(identity: KeyIdentity, agent: str, conversation_id: str) -> list[M
     summary="List a conversation's messages",
 )
 async def messages(agent: str, conversation_id: str, identity: KeyIdentity = Depends(api_key)) -> list[MessageView]:
-    """Messages in order, with the run status of assistant messages."""
+    """Messages in order, with the run (id, status) of assistant messages and, in planner mode,
+    the run's plan with each step's status and result."""
     return await asyncio.to_thread(_messages, identity, agent, conversation_id)
 
 

@@ -129,6 +129,52 @@ class RunRequest(BaseModel):
     browser_id: str | None = Field(default=None, max_length=100, description="The embed widget's visitor id.")
 
 
+class PlanStepView(BaseModel):
+    """One step of a planner-mode plan: its goal, the executor (``self`` or another agent's name)
+    and its read-only tools, its status (``pending``, ``running``, ``done``, ``failed``) and the
+    executor's result or why it failed (<= 2,000 characters); ``duration_ms`` ms."""
+
+    step_id: str
+    position: int = Field(examples=[1], description="1-based order of the step.")
+    goal: str = Field(examples=["Compute the cost of 12 boxes at 7 dollars"])
+    agent: str = Field(examples=["self"])
+    tools: list[str] = Field(examples=[["calculator"]])
+    status: str = Field(examples=["done"])
+    summary: str = Field(examples=["12 boxes cost 84 dollars."])
+    duration_ms: int = Field(examples=[1840])
+
+
+class PlanView(BaseModel):
+    """The plan a planner-mode run wrote (``status``: ``running``, ``done``, ``failed`` when a
+    step failed, ``stopped`` when the run ended first), steps in order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "plan_id": "7a0c3b1e9a8d4c7f8e2d1a0b9c8d7e6f",
+                    "status": "done",
+                    "steps": [
+                        {
+                            "step_id": "9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e",
+                            "position": 1,
+                            "goal": "Compute the cost of 12 boxes at 7 dollars",
+                            "agent": "self",
+                            "tools": ["calculator"],
+                            "status": "done",
+                            "summary": "12 boxes cost 84 dollars.",
+                            "duration_ms": 1840,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    plan_id: str
+    status: str = Field(examples=["done"])
+    steps: list[PlanStepView]
+
+
 class RunView(BaseModel):
     """A run's state and totals. Units: tokens; ``cost_nano_usd`` nano-USD (None for a
     marketplace agent: the price is the plan's); ``latency_ms`` ms."""
@@ -144,6 +190,9 @@ class RunView(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     answer: str = Field(description="The assistant message of the run ('' if none).")
+    plan: PlanView | None = Field(
+        default=None, description="Planner mode: the plan the run wrote and each step's status (null: no plan)."
+    )
 
 
 class ConversationView(BaseModel):
@@ -165,6 +214,10 @@ class MessageView(BaseModel):
     content: str
     run_status: str = Field(description="The run's status for assistant messages, else ''.")
     error: str
+    run_id: str | None = Field(default=None, description="The run that wrote an assistant message, else null.")
+    plan: PlanView | None = Field(
+        default=None, description="Planner mode: the plan of the assistant message's run (null: no plan)."
+    )
 
 
 class KnowledgeView(BaseModel):

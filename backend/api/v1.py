@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import docs_page, errors, openai_routes, run_routes, widget
+from backend.api import approval_routes, docs_page, errors, openai_routes, run_routes, widget
 
 DESCRIPTION = (
     "Run Agent Hub agents from your own code. Authenticate with an API key from the Developers page "
@@ -44,6 +44,7 @@ def create_app() -> FastAPI:
     errors.install(api)
     api.include_router(openai_routes.router)
     api.include_router(run_routes.router)
+    api.include_router(approval_routes.router)
     api.include_router(widget.router)
 
     @lru_cache(maxsize=1)

@@ -48,6 +48,7 @@ class MessagePublic(SQLModel):
     ttft_ms: int | None = None
     error: str = ""
     fallback_note: str = ""
+    run_id: str | None = None
 
 
 _SKIP_REASONS = {"context_window": "context window too small", "missing": "connection deleted"}
@@ -162,7 +163,7 @@ def messages_of(conv: Conversation, session: Session) -> list[MessagePublic]:
     for msg, run in rows:
         item = MessagePublic(id=msg.id, role=msg.role, content=msg.content)
         if run is not None:
-            item.run_status, item.model, item.error = run.status, run.model, run.error
+            item.run_id, item.run_status, item.model, item.error = run.id, run.status, run.model, run.error
             item.prompt_tokens, item.completion_tokens = run.prompt_tokens, run.completion_tokens
             item.cost_nano_usd, item.cost_note = run.cost_nano_usd, run.cost_note
             item.latency_ms, item.ttft_ms = run.latency_ms, run.ttft_ms

@@ -91,7 +91,8 @@ _histogram(UsageHourly)
 
 
 class EndUserHourly(SQLModel, table=True):
-    """Gateway calls of one hour per agent and end user (``errors``: status other than ``ok``)."""
+    """Gateway calls of one hour per agent and end user (``errors``: status other than ``ok``), and
+    per end user for all agents together (``agent_id="*"``: the all-agents table reads those)."""
 
     __tablename__ = "analytics_end_user_hourly"
 
@@ -173,11 +174,14 @@ class SeriesHourly(SQLModel, table=True):
 _histogram(SeriesHourly)
 
 HOURLY: tuple[Table, ...] = tuple(m.__table__ for m in (UsageHourly, EndUserHourly, RunHourly, ToolHourly))  # type: ignore[union-attr]
+ALL_AGENTS = "*"
+"""``agent_id`` of the whole workspace's rows of :class:`SeriesHourly` and :class:`EndUserHourly`."""
 DAILY: dict[str, Table] = {
     t.name: t.to_metadata(SQLModel.metadata, name=t.name.replace("_hourly", "_daily")) for t in HOURLY
 }
 """Daily twins of the hourly rollups by hourly table name (same columns; ``hour`` is the first
-hour of the UTC day): a range of hours reads whole days from the twin, edge days hour by hour."""
+hour of the UTC day): a range of hours reads whole days from the twin, edge days hour by hour.
+:class:`SeriesHourly` has twins too (``analytics_series_daily``/``_weekly``, added below)."""
 WEEK_HOURS = 168
 WEEKLY: dict[str, Table] = {
     t.name: t.to_metadata(SQLModel.metadata, name=t.name.replace("_hourly", "_weekly")) for t in HOURLY
@@ -185,9 +189,33 @@ WEEKLY: dict[str, Table] = {
 """Weekly twins (same columns; ``hour`` a multiple of :data:`WEEK_HOURS`: weeks of 168 hours from
 the Unix epoch, Thursday 00:00 UTC — a storage tier, not the calendar weeks charts show): a long
 range reads whole weeks from them, then whole days, then hours (``derived.spanned``)."""
+_SERIES: Table = SeriesHourly.__table__  # type: ignore[attr-defined]
+DAILY[_SERIES.name] = _SERIES.to_metadata(SQLModel.metadata, name="analytics_series_daily")
+WEEKLY[_SERIES.name] = _SERIES.to_metadata(SQLModel.metadata, name="analytics_series_weekly")
 # The rollup rebuilds a range of hours across workspaces: every rollup table has an index on ``hour``.
-for _table in (*HOURLY, SeriesHourly.__table__, *DAILY.values(), *WEEKLY.values()):  # type: ignore[attr-defined]
+for _table in (*HOURLY, _SERIES, *DAILY.values(), *WEEKLY.values()):
     Index(f"ix_{_table.name}_hour", _table.c.hour)
+END_USER_TABLES: tuple[Table, ...] = (
+    EndUserHourly.__table__,  # type: ignore[attr-defined]
+    DAILY["analytics_end_user_hourly"],
+    WEEKLY["analytics_end_user_hourly"],
+)
+"""The end-user rollup's rows include one per end user for the whole workspace (``agent_id="*"``,
+as in :class:`SeriesHourly`); this covering index reads one agent's (or ``"*"``'s) rows of a range."""
+for _table in END_USER_TABLES:
+    _c = _table.c
+    Index(
+        f"ix_{_table.name}_agent",
+        _c.workspace_id,
+        _c.agent_id,
+        _c.hour,
+        _c.end_user_id,
+        _c.cost_nano_usd,
+        _c.calls,
+        _c.errors,
+        _c.prompt_tokens,
+        _c.completion_tokens,
+    )
 
 
 class RollupState(SQLModel, table=True):

@@ -151,23 +151,37 @@ def plans_of_conversation(conversation_id: str, session: Session) -> dict[str, P
     ).all()
     out: dict[str, PlanPublic] = {}
     for plan in plans:
-        out[by_run[plan.run_id]] = PlanPublic(
-            plan_id=plan.id,
-            run_id=plan.run_id,
-            status=plan.status,
-            steps=[
-                PlanStepPublic(
-                    step_id=s.id,
-                    position=s.position,
-                    goal=s.goal,
-                    agent=s.agent_name,
-                    tools=list(s.tools or []),
-                    status=s.status,
-                    summary=s.summary,
-                    duration_ms=s.duration_ms,
-                )
-                for s in steps
-                if s.plan_id == plan.id
-            ],
-        )
+        out[by_run[plan.run_id]] = _public(plan, [s for s in steps if s.plan_id == plan.id])
     return out
+
+
+def plan_of_run(run_id: str, session: Session) -> PlanPublic | None:
+    """The plan of one run with its steps in order (the developer API's run resource), or None
+    when the run wrote no plan or its plan was rejected (the agent answered directly). No access
+    check: the caller has checked the run."""
+    plan = session.exec(select(Plan).where(Plan.run_id == run_id, Plan.status != "rejected")).first()
+    if plan is None:
+        return None
+    steps = session.exec(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(col(PlanStep.position))).all()
+    return _public(plan, list(steps))
+
+
+def _public(plan: Plan, steps: list[PlanStep]) -> PlanPublic:
+    return PlanPublic(
+        plan_id=plan.id,
+        run_id=plan.run_id,
+        status=plan.status,
+        steps=[
+            PlanStepPublic(
+                step_id=s.id,
+                position=s.position,
+                goal=s.goal,
+                agent=s.agent_name,
+                tools=list(s.tools or []),
+                status=s.status,
+                summary=s.summary,
+                duration_ms=s.duration_ms,
+            )
+            for s in steps
+        ],
+    )

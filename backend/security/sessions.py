@@ -42,9 +42,15 @@ def session_token_from_cookie_header(header: str) -> str:
         header: the raw ``Cookie`` header (``"a=1; agenthub_session=..."``, RFC 6265 5.4).
             Parsed by hand: ``http.cookies`` gives up on the whole header at one odd cookie.
     """
+    return cookie_from_header(header, SESSION_COOKIE)
+
+
+def cookie_from_header(header: str, cookie: str) -> str:
+    """The value of cookie ``cookie`` in a raw ``Cookie`` request header, or ``""`` (parsed as
+    :func:`session_token_from_cookie_header`)."""
     for part in (header or "").split(";"):
         name, sep, value = part.strip().partition("=")
-        if sep and name == SESSION_COOKIE:
+        if sep and name == cookie:
             return value.strip().strip('"')
     return ""
 

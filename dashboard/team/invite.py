@@ -1,9 +1,11 @@
 """``/invite/<token>``: what an invitation link offers, and joining with it.
 
 Anyone with the link sees the workspace's name, the invited address and the role. Signed out, the
-page offers to create an account or sign in (both come back here); signed in with the invited
-address, **Join** adds the membership and switches this browser to the workspace. The token stays
-server-side (a backend-only var).
+page offers to create an account, sign in, or continue with a configured sign-in provider (a first
+provider sign-in creates the account); all of them come back here (``next=/invite/<token>``, which
+the provider round trip keeps server-side). Signed in with the invited address, **Join** adds the
+membership and switches this browser to the workspace. The token stays server-side (a backend-only
+var) apart from the link itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from backend.db import session_scope
 from dashboard.shell.auth import cookie_token, require_actor
 from dashboard.shell.forms import banner
 from dashboard.shell.layout import loaded_for_this_visit
+from dashboard.shell.sso import configured, provider_links
 
 __all__ = ["InviteState", "invite_page"]
 
@@ -45,6 +48,7 @@ class InviteState(rx.State):
     signed_in: bool = False
     error: str = ""
     back: str = ""  # this page's path, for the sign-in/sign-up links to return to
+    sso_providers: dict[str, str] = {}  # configured sign-in providers, {key: name}
     _token: str = ""
 
     @rx.event
@@ -53,6 +57,7 @@ class InviteState(rx.State):
         self.loaded, self.error = False, ""
         self._token = str(self.router.page.params.get("token", "") or "")
         self.back = f"/invite/{self._token}"
+        self.sso_providers = configured()
         view = await asyncio.to_thread(_view, self._token)
         self.status, self.workspace_name, self.email, self.role = (
             view.status,
@@ -102,10 +107,19 @@ def _pending() -> rx.Component:
         rx.cond(
             s.signed_in,
             rx.button("Join " + s.workspace_name, on_click=InviteState.join, size="3"),
-            rx.hstack(
-                rx.link(rx.button("Create an account", size="3"), href="/signup?next=" + s.back),
-                rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin?next=" + s.back),
+            rx.vstack(
+                rx.hstack(
+                    rx.link(rx.button("Create an account", size="3"), href="/signup?next=" + s.back),
+                    rx.link(rx.button("Sign in", size="3", variant="soft"), href="/signin?next=" + s.back),
+                    spacing="3",
+                ),
+                rx.cond(
+                    s.sso_providers.length() > 0,  # type: ignore[attr-defined]
+                    provider_links(s.sso_providers, next_path=s.back),
+                    rx.fragment(),
+                ),
                 spacing="3",
+                width="100%",
             ),
         ),
         spacing="4",

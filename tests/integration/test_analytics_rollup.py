@@ -15,7 +15,7 @@ from backend.accounts.service import sign_up
 from backend.analytics.derived import ALL_AGENTS, final_days_end
 from backend.analytics.rollup import run_rollup
 from backend.db import get_engine, migrate, session_scope
-from backend.models import EndUserHourly, SeriesHourly, UsageHourly, UsageRecord
+from backend.models import EndUserHourly, RollupState, SeriesHourly, UsageHourly, UsageRecord
 from backend.models.analytics import DAILY, HOURLY, WEEK_HOURS, WEEKLY
 from backend.models.common import new_id, utcnow
 
@@ -77,10 +77,20 @@ def _rolled_up(engine: Any) -> tuple[dict[tuple[Any, ...], Counter[str]], dict[t
             key = (r["workspace_id"], r["hour"], r["agent_id"], r["model"], r["status"], r["error_class"])
             usage[key].update(calls=r["calls"], prompt=r["prompt_tokens"], cost=r["cost_nano_usd"],
                               latency=r["latency_ms_sum"], ttft_calls=r["ttft_calls"])  # fmt: skip
+        everyone: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
         for r in s.execute(select(EndUserHourly.__table__)).mappings():  # type: ignore[attr-defined]
+            if r["agent_id"] == ALL_AGENTS:  # the all-agents rows: the sums of the per-agent rows
+                everyone[(r["workspace_id"], r["hour"], r["end_user_id"])].update(
+                    calls=r["calls"], cost=r["cost_nano_usd"]
+                )
+                continue
             users[(r["workspace_id"], r["hour"], r["agent_id"], r["end_user_id"])].update(
                 calls=r["calls"], cost=r["cost_nano_usd"]
             )
+    summed: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for (ws, hour, _, user), counts in users.items():
+        summed[(ws, hour, user)].update(counts)
+    assert _clean(everyone) == _clean(summed)
     return _clean(usage), _clean(users)
 
 
@@ -116,7 +126,7 @@ def test_rollup_equals_recomputation_after_concurrent_writes(fresh_url: str) -> 
     stop.set()
     for t in rollers:
         t.join()
-    assert errors == []
+    assert errors == [], [repr(e)[:300] for e in errors]
 
     run_rollup(engine=engine)
     expected_usage, expected_users = _recomputed(engine)
@@ -151,8 +161,29 @@ def _assert_derived_tables_agree(engine: Any) -> None:
             from_weeks = dict(s.execute(select(weekly.c.hour, func.sum(weekly_measure)).group_by(weekly.c.hour)).all())
             assert from_weeks == from_days_by_week, weekly.name
             assert from_weeks or hourly.name in ("analytics_run_hourly", "analytics_tool_hourly")
+        _assert_series_twins_agree(s)
         usage = dict(s.execute(select(UsageHourly.hour, func.sum(UsageHourly.calls)).group_by(UsageHourly.hour)).all())
         series = dict(
             s.execute(select(SeriesHourly.hour, SeriesHourly.calls).where(SeriesHourly.agent_id == ALL_AGENTS)).all()
         )
         assert {h: c for h, c in series.items() if c} == usage
+
+
+def _assert_series_twins_agree(s: Any) -> None:
+    """The series' daily and weekly twins hold the sums of its hourly rows per agent (and ``*``)
+    for every day and week before the series' watermark, which is the older of usage and runs."""
+    hourly, state = SeriesHourly.__table__, RollupState.__table__  # type: ignore[attr-defined]
+    marks = dict(s.execute(select(state.c.source, state.c.watermark_hour)).all())
+    assert marks["series"] == min(marks["usage"], marks["runs"]) > 0
+    for twin, span in ((DAILY[hourly.name], 24), (WEEKLY[hourly.name], WEEK_HOURS)):
+        end = marks["series"] // span * span
+        start = hourly.c.hour - hourly.c.hour % span
+        group = (hourly.c.agent_id, start)
+        from_hours = s.execute(
+            select(*group, func.sum(hourly.c.calls), func.sum(hourly.c.lat_3), func.sum(hourly.c.cost_nano_usd))
+            .where(hourly.c.hour < end).group_by(*group)
+        ).all()  # fmt: skip
+        c = twin.c
+        from_twin = s.execute(select(c.agent_id, c.hour, c.calls, c.lat_3, c.cost_nano_usd)).all()
+        assert sorted(map(tuple, from_twin)) == sorted(map(tuple, from_hours)), twin.name
+        assert from_twin, twin.name

@@ -188,3 +188,35 @@ def test_a_subscription_key_runs_the_listing_and_billing_refusal_is_402(
     with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model=slug, messages=[{"role": "user", "content": "Hi"}])
     assert caught.value.status_code == 402
+
+
+def test_a_subscribed_listing_streams_through_the_openai_package(
+    api_url: str, make_actor, llm_server: LLMTestServer
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15's "Done when": a subscriber's key calls the subscribed agent with the official
+    ``openai`` package, streamed, and sees the reply and the usage (tokens from the usage records,
+    which are the publisher's workspace's and the key's)."""
+    publisher, subscriber = make_actor(), make_actor()
+    slug = f"stream-helper-{uuid.uuid4().hex[:8]}"
+    row = make_listing(publisher, support.connection(publisher, llm_server), title="Stream helper", slug=slug)
+    with session_scope() as s:
+        subscribe(actor=subscriber, listing_id=row.id, session=s)
+    client = _client(api_url, api_key(subscriber, scope="listing", scope_id=row.id))
+    stream = client.chat.completions.create(
+        model=slug,
+        messages=[{"role": "user", "content": "Hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 1  # streamed in pieces
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == DEFAULT_REPLY
+    assert all(c.model == slug for c in chunks)
+    usage, run_id = chunks[-1].usage, chunks[0].id.removeprefix("chatcmpl-")
+    assert usage is not None and (usage.prompt_tokens, usage.completion_tokens) == _usage_of(run_id)
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
+    with session_scope() as s:
+        run = s.get(Run, run_id)
+        records = s.exec(select(UsageRecord).where(UsageRecord.run_id == run_id)).all()
+    assert run is not None and run.status == "succeeded" and run.user_id == subscriber.user_id
+    assert records and all(r.workspace_id == publisher.workspace_id and r.caller_kind == "api_key" for r in records)

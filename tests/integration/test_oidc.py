@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from backend.accounts.oidc_flows import PENDING_COOKIE
 from backend.accounts.service import sign_in, sign_up, user_for_token
 from backend.api.routes import api
 from backend.db import session_scope
-from backend.models import AuditEvent, UserIdentity
+from backend.models import AuditEvent, AuthSession, UserIdentity
 from tests.support.api import serve
 from tests.support.oidc_provider import LocalProvider, local_provider, provider_env
 from tests.support.settings_env import app_env  # noqa: F401  (the fixture)
@@ -34,11 +35,16 @@ def app_url() -> Iterator[str]:
 
 
 def _run_flow(
-    app_url: str, *, cookies: dict[str, str] | None = None, query: str = "", edit_state: bool = False
+    app_url: str,
+    *,
+    cookies: dict[str, str] | None = None,
+    query: str = "",
+    edit_state: bool = False,
+    next_path: str = "/agents",
 ) -> httpx.Response:
     """Start, let the provider approve, come back to the callback; returns the callback's answer."""
     with httpx.Client(follow_redirects=False, trust_env=False, cookies=cookies) as client:
-        started = client.get(f"{app_url}/api/auth/oidc/oidc/start?next=/agents{query}")
+        started = client.get(f"{app_url}/api/auth/oidc/oidc/start?next={quote(next_path, safe='')}{query}")
         assert started.status_code == 303, started.text
         approved = client.get(started.headers["location"])
         assert approved.status_code == 302
@@ -173,9 +179,8 @@ def test_a_callback_is_used_once(provider: LocalProvider, app_url: str) -> None:
     assert "agenthub_session" not in replay.cookies
 
 
-def test_an_account_with_two_factor_is_not_signed_in_by_the_provider_alone(
-    provider: LocalProvider, app_url: str
-) -> None:
+def _two_factor_on(provider: LocalProvider, app_url: str, sub: str) -> tuple[str, str, list[str]]:
+    """A provider account with two-factor sign-in on: ``(user id, TOTP secret, recovery codes)``."""
     from datetime import UTC, datetime
 
     import pyotp
@@ -183,9 +188,8 @@ def test_an_account_with_two_factor_is_not_signed_in_by_the_provider_alone(
     from backend.accounts import twofactor
     from backend.accounts.actor import Actor
 
-    provider.user = {"sub": "tf-1", "email": "tf@example.com", "email_verified": True}
-    first = _run_flow(app_url)
-    token = first.cookies.get("agenthub_session") or ""
+    provider.user = {"sub": sub, "email": f"{sub}@example.com", "email_verified": True}
+    token = _run_flow(app_url).cookies.get("agenthub_session") or ""
     with session_scope() as s:
         user = user_for_token(token=token, session=s)
         assert user is not None
@@ -193,10 +197,105 @@ def test_an_account_with_two_factor_is_not_signed_in_by_the_provider_alone(
         key = twofactor.start_setup(user_id=user.id, session=s)
     with session_scope() as s:
         now = datetime.now(UTC)
-        twofactor.confirm_setup(actor=actor, code=pyotp.TOTP(key.secret).at(now), session=s, now=now.timestamp())
-    answer = _run_flow(app_url)
-    assert answer.headers["location"] == "/signin?sso=two_factor"
-    assert "agenthub_session" not in answer.cookies
+        codes = twofactor.confirm_setup(
+            actor=actor, code=pyotp.TOTP(key.secret).at(now), session=s, now=now.timestamp()
+        )
+    return user.id, key.secret, codes
+
+
+def _live_sessions(user_id: str) -> int:
+    with session_scope() as s:
+        rows = s.exec(select(AuthSession).where(AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None)))
+        return len(rows.all())
+
+
+def _hand_over(app_url: str, ticket: str, next_path: str) -> httpx.Response:
+    """What the sign-in page does with a login ticket: post it to ``/api/auth/session``."""
+    return httpx.post(
+        f"{app_url}/api/auth/session",
+        data={"ticket": ticket, "next": next_path},
+        cookies={PENDING_COOKIE: "left-over"},
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def test_an_account_with_two_factor_is_asked_for_its_code_after_the_provider(
+    provider: LocalProvider, app_url: str
+) -> None:
+    """Regression: the callback used to refuse such a sign-in (``/signin?sso=two_factor``)."""
+    from datetime import UTC, datetime, timedelta
+
+    import pyotp
+
+    from backend.accounts.service import AuthError
+    from dashboard.auth.tickets import second_factor_ticket, take_pending_code
+
+    user_id, secret, _ = _two_factor_on(provider, app_url, "tf-code")
+    before = _live_sessions(user_id)
+    answer = _run_flow(app_url, next_path="/invite/abc?x=1")
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?step=code"
+    assert "agenthub_session" not in answer.cookies  # no session before the code
+    assert _live_sessions(user_id) == before
+    pending_cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(PENDING_COOKIE + "="))
+    assert "httponly" in pending_cookie.lower() and "max-age=300" in pending_cookie.lower()
+    handle = answer.cookies[PENDING_COOKIE]
+
+    pending = take_pending_code(handle)
+    assert pending is not None and pending.user_id == user_id and pending.next_path == "/invite/abc?x=1"
+    assert 0 < pending.seconds_left <= 300
+    assert take_pending_code(handle) is None  # taken once
+
+    with pytest.raises(AuthError):
+        second_factor_ticket(user_id, "000000", "127.0.0.1")
+    assert _live_sessions(user_id) == before  # a wrong code opens nothing
+    code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    signed_in = _hand_over(app_url, second_factor_ticket(user_id, code, "127.0.0.1"), pending.next_path)
+    assert signed_in.headers["location"] == "/invite/abc?x=1"
+    assert _session_email(signed_in) == "tf-code@example.com"
+    assert any(c.startswith(PENDING_COOKIE + '=""') for c in signed_in.headers.get_list("set-cookie"))
+
+
+def test_a_recovery_code_finishes_a_provider_sign_in(provider: LocalProvider, app_url: str) -> None:
+    from dashboard.auth.tickets import second_factor_ticket, take_pending_code
+
+    user_id, _, recovery = _two_factor_on(provider, app_url, "tf-recovery")
+    pending = take_pending_code(_run_flow(app_url).cookies[PENDING_COOKIE])
+    assert pending is not None and pending.next_path == "/agents"
+    signed_in = _hand_over(app_url, second_factor_ticket(user_id, recovery[0], "127.0.0.1"), pending.next_path)
+    assert _session_email(signed_in) == "tf-recovery@example.com"
+    with session_scope() as s:
+        used = s.exec(select(AuditEvent).where(AuditEvent.action == "two_factor.recovery_used")).all()
+        assert [e.target_id for e in used] == [user_id]
+
+
+def test_a_waiting_provider_sign_in_expires_and_is_not_a_flow(provider: LocalProvider, app_url: str) -> None:
+    from sqlalchemy import update
+
+    from backend.accounts import oidc_flows
+    from backend.models import OIDCFlow
+    from backend.models.common import utcnow
+    from backend.security.sessions import hash_token
+    from dashboard.auth.tickets import take_pending_code
+
+    _two_factor_on(provider, app_url, "tf-expiry")
+    handle = _run_flow(app_url).cookies[PENDING_COOKIE]
+    with session_scope() as s:
+        assert oidc_flows.take(handle, session=s) is None  # not usable as a started sign-in
+    assert take_pending_code(handle) is None  # and the attempt spent it
+    handle = _run_flow(app_url).cookies[PENDING_COOKIE]
+    with session_scope() as s:
+        s.execute(update(OIDCFlow).where(col(OIDCFlow.id) == hash_token(handle)).values(expires_at=utcnow()))
+    assert take_pending_code(handle) is None
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "javascript:x", ""]
+)
+def test_only_a_local_next_survives_the_round_trip(provider: LocalProvider, app_url: str, target: str) -> None:
+    provider.user = {"sub": "next-1", "email": "next@example.com", "email_verified": True}
+    assert _run_flow(app_url, next_path=target).headers["location"] == "/agents"
+    assert _run_flow(app_url, next_path="/invite/tok_en-1?a=b").headers["location"] == "/invite/tok_en-1?a=b"
 
 
 def test_a_member_of_a_workspace_requiring_two_factor_is_sent_to_set_it_up(

@@ -111,3 +111,14 @@ def page(browser, profile) -> Iterator[object]:  # type: ignore[no-untyped-def]
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report carries the end of every profile process's log (what CI prints)."""
+    outcome = yield
+    report = outcome.get_result()
+    running = getattr(item, "funcargs", {}).get("profile")
+    if report.failed and running is not None:
+        for proc in [*running.webs, *running.workers]:
+            report.sections.append((f"{proc.name} log (alive={proc.alive()})", proc.tail(4000)))

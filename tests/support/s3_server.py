@@ -1,12 +1,18 @@
 """A local S3-compatible server (moto's server mode) for LanceDB on object storage.
 
 :func:`s3_server` starts it on a free port, creates a bucket and returns the environment a process
-needs to reach it (LanceDB's object store reads ``AWS_*`` variables).
+needs to reach it (LanceDB's object store reads ``AWS_*`` variables). The server runs in its own
+process: in the test process it would compete for the GIL with the scale-out suite's load balancer
+and database proxy (threads of the test process), stalling every browser request while a worker
+reads or writes the store.
 """
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,11 +28,14 @@ def _free_port() -> int:
 def s3_server() -> Iterator[tuple[str, dict[str, str]]]:
     """Yield ``(bucket, env)``: a fresh bucket and the ``AWS_*`` variables pointing at the server."""
     import boto3
-    from moto.server import ThreadedMotoServer
+    import botocore.exceptions
 
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     env = {
         "AWS_ENDPOINT": f"http://127.0.0.1:{port}",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
@@ -44,8 +53,21 @@ def s3_server() -> Iterator[tuple[str, dict[str, str]]]:
         aws_secret_access_key="testing",
         region_name="us-east-1",
     )
-    client.create_bucket(Bucket=bucket)
+    deadline = time.monotonic() + 60
+    while True:  # until the server answers
+        try:
+            client.create_bucket(Bucket=bucket)
+            break
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.2)
     try:
         yield bucket, env
     finally:
-        server.stop()
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -205,3 +205,31 @@ def test_portal_and_onboarding_links(stripe_mode: StripeTestServer, make_actor: 
         stored = s.get(PublisherAccount, setup.publisher_account_id)
         assert stored is not None and stored.stripe_account_id == account.stripe_account_id
         assert stored.status == "pending" and not stored.charges_enabled
+
+
+def test_setting_up_payouts_is_in_the_audit_trail(
+    stripe_mode: StripeTestServer, make_actor: Callable[[], Actor]
+) -> None:
+    from sqlmodel import select
+
+    from backend.models import AuditEvent
+    from billing.manage import payout_onboarding_url
+
+    owner = make_actor()
+    for _ in range(2):
+        with session_scope() as s:
+            link = payout_onboarding_url(
+                actor=owner, refresh_url="http://app.test/r", return_url="http://app.test/e", session=s
+            )
+        assert "/connect/onboarding/" in link
+    with session_scope() as s:
+        events = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.workspace_id == owner.workspace_id, AuditEvent.action == "billing.payouts_setup")
+            .order_by(AuditEvent.created_at)
+        ).all()
+    assert [e.summary for e in events] == [
+        "Started setting up payouts (Stripe Connect)",
+        "Continued setting up payouts",
+    ]
+    assert all(e.actor_user_id == owner.user_id for e in events)
