@@ -30,9 +30,8 @@ class _Draining(httpx.AsyncByteStream):
     def __init__(self, inner: httpx.AsyncByteStream) -> None:
         self._inner = inner
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()  # the inner stream's own iterator: no extra layer per chunk
 
     async def _drain(self) -> None:
         left = DRAIN_BYTES

@@ -13,15 +13,20 @@ hand it the HTTP client:
   resolved and checked right before the call. Residual: a DNS answer that changes between
   this check and LiteLLM's own lookup (rebinding) is not caught there.
 
-The guarded HTTP client is shared per event loop (connection reuse, ~0.06 ms to wrap it in an
-``AsyncOpenAI`` per call); it follows no redirects, so a key never travels to a second host.
+The guarded HTTP client is shared per event loop (connection reuse); it follows no redirects, so
+a key never travels to a second host. The ``AsyncOpenAI`` wrapping it is cached per event loop by
+(base URL, fingerprint of the key) (:func:`_openai_client`): calls with the same key to the same
+URL reuse it; another key or URL gets its own client, so a client never sends one connection's
+key for another. The cache holds no plaintext key in its index (a BLAKE2b digest) and is bounded.
 Calls without a custom base URL go to the provider's fixed public API and are not wrapped.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -46,12 +51,14 @@ _OPENAI_SDK_EMBED = frozenset({"openai", "openai_compatible", "mistral"})
 _HANDLER_CHAT = frozenset({"anthropic", "gemini", "deepseek", "mistral", "groq", "openrouter"})
 _MAX_CONNECTIONS = 1000  # a stream holds one for its whole length; the OpenAI SDK's own default
 _MAX_IDLE = 100
+_MAX_SDK_CLIENTS = 256  # per event loop: cached AsyncOpenAI wrappers, least recently used dropped
 
 
 @dataclass
 class _Shared:
     http: httpx.AsyncClient
     handler: AsyncHTTPHandler
+    sdk: OrderedDict[tuple[str, bytes], openai.AsyncOpenAI] = field(default_factory=OrderedDict)
 
 
 _by_loop: dict[asyncio.AbstractEventLoop, dict[tuple[AllowRule, ...], _Shared]] = {}
@@ -109,10 +116,29 @@ async def precheck(base_url: str, host: str) -> None:
         raise unreachable(host) from None
 
 
+def key_fingerprint(api_key: str) -> bytes:
+    """A 16-byte BLAKE2b digest of ``api_key``: the cache's index (never logged, never stored)."""
+    return hashlib.blake2b(api_key.encode(), digest_size=16, person=b"agenthub-sdk").digest()
+
+
 def _openai_client(api_key: str, base_url: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(
-        api_key=api_key, base_url=base_url, http_client=_shared(model_endpoint_policy().rules).http, max_retries=0
-    )
+    """The ``AsyncOpenAI`` for this key and base URL on the shared guarded client (cached).
+
+    One client per (event loop, outbound rules, base URL, key fingerprint): building one costs
+    ~0.08 ms of CPU per call and LiteLLM only sets ``max_retries`` (always 0 here) on a client
+    it is given. Two connections share a client only when both key and URL are identical.
+    """
+    shared = _shared(model_endpoint_policy().rules)
+    index = (base_url, key_fingerprint(api_key))
+    client = shared.sdk.get(index)
+    if client is not None and client.api_key == api_key:  # digest collision: impossible in practice, still checked
+        shared.sdk.move_to_end(index)
+        return client
+    client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, http_client=shared.http, max_retries=0)
+    shared.sdk[index] = client
+    while len(shared.sdk) > _MAX_SDK_CLIENTS:
+        shared.sdk.popitem(last=False)
+    return client
 
 
 def chat_client(provider_id: str, api_key: str, base_url: str | None) -> Any | None:

@@ -60,8 +60,9 @@ class _Outcome:
     tries: int = 0
 
 
-async def _attempt(call: Call, cand: Candidate, opts: CallOptions) -> AsyncGenerator[completion.CompletionEvent, None]:
-    """One provider request (streamed, or one non-streamed call turned into events)."""
+def _attempt(call: Call, cand: Candidate, opts: CallOptions) -> AsyncGenerator[completion.CompletionEvent, None]:
+    """One provider request: the streamed completion itself (no extra generator layer per chunk),
+    or one non-streamed call turned into events."""
     kwargs: dict[str, Any] = {
         "provider_id": cand.provider,
         "model": cand.target.model,
@@ -74,17 +75,19 @@ async def _attempt(call: Call, cand: Candidate, opts: CallOptions) -> AsyncGener
         "tools": opts.tools,
     }
     call.called = True
-    if not call.streamed:
-        result = await completion.complete(**kwargs)
-        if result.text:
-            yield TextDelta(result.text)
-        if result.tool_calls:
-            yield ToolCalls(result.tool_calls)
-        yield result.usage
-        return
-    async with aclosing(completion.stream_completion(**kwargs)) as stream:
-        async for event in stream:
-            yield event
+    if call.streamed:
+        return completion.stream_completion(**kwargs)
+    return _complete(kwargs)
+
+
+async def _complete(kwargs: dict[str, Any]) -> AsyncGenerator[completion.CompletionEvent, None]:
+    """A non-streamed provider call as events: its text, its tool calls, then its usage."""
+    result = await completion.complete(**kwargs)
+    if result.text:
+        yield TextDelta(result.text)
+    if result.tool_calls:
+        yield ToolCalls(result.tool_calls)
+    yield result.usage
 
 
 async def _serve(
