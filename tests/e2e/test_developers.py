@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from tests.support.e2e import actor_for, add_agent, add_connection, sign_up
 from tests.support.llm_server import DEFAULT_REPLY
+from tests.support.scaleout_checks import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -123,10 +124,15 @@ def test_the_embed_widget_chats_from_another_website(page, llm_server, static_si
     answer = page.locator("[data-agenthub-widget] [data-role=assistant]")
     expect(answer).to_have_text(DEFAULT_REPLY, timeout=20_000)
 
-    with session_scope() as s:
-        runs = s.exec(select(Run).where(Run.agent_id == agent_id)).all()
-    assert len(runs) == 1 and runs[0].status == "succeeded"
-    assert runs[0].user_id != actor.user_id  # the website's visitor, not the publisher
+    def finished_runs() -> list[Run]:
+        with session_scope() as s:
+            rows = s.exec(select(Run).where(Run.agent_id == agent_id)).all()
+        return list(rows) if rows and all(r.status != "running" for r in rows) else []
+
+    # The last token reaches the page just before the server records the run's end.
+    runs = wait_for(finished_runs, timeout_s=20)
+    assert len(runs) == 1 and runs[0].status == "succeeded"  # type: ignore[arg-type,index]
+    assert runs[0].user_id != actor.user_id  # type: ignore[index]  # the website's visitor, not the publisher
 
     # the same snippet on a website the key does not allow is refused
     other = static_site_other(site_dir)
