@@ -4,8 +4,12 @@ run with the conversation it belongs to (the page links ``/chat?c=<conversation 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, column, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import Select, TableClause
 from sqlmodel import Session
 
 from backend.accounts import permissions
@@ -14,6 +18,7 @@ from backend.analytics.periods import Period
 from backend.analytics.rollup import hour_start
 from backend.analytics.tables import Table, usd
 from backend.models.agent import BlueprintVersion
+from backend.models.analytics import RUNS_AGENT_INDEX, RUNS_FAILED_INDEX, RUNS_SLOWEST_INDEX
 from backend.models.chat import Conversation, Message, Run
 
 STARTER_CHARS = 200
@@ -64,20 +69,64 @@ def _version(version: int | None) -> str:
     return "draft" if version == 0 else f"v{version}"
 
 
+class _IndexedRuns(TableClause):
+    """``runs`` read through :attr:`index` on SQLite (``INDEXED BY``; SQLite's planner has no
+    statistics of the range and might sort every run of the agent); plain ``runs`` elsewhere."""
+
+    index = ""
+    inherit_cache = True
+
+
+def _indexed_runs(index: str) -> type[_IndexedRuns]:
+    return type(f"_Runs_{index}", (_IndexedRuns,), {"index": index, "inherit_cache": True})
+
+
+_RUN_COLUMNS = [c.name for c in Run.__table__.columns]  # type: ignore[attr-defined]
+_VIA: dict[str, _IndexedRuns] = {
+    str(name): _indexed_runs(str(name))("runs", *[column(n, Run.__table__.c[n].type) for n in _RUN_COLUMNS])  # type: ignore[attr-defined]
+    for name in (RUNS_AGENT_INDEX.name, RUNS_SLOWEST_INDEX.name, RUNS_FAILED_INDEX.name)
+}
+
+
+@compiles(_IndexedRuns, "sqlite")
+def _indexed_by(element: _IndexedRuns, compiler: Any, **kw: Any) -> str:
+    text = str(compiler.visit_table(element, **kw))
+    return f"{text} INDEXED BY {element.index}" if kw.get("asfrom") else text
+
+
+PROBE = 2000
+"""Runs of an agent in a range up to which its slowest runs are found by sorting them (below);
+from this many on, by reading the agent's runs slowest first until 10 fall in the range."""
+
+
+def _many_runs(session: Session, agent_id: str, start: datetime, end: datetime) -> bool:
+    """Whether the agent has at least :data:`PROBE` runs (any status) started in ``[start, end)``:
+    at most that many entries of ``ix_runs_agent_created``."""
+    r = _VIA[str(RUNS_AGENT_INDEX.name)].c
+    some: Select[Any] = select(literal_column("1"))
+    some = some.where(r.agent_id == agent_id, r.created_at >= start, r.created_at < end)
+    return int(session.execute(select(func.count()).select_from(some.limit(PROBE).subquery())).scalar_one()) >= PROBE
+
+
 def _runs(session: Session, ws: str, agent_id: str, period: Period, *, failed: bool) -> Table:
-    r, bv = Run.__table__, BlueprintVersion.__table__  # type: ignore[attr-defined]
+    start, end = hour_start(period.start_hour), hour_start(period.end_hour)
+    if failed:
+        index = RUNS_FAILED_INDEX  # newest first: the first 10 entries of the range
+    elif _many_runs(session, agent_id, start, end):
+        index = RUNS_SLOWEST_INDEX  # slowest first: stops at the 10th in range
+    else:
+        index = RUNS_AGENT_INDEX  # few runs in range: sort them
+    r, bv = _VIA[str(index.name)], BlueprintVersion.__table__  # type: ignore[attr-defined]
     stmt = select(r.c.id, r.c.conversation_id, r.c.created_at, r.c.status, r.c.model, r.c.latency_ms, r.c.cost_nano_usd)
     stmt = stmt.add_columns(r.c.error, bv.c.version).outerjoin(bv, bv.c.id == r.c.blueprint_version_id)
-    stmt = stmt.where(
-        r.c.workspace_id == ws,
-        r.c.agent_id == agent_id,
-        r.c.created_at >= hour_start(period.start_hour),
-        r.c.created_at < hour_start(period.end_hour),
-    )
+    stmt = stmt.where(r.c.workspace_id == ws, r.c.agent_id == agent_id, r.c.created_at >= start, r.c.created_at < end)
+    # the partial indexes' conditions with literal values, so SQLite sees that they apply
     if failed:
-        stmt = stmt.where(r.c.status.in_(("failed", "cancelled"))).order_by(r.c.created_at.desc())
+        stmt = stmt.where(r.c.status.in_([literal_column("'failed'"), literal_column("'cancelled'")]))
+        stmt = stmt.order_by(r.c.created_at.desc(), r.c.id.desc())
     else:
-        stmt = stmt.where(r.c.status == "succeeded", r.c.latency_ms.is_not(None)).order_by(r.c.latency_ms.desc())
+        stmt = stmt.where(r.c.status == literal_column("'succeeded'"), r.c.latency_ms.is_not(None))
+        stmt = stmt.order_by(r.c.latency_ms.desc(), r.c.created_at.desc(), r.c.id.desc())
     rows = tuple(
         (
             rid,
