@@ -23,6 +23,9 @@ from backend.models.chat import Conversation, Message, Run
 
 STARTER_CHARS = 200
 """Starters are compared and shown by their first 200 characters."""
+STARTER_SAMPLE = 2000
+"""Starters are counted over the latest 2,000 conversations of the period, so the table costs the
+same at any size (the exact top over 60k conversations took 270-440 ms of CPU)."""
 LIMIT = 10
 
 
@@ -39,13 +42,22 @@ class AgentView:
         return (self.starters, self.slowest, self.failed)
 
 
-def _starters(session: Session, ws: str, agent_id: str, period: Period) -> Table:
+def _starters(session: Session, ws: str, agent_id: str, period: Period, sample: int) -> Table:
+    """The most frequent first user messages among the ``sample`` latest conversations started in
+    ``period`` (a bounded read: the (agent, created_at) index, then each one's messages)."""
     c, m = Conversation.__table__, Message.__table__  # type: ignore[attr-defined]
+    recent = (
+        select(c.c.id)
+        .where(c.c.workspace_id == ws, c.c.agent_id == agent_id)
+        .where(c.c.created_at >= hour_start(period.start_hour), c.c.created_at < hour_start(period.end_hour))
+        .order_by(c.c.created_at.desc(), c.c.id.desc())
+        .limit(sample)
+        .subquery()
+    )
     first = (
         select(m.c.conversation_id, func.min(m.c.position).label("position"))
-        .join(c, c.c.id == m.c.conversation_id)
-        .where(c.c.workspace_id == ws, c.c.agent_id == agent_id, m.c.role == "user")
-        .where(c.c.created_at >= hour_start(period.start_hour), c.c.created_at < hour_start(period.end_hour))
+        .join(recent, recent.c.id == m.c.conversation_id)
+        .where(m.c.role == "user")
         .group_by(m.c.conversation_id)
         .subquery()
     )
@@ -59,7 +71,8 @@ def _starters(session: Session, ws: str, agent_id: str, period: Period) -> Table
         .limit(LIMIT)
     )
     rows = tuple((str(t), int(n)) for t, n in session.execute(stmt).all())
-    return Table("starters", "Top conversation starters", ("first_message", "conversations"), rows)
+    title = f"Top conversation starters (latest {sample:,} conversations)"
+    return Table("starters", title, ("first_message", "conversations"), rows)
 
 
 def _version(version: int | None) -> str:
@@ -146,9 +159,11 @@ def _runs(session: Session, ws: str, agent_id: str, period: Period, *, failed: b
     return Table(key, title, columns, rows)
 
 
-def agent_view(*, actor: Actor, period: Period, agent_id: str, session: Session) -> AgentView:
-    """Top conversation starters (first user message of conversations started in ``period``,
-    most frequent first) and the 10 slowest succeeded and 10 latest failed/cancelled runs started
+def agent_view(
+    *, actor: Actor, period: Period, agent_id: str, session: Session, starter_sample: int = STARTER_SAMPLE
+) -> AgentView:
+    """Top conversation starters (first user message of the ``starter_sample`` latest conversations
+    started in ``period``, most frequent first) and the 10 slowest succeeded and 10 latest failed/cancelled runs started
     in ``period`` of one agent of the actor's workspace (another workspace's agent shows nothing).
 
     Raises:
@@ -157,7 +172,7 @@ def agent_view(*, actor: Actor, period: Period, agent_id: str, session: Session)
     permissions.require(actor, permissions.ANALYTICS_VIEW, session)
     ws = actor.workspace_id
     return AgentView(
-        _starters(session, ws, agent_id, period),
+        _starters(session, ws, agent_id, period, starter_sample),
         _runs(session, ws, agent_id, period, failed=False),
         _runs(session, ws, agent_id, period, failed=True),
     )

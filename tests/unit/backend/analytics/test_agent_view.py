@@ -69,10 +69,12 @@ def shop() -> dict[str, Any]:
     return {"actor": actor, "alpha": alpha, "beta": beta}
 
 
-def _view(shop: dict[str, Any], agent: str = "alpha") -> view.AgentView:
+def _view(shop: dict[str, Any], agent: str = "alpha", sample: int = view.STARTER_SAMPLE) -> view.AgentView:
     period = custom_period(date(2026, 5, 10), date(2026, 5, 11), ZONE, "day")
     with session_scope() as s:
-        return view.agent_view(actor=shop["actor"], period=period, agent_id=shop[agent], session=s)
+        return view.agent_view(
+            actor=shop["actor"], period=period, agent_id=shop[agent], session=s, starter_sample=sample
+        )
 
 
 @pytest.fixture(params=["few runs: sorted", "many runs: slowest first"])
@@ -148,3 +150,15 @@ def test_top_starters_first_user_message_of_conversations_started_in_range(shop:
     starters = _view(shop).starters.rows
     # the fixture's runs each opened a conversation whose first message is "Hello": 18 in range
     assert starters == (("Hello", 18), (reset, 2), ("x" * 200, 2), ("Apple pie", 1), ("Zebra facts", 1))
+
+
+def test_starters_count_only_the_latest_conversations_of_the_range(shop: dict[str, Any]) -> None:
+    # Beta's two runs opened conversations ("Beta's") at 10:00 UTC; these three are its latest
+    _conversation(shop, _at(10, 11), ("user", "Apple pie"), agent="beta")
+    _conversation(shop, _at(10, 12), ("user", "Zebra facts"), agent="beta")
+    _conversation(shop, _at(10, 13), ("user", "Apple pie"), agent="beta")
+    _conversation(shop, _at(10, 14), ("user", "Alpha's"))  # another agent: not counted
+    table = _view(shop, "beta", sample=3).starters
+    assert table.rows == (("Apple pie", 2), ("Zebra facts", 1))
+    assert table.title == "Top conversation starters (latest 3 conversations)"
+    assert ("Beta's", 2) in _view(shop, "beta").starters.rows  # the default sample holds the whole range
