@@ -23,8 +23,19 @@ USAGE_COLS = (
 ).split()
 RUN_COLS = (
     "id workspace_id agent_id user_id blueprint_version_id provider model status prompt_tokens completion_tokens "
-    "cost_nano_usd cost_note error created_at finished_at latency_ms fallback_path partial_text"
+    "cost_nano_usd cost_note error created_at finished_at latency_ms fallback_path partial_text conversation_id"
 ).split()
+CONVERSATION_COLS = "id workspace_id agent_id user_id blueprint_version_id model title created_at updated_at".split()
+MESSAGE_COLS = "id conversation_id position role content run_id created_at".split()
+STARTERS = (
+    "How do I reset my password?",
+    "My order hasn't arrived yet",
+    "I was charged twice",
+    "Summarize these notes:",
+    "Explain this query:",
+    "What can you do?",
+)
+"""First messages of 60 % of the generated conversations (the rest are unique)."""
 TOOL_COLS = (
     "id workspace_id agent_id user_id call_id tool_name tool_version arguments status summary error duration_ms "
     "created_at"
@@ -113,12 +124,30 @@ def find_workspace(engine: Any) -> tuple[Any, str]:
         return Actor(user_id=user_id, workspace_id=workspace_id), first
 
 
+def _conversation(i: int, run: tuple[Any, ...], actor: Any) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """A conversation started with run ``run`` (``RUN_COLS`` order) and its two messages."""
+    cid, at = f"c{i:031x}", run[13]
+    text = STARTERS[(i // 9) % 6] if (i // 54) % 5 < 3 else f"A question of my own, number {i}"
+    conv = (cid, actor.workspace_id, run[2], actor.user_id, run[4], run[6], "Bench", at, at)
+    question = (f"m{i:031x}", cid, 1, "user", text, None, at)
+    return conv, [question, (f"n{i:031x}", cid, 2, "assistant", "Hi!", run[0], at)]
+
+
 def generate_chunks(
-    n: int, days: int, actor: Any, agents: list[tuple[str, str]], conns: list[str], users: int, pg: bool
+    n: int,
+    days: int,
+    actor: Any,
+    agents: list[tuple[str, str]],
+    conns: list[str],
+    users: int,
+    pg: bool,
+    conversations: bool = False,
 ) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
-    """``{"usage" | "run" | "tool": [row, ...]}`` per chunk of :data:`CHUNK` usage records, rows in
-    column order, oldest first, generated with numpy (seeded): half the calls spread over 10 agents,
-    half over 3; 90 % on the agent's model; 93 % ok; ~1 run per 3 calls, ~1 tool call per 5."""
+    """``{"conversation" | "message" | "usage" | "run" | "tool": [row, ...]}`` per chunk of
+    :data:`CHUNK` usage records, rows in column order, oldest first, generated with numpy (seeded):
+    half the calls spread over 10 agents, half over 3; 90 % on the agent's model; 93 % ok; ~1 run
+    per 3 calls, ~1 tool call per 5; with ``conversations``, every third run starts a conversation
+    (a user message, 60 % of them one of :data:`STARTERS`, and an answer)."""
     import numpy as np
 
     rng = np.random.default_rng(1)
@@ -149,7 +178,7 @@ def generate_chunks(
             prompt.tolist(), completion.tolist(), latency.tolist(), cost.tolist(), end_user.tolist(), when,
             strict=True,
         )  # fmt: skip
-        usage, runs = [], []
+        usage, runs, convs, msgs = [], [], [], []
         for i, a, mo, st, ec, p, c, lat, co, eu, at in cols:
             provider, model_name = MODELS[mo]
             usage.append(
@@ -161,8 +190,13 @@ def generate_chunks(
                 runs.append(
                     (f"r{i:031x}", actor.workspace_id, agent_ids[a], actor.user_id, agents[a][1], provider,
                      model_name, run_statuses.get(st, "failed"), p * 3, c * 3, co * 3, "", "", at, at, lat * 3,
-                     empty, "")
+                     empty, "", None)
                 )  # fmt: skip
+                if conversations and i % 9 == 0:
+                    conv, pair = _conversation(i, runs[-1], actor)
+                    runs[-1] = (*runs[-1][:-1], conv[0])
+                    convs.append(conv)
+                    msgs.extend(pair)
         picks = index % 5 == 0
         k = int(picks.sum())
         tool_rows = zip(
@@ -174,13 +208,19 @@ def generate_chunks(
             (f"t{i:031x}", actor.workspace_id, agent_ids[a], actor.user_id, "", name, "1", "{}", st, "", "", ms, at)
             for i, a, name, st, ms, at in tool_rows
         ]
-        yield {"usage": usage, "run": runs, "tool": tool}
+        yield {"conversation": convs, "message": msgs, "usage": usage, "run": runs, "tool": tool}
 
 
 def write_rows(engine: Any, chunks: Iterator[dict[str, list[tuple[Any, ...]]]], pg: bool) -> dict[str, int]:
     """Write every chunk of :func:`generate_chunks` (``COPY`` on PostgreSQL, ``executemany`` on
     SQLite) in one transaction; returns the rows written per kind."""
-    tables = {"usage": ("usage_records", USAGE_COLS), "run": ("runs", RUN_COLS), "tool": ("tool_audit", TOOL_COLS)}
+    tables = {
+        "conversation": ("conversations", CONVERSATION_COLS),
+        "message": ("messages", MESSAGE_COLS),
+        "usage": ("usage_records", USAGE_COLS),
+        "run": ("runs", RUN_COLS),
+        "tool": ("tool_audit", TOOL_COLS),
+    }
     counts = dict.fromkeys(tables, 0)
     raw = engine.raw_connection()
     try:
@@ -188,6 +228,8 @@ def write_rows(engine: Any, chunks: Iterator[dict[str, list[tuple[Any, ...]]]], 
         for chunk in chunks:
             for kind, rows in chunk.items():
                 name, cols = tables[kind]
+                if not rows:
+                    continue
                 if pg:
                     with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
                         for row in rows:

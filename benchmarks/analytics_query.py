@@ -197,6 +197,11 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL (a new database is created); default SQLite"
     )
+    parser.add_argument(
+        "--conversations",
+        action="store_true",
+        help="every third run starts a conversation (2 messages): the agent view's starters read them",
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the generated database (prints its URL)")
     parser.add_argument("--generate-only", action="store_true", help="stop after generating (with --keep)")
@@ -229,7 +234,9 @@ def main() -> None:
             actor, agents, conns = setup_workspace(engine)
             agent_id = agents[0][0]
             t0 = time.perf_counter()
-            chunks = generate_chunks(args.rows, args.days, actor, agents, conns, args.end_users, pg)
+            chunks = generate_chunks(
+                args.rows, args.days, actor, agents, conns, args.end_users, pg, conversations=args.conversations
+            )
             counts = write_rows(engine, chunks, pg)
             generated = time.perf_counter() - t0
             print(f"generated {counts} in {generated:.1f} s", flush=True)

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, text
 from sqlmodel import Field, SQLModel
 
-from backend.models.chat import Run
+from backend.models.chat import Conversation, Run
 from backend.models.common import utcnow
 from backend.models.tools import ToolAudit
 
@@ -35,6 +35,32 @@ RUNS_FINISHED_INDEX = Index("ix_runs_finished_at", Run.__table__.c.finished_at) 
 TOOL_AUDIT_CREATED_INDEX = Index("ix_tool_audit_created_at", ToolAudit.__table__.c.created_at)  # type: ignore[attr-defined]
 # An agent's slowest and failed runs of a period (``backend.analytics.agent_view``).
 RUNS_AGENT_INDEX = Index("ix_runs_agent_created", Run.__table__.c.agent_id, Run.__table__.c.created_at)  # type: ignore[attr-defined]
+_RUNS: Table = Run.__table__  # type: ignore[attr-defined]
+SUCCEEDED_WITH_LATENCY = text("status = 'succeeded' AND latency_ms IS NOT NULL")
+FAILED_OR_CANCELLED = text("status IN ('failed', 'cancelled')")
+# Read backwards: an agent's slowest succeeded runs first, its latest failed or cancelled runs first.
+RUNS_SLOWEST_INDEX = Index(
+    "ix_runs_agent_slowest",
+    _RUNS.c.agent_id,
+    _RUNS.c.latency_ms,
+    _RUNS.c.created_at,
+    _RUNS.c.id,
+    sqlite_where=SUCCEEDED_WITH_LATENCY,
+    postgresql_where=SUCCEEDED_WITH_LATENCY,
+)
+RUNS_FAILED_INDEX = Index(
+    "ix_runs_agent_failed",
+    _RUNS.c.agent_id,
+    _RUNS.c.created_at,
+    _RUNS.c.id,
+    sqlite_where=FAILED_OR_CANCELLED,
+    postgresql_where=FAILED_OR_CANCELLED,
+)
+# An agent's conversations started in a period (its top conversation starters).
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
+CONVERSATIONS_AGENT_INDEX = Index(
+    "ix_conversations_agent_created", _CONVERSATIONS.c.agent_id, _CONVERSATIONS.c.created_at
+)
 
 
 def _key(length: int) -> Any:
