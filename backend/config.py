@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         ingest_lease_s: a knowledge source being ingested is leased to one worker for this many
             seconds, renewed every third of it while the worker lives; a killed worker's lease
             expires and another worker re-claims the source (``AGENTHUB_INGEST_LEASE_S``).
+        password_hash_profile: ``AGENTHUB_PASSWORD_HASH_PROFILE``: ``rfc9106`` (default, Argon2id
+            t=3, m=64 MiB, p=4) or ``test`` (t=1, m=64 KiB, p=1) for test runs only, where the
+            deliberate hashing cost would dominate; ignored when ``env`` is ``production`` (see
+            :attr:`hash_profile`).
     """
 
     model_config = SettingsConfigDict(env_prefix="AGENTHUB_", extra="ignore")
@@ -131,11 +135,17 @@ class Settings(BaseSettings):
     oidc_github_client_id: str = ""
     oidc_github_client_secret: str = Field(default="", repr=False)
     oidc_allow: str = ""
+    password_hash_profile: Literal["rfc9106", "test"] = "rfc9106"  # noqa: S105  (a profile name)
 
     @property
     def is_production(self) -> bool:
         """True when ``AGENTHUB_ENV=production``."""
         return self.env == "production"
+
+    @property
+    def hash_profile(self) -> Literal["rfc9106", "test"]:
+        """The Argon2 profile passwords are hashed with: always ``rfc9106`` in production."""
+        return "rfc9106" if self.is_production else self.password_hash_profile
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Argon2 at t=1, m=64 KiB instead of the deliberate ~0.1-1 s per hash: hundreds of sign-ups and
+# sign-ins per run, in this process and in the app processes the tests start (they inherit the
+# environment). Production ignores it; tests/unit/backend/security/test_passwords.py checks that.
+os.environ.setdefault("AGENTHUB_PASSWORD_HASH_PROFILE", "test")
 
 
 def _reset_caches() -> None:

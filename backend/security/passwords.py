@@ -1,7 +1,8 @@
 """Password hashing (Argon2id, RFC 9106) and sign-up input checks (OWASP guidance).
 
-Hashes use argon2-cffi's :class:`~argon2.PasswordHasher` defaults, which follow the RFC 9106
-low-memory profile (Argon2id, t=3, m=64 MiB, p=4). Length limits follow the OWASP
+Hashes use the RFC 9106 low-memory profile (Argon2id, t=3, m=64 MiB, p=4; argon2-cffi's
+defaults). Test runs may set ``AGENTHUB_PASSWORD_HASH_PROFILE=test`` (t=1, m=64 KiB, p=1) to skip
+the deliberate cost; production ignores that setting (``backend.config``). Length limits follow the OWASP
 Authentication Cheat Sheet / NIST SP 800-63B: a minimum length, a generous maximum (to bound
 hashing cost) and no composition rules. NIST SP 800-63B 3.1.1.2 also asks to refuse passwords
 found in lists of commonly used or breached values: :func:`validate_password` asks ``zxcvbn``
@@ -14,11 +15,16 @@ from a thread (``asyncio.to_thread``), never on an event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from zxcvbn import zxcvbn
+
+from backend.config import get_settings
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -26,9 +32,23 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit minus the angle brackets
 MIN_ZXCVBN_SCORE = 2  # 0-4; 2 = "somewhat guessable": >= 10**6 guesses (zxcvbn's README)
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide
 
-_hasher = PasswordHasher()
+_PROFILES = {
+    "rfc9106": RFC_9106_LOW_MEMORY,
+    # Tests only (refused in production): same salt and hash lengths, ~1000x cheaper.
+    "test": dataclasses.replace(RFC_9106_LOW_MEMORY, time_cost=1, memory_cost=64, parallelism=1),
+}
 # One "@"; non-empty local part; domain of dot-separated non-empty labels; no whitespace.
 _EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+")
+
+
+@lru_cache(maxsize=len(_PROFILES))
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PROFILES[profile])
+
+
+def _hasher() -> PasswordHasher:
+    """The hasher of the configured profile (``Settings.hash_profile``; RFC 9106 in production)."""
+    return _hasher_for(get_settings().hash_profile)
 
 
 def hash_password(password: str) -> str:
@@ -40,10 +60,10 @@ def hash_password(password: str) -> str:
     Raises:
         argon2.exceptions.HashingError: only if the underlying library fails.
     """
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
-_dummy_hash: str | None = None
+_dummy_hashes: dict[int, str] = {}  # id(hasher) -> a throwaway hash made with its parameters
 
 
 def verify_dummy(password: str) -> None:
@@ -52,10 +72,11 @@ def verify_dummy(password: str) -> None:
     Sign-in calls this for an unknown email so that known and unknown addresses answer in
     the same time (no account enumeration by timing; OWASP Authentication Cheat Sheet).
     """
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = _hasher.hash("agenthub-dummy-password")
-    verify_password(_dummy_hash, password)
+    hasher = _hasher()
+    dummy = _dummy_hashes.get(id(hasher))
+    if dummy is None:
+        dummy = _dummy_hashes[id(hasher)] = hasher.hash("agenthub-dummy-password")
+    verify_password(dummy, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -66,7 +87,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         for those).
     """
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError, ValueError):  # mismatch, corrupt or unsupported
         return False
 
@@ -78,7 +99,7 @@ def needs_rehash(password_hash: str) -> bool:
     that cannot be parsed also returns True (it must be replaced).
     """
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except (InvalidHashError, ValueError):
         return True
 

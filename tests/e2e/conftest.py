@@ -70,6 +70,10 @@ def app_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory, oidc_provi
         # Every test signs up from 127.0.0.1: lift the per-IP sign-up throttle (20 an hour)
         # that tests/unit/backend/accounts checks.
         "AGENTHUB_SIGNUP_ATTEMPTS_PER_HOUR": "10000",
+        # The app hashes at the production cost (test_sessions checks 12 parallel sign-ups keep it
+        # responsive), unlike this process (tests/conftest.py); set-up accounts come from here
+        # (tests.support.e2e.new_account), and Argon2 verifies either kind of hash.
+        "AGENTHUB_PASSWORD_HASH_PROFILE": "rfc9106",
         **provider_env(oidc_provider),
     }
     log_path = data_dir / "server.log"

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import agents as support
-from tests.support.e2e import actor_for, sign_up
+from tests.support.e2e import actor_for, new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def _cells(page, key: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
 
 def test_totals_table_csv_and_agent_filter(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = "Fine."
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     conn = support.connection(actor, llm_server)
     writer = support.agent(actor, conn, name="Writer")
     coder = support.agent(actor, conn, name="Coder")
@@ -68,7 +68,7 @@ def test_a_publisher_sees_a_listings_figures_from_the_publisher_page(page, make_
     from marketplace.subscriptions import subscribe
     from tests.support.marketplace import listing, publisher_connection
 
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     row = listing(actor, publisher_connection(actor), title="Recipe scout")
     for _ in range(2):
         with session_scope() as s:

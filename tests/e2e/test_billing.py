@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.e2e import actor_for, add_agent, add_connection, send, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, new_account, send, sign_up
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def _priced_agent(page, llm_server, title: str) -> None:  # type: ignore[no-unty
     from backend.db import session_scope
     from backend.gateway.admin import set_model_override
 
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     connection = add_connection(actor, llm_server)
     with session_scope() as s:
         set_model_override(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.e2e import actor_for, add_agent, add_connection, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def _catalog_price(actor, model: str):  # type: ignore[no-untyped-def]
 
 
 def test_dollar_budget_on_an_unpriced_model_asks_for_its_price_or_a_token_cap(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     add_agent(actor, add_connection(actor, llm_server, check=True), name="Helper")  # test-model: no price
     page.goto("/settings")
     form = page.get_by_role("form", name="Set a budget")

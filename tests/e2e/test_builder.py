@@ -16,7 +16,7 @@ from backend.connections.service import create_connection
 from backend.db import session_scope
 from backend.gateway.probe import check_connection
 from backend.models import BlueprintFields, Membership, User
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def _agent(actor: Actor, conn_id: str, **kw: object) -> str:
 
 
 def test_template_prefills_the_form_and_save_creates_v1(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     _connect(actor, llm_server)
     page.goto("/agents")
     expect(page.get_by_role("heading", name="No agents yet")).to_be_visible()
@@ -109,7 +109,7 @@ def test_template_prefills_the_form_and_save_creates_v1(page, llm_server) -> Non
 
 
 def test_each_save_is_a_new_version_and_restore_copies_an_old_one(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, _connect(actor, llm_server), instructions="Answer in French.")
     page.goto(f"/agents/{agent_id}")
     instructions = page.get_by_role("textbox", name="Instructions")
@@ -138,7 +138,7 @@ def test_each_save_is_a_new_version_and_restore_copies_an_old_one(page, llm_serv
 
 
 def test_validation_errors_are_inline_and_nothing_is_saved(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     _connect(actor, llm_server)
     page.goto("/agents/new")
     expect(page.get_by_label("Model")).to_have_value("gpt-4o-mini")  # first reported model preselected
@@ -167,7 +167,7 @@ def test_validation_errors_are_inline_and_nothing_is_saved(page, llm_server) -> 
 
 
 def test_delete_asks_for_confirmation_then_removes_the_agent(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     conn = _connect(actor, llm_server)
     _agent(actor, conn, name="Keeper")
     _agent(actor, conn, name="Goner", description="Will be deleted")
@@ -189,7 +189,7 @@ def test_delete_asks_for_confirmation_then_removes_the_agent(page, llm_server) -
 
 
 def test_no_connection_callout_and_unknown_agent(page) -> None:  # type: ignore[no-untyped-def]
-    sign_up(page)
+    new_account(page)
     page.goto("/agents")
     callout = page.get_by_text("Add a connection first so your agent has a model.")
     expect(callout).to_be_visible()

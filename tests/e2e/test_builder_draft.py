@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from backend.agents.service import get_blueprint
 from backend.chat.service import create_conversation
 from backend.db import session_scope
-from tests.support.e2e import actor_for, add_agent, add_connection, send, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, new_account, send
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ def _system_prompt(llm_server) -> str:  # type: ignore[no-untyped-def]
 
 def test_ticked_tool_and_instructions_survive_a_reload_and_save_version_keeps_the_tool(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     """Regression (issue 11): the main Save used to drop a ticked tool from the new version."""
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server))
     page.goto(f"/agents/{agent_id}")
     status = page.locator("#draft-status")
@@ -69,7 +69,7 @@ def test_ticked_tool_and_instructions_survive_a_reload_and_save_version_keeps_th
 
 
 def test_preview_runs_the_draft_an_old_conversation_keeps_v1_and_discard_goes_back(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server))
     with session_scope() as s:
         old_conv = create_conversation(actor=actor, agent_id=agent_id, session=s).id

@@ -22,6 +22,7 @@ from tests.support.e2e import (
     add_connection,
     assert_no_plaintext_key,
     conversation_id_from,
+    new_account,
     send,
     sign_up,
     stored_messages,
@@ -29,8 +30,9 @@ from tests.support.e2e import (
 
 pytestmark = pytest.mark.e2e
 
+
 def test_no_agents_shows_an_empty_state(page) -> None:  # type: ignore[no-untyped-def]
-    sign_up(page)
+    new_account(page)
     page.goto("/chat")
     expect(page.get_by_role("heading", name="No agents yet")).to_be_visible()
     page.get_by_role("link", name="Create an agent").click()
@@ -99,7 +101,7 @@ def test_journey_sign_up_connect_chat_and_no_plaintext_key(page, llm_server, dat
 
 def test_starters_show_on_an_empty_conversation_and_send(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = None  # echo: "You said: <message>"
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     conn_id = add_connection(actor, llm_server)
     with_starters = add_agent(actor, conn_id, name="Joker", starters=("What can you do?", "Tell me a joke"))
     add_agent(actor, conn_id, name="Plain")  # newest, so the default pick
@@ -137,7 +139,7 @@ def test_provider_errors_show_in_the_chat_and_keep_the_message(page, llm_server)
     from backend.db import session_scope
     from backend.models import Run
 
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     add_agent(actor, add_connection(actor, llm_server), name="Fragile")
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Fragile")
@@ -179,7 +181,7 @@ def test_stop_keeps_the_partial_answer(page, llm_server) -> None:  # type: ignor
     words = " ".join(f"word{i}" for i in range(60))
     llm_server.reply = words
     llm_server.chunk_delay_ms = 250
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     add_agent(actor, add_connection(actor, llm_server), name="Slowpoke")
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Slowpoke")
@@ -213,7 +215,7 @@ def test_stop_keeps_the_partial_answer(page, llm_server) -> None:  # type: ignor
 
 def test_stop_before_the_first_token(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.first_token_delay_ms = 20_000
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     add_agent(actor, add_connection(actor, llm_server), name="Sleepy")
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Sleepy")

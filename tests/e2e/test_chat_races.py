@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import col, select
 
-from tests.support.e2e import actor_for, add_agent, add_connection, conversation_id_from, send, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, conversation_id_from, new_account, send
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,7 @@ def _open_builder_client_side(page, name: str) -> None:  # type: ignore[no-untyp
 
 def test_open_chat_never_shows_or_continues_the_previous_conversation(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = None  # echo: "You said: <message>"
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     conn_id = add_connection(actor, llm_server)
     first = add_agent(actor, conn_id, name="Owl")
     second = add_agent(actor, conn_id, name="Lark")
@@ -92,7 +92,7 @@ def test_open_chat_never_shows_or_continues_the_previous_conversation(page, llm_
 
 def test_second_message_right_after_the_first_reply_is_never_lost(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = None  # echo: a short reply
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server), name="Quick")
     box = page.get_by_label("Message", exact=True)
     for i in range(ROUNDS):

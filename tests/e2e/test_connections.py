@@ -17,7 +17,7 @@ from sqlmodel import select
 from backend.db import session_scope
 from backend.models import Connection
 from backend.models.account import Membership, User
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def _add_endpoint(page, name: str, base_url: str, key: str):  # type: ignore[no-
 
 
 def test_add_endpoint_shows_masked_key_and_tests_ok(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     expect(page).to_have_url(re.compile(r"/connections"))
     expect(page.get_by_text("No connections yet")).to_be_visible()
     page.screenshot(path="/tmp/connections-empty.png")
@@ -89,7 +89,7 @@ def test_add_endpoint_shows_masked_key_and_tests_ok(page, llm_server) -> None:  
 
 
 def test_bad_key_shows_the_providers_error(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     row = _add_endpoint(page, "Wrong key", llm_server.base_url, "sk-wrong-key-000000000000")
     row.get_by_role("button", name="Test connection Wrong key").click()
     expect(row).to_contain_text("Error")
@@ -101,7 +101,7 @@ def test_bad_key_shows_the_providers_error(page, llm_server) -> None:  # type: i
 
 
 def test_rename_keeps_key_then_delete_with_confirmation(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     key = llm_server.api_key
     row = _add_endpoint(page, "Before rename", llm_server.base_url, key)
 
@@ -143,7 +143,7 @@ def test_rename_keeps_key_then_delete_with_confirmation(page, llm_server) -> Non
 
 
 def test_empty_name_shows_inline_error_and_stores_nothing(page) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     form = _open_add_form(page)
     expect(form.get_by_label("Provider")).to_contain_text("OpenAI")
     form.get_by_label("API key").fill("sk-valid-looking-key-1234567890")
@@ -161,7 +161,7 @@ def test_empty_name_shows_inline_error_and_stores_nothing(page) -> None:  # type
 
 
 def test_test_runs_in_background_with_spinner_and_reports_timeout(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    sign_up(page)
+    new_account(page)
     row = _add_endpoint(page, "Slow box", llm_server.base_url, llm_server.api_key)
     llm_server.fail_next("hang")
     button = row.get_by_role("button", name="Test connection Slow box")
@@ -182,7 +182,7 @@ def test_repointing_to_another_address_asks_for_the_key_again(page, llm_server) 
     """Issue 9, finding 10: a blank key field must not carry the stored key to a new host."""
     from tests.support.llm_server import LLMTestServer
 
-    email = sign_up(page)
+    email = new_account(page)
     key = llm_server.api_key
     row = _add_endpoint(page, "Moving box", llm_server.base_url, key)
     with LLMTestServer(api_key=None) as elsewhere:

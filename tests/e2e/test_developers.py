@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from tests.support.e2e import actor_for, add_agent, add_connection, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, new_account
 from tests.support.llm_server import DEFAULT_REPLY
 from tests.support.scaleout_checks import wait_for
 
@@ -56,7 +56,7 @@ def _create_key(page, name: str) -> str:  # type: ignore[no-untyped-def]
 def test_a_key_from_the_developers_page_calls_the_agent_and_the_run_shows_in_chat(
     page, llm_server, app_url: str
 ) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     actor = actor_for(email)
     agent_id = add_agent(actor, add_connection(actor, llm_server), name="Support bot")
     page.get_by_role("link", name="Developers").click()
@@ -102,7 +102,7 @@ def test_the_embed_widget_chats_from_another_website(page, llm_server, static_si
     from backend.models import Run
 
     site_url, site_dir = static_site
-    email = sign_up(page)
+    email = new_account(page)
     actor = actor_for(email)
     agent_id = add_agent(actor, add_connection(actor, llm_server), name="Shop helper")
     page.goto(f"/developers?kind=publishable&target=agent:{agent_id}")  # the agent page's "Embed on a website"

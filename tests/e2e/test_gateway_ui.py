@@ -22,7 +22,7 @@ from backend.db import session_scope
 from backend.gateway import admin
 from backend.gateway.probe import check_connection
 from backend.models import BlueprintFields, Membership, Run, User
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 from tests.support.llm_server import LLMTestServer
 
 pytestmark = pytest.mark.e2e
@@ -78,7 +78,7 @@ def _send(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 # ----------------------------------------------------------------------------- settings page
 def test_settings_budget_and_rate_limit_add_and_delete(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     actor = _actor(email)
     _agent(actor, _connect(actor, llm_server), name="Support bot")
     page.get_by_role("link", name="Settings").click()
@@ -155,7 +155,7 @@ def test_settings_budget_and_rate_limit_add_and_delete(page, llm_server) -> None
 
 # ----------------------------------------------------------------------------- budgets and rate limits
 def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     # Worst case of a reply: 15,000 output tokens x $0.60/1M = $0.009 (fits $0.01 once); each reply
     # really costs ~$0.0012, so the second one's worst case no longer fits.
     agent_id = _agent(actor, _connect(actor, llm_server), name="Spender", max_tokens=15000)
@@ -206,7 +206,7 @@ def test_agent_daily_budget_trips_and_the_chat_says_why(page, llm_server) -> Non
 
 
 def test_agent_rate_limit_refuses_the_fourth_message(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, _connect(actor, llm_server), name="Chatty", model="test-model")
     page.goto(f"/agents/{agent_id}?tab=limits")
     limits = page.get_by_role("region", name="Limits & budgets")
@@ -231,7 +231,7 @@ def test_agent_rate_limit_refuses_the_fourth_message(page, llm_server) -> None: 
 
 # ----------------------------------------------------------------------------- fallbacks
 def test_fallback_answers_when_the_first_endpoint_is_down(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     primary = _connect(actor, llm_server, name="Primary")
     with LLMTestServer(api_key="sk-test-backup-0000000000", models=("test-model",)) as backup_server:
         backup = _connect(actor, backup_server, name="Backup")
@@ -282,7 +282,7 @@ def test_fallback_answers_when_the_first_endpoint_is_down(page, llm_server) -> N
 
 
 def test_a_fallback_on_a_deleted_connection_is_an_inline_error(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     primary = _connect(actor, llm_server, name="Primary")
     with LLMTestServer(models=("test-model",)) as spare_server:
         spare = _connect(actor, spare_server, name="Spare")
@@ -303,7 +303,7 @@ def test_a_fallback_on_a_deleted_connection_is_an_inline_error(page, llm_server)
 
 # ----------------------------------------------------------------------------- catalog
 def test_connection_manager_shows_the_catalog_and_edits_a_price(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     conn_id = _connect(actor, llm_server, name="Local LLM")
     page.goto("/connections")
     row = page.get_by_role("article", name="Local LLM")

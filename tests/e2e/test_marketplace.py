@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from tests.support.e2e import actor_for, add_agent, add_connection, send, sign_up
+from tests.support.e2e import actor_for, add_agent, add_connection, new_account, send, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def _word() -> str:
 def _publish(page, llm_server, *, title: str, word: str):  # type: ignore[no-untyped-def]
     """Sign up a publisher with an agent and publish it through the listing form; the publisher's
     ``Actor`` and the agent id."""
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     agent_id = add_agent(actor, add_connection(actor, llm_server), name=title, instructions=SECRET)
     page.goto("/publisher")
     expect(page.get_by_role("heading", name="No listings yet")).to_be_visible()

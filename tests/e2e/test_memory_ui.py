@@ -30,7 +30,7 @@ from backend.memory.quota import size_text
 from backend.memory.retrieval import knowledge_search_for
 from backend.models import BlueprintFields, EmbeddingSettings, Membership, User
 from backend.models.common import utcnow
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +81,7 @@ def _agent(actor: Actor, connection_id: str, name: str = "Handbook bot") -> str:
 
 
 def _setup(page, server, name: str = "Handbook bot") -> tuple[Actor, str]:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     return actor, _agent(actor, _connect(actor, server), name)
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from tests.support.agents import agent, connection
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def _actor_for(email: str):  # type: ignore[no-untyped-def]
 
 def test_a_5_mb_paste_shows_the_limit_and_the_chat_keeps_working(page, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = None  # echo: "You said: <message>"
-    actor = _actor_for(sign_up(page))
+    actor = _actor_for(new_account(page))
     agent(actor, connection(actor, llm_server), name="Echo")
     page.goto("/chat")
     expect(page.get_by_label("Agent")).to_contain_text("Echo")

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from backend.agents.service import create_agent, get_blueprint
 from backend.db import session_scope
 from backend.models import BlueprintFields
-from tests.support.e2e import actor_for, add_connection, sign_up
+from tests.support.e2e import actor_for, add_connection, new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ PLAN = {
 
 
 def test_a_planner_agent_shows_its_plan_steps_complete_and_keeps_the_checklist(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = actor_for(sign_up(page))
+    actor = actor_for(new_account(page))
     conn = add_connection(actor, llm_server)
     fields = BlueprintFields(name="Quartermaster", connection_id=conn, model="test-model", tools=["calculator"])
     with session_scope() as s:

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from tests.support.agents import agent, connection
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def test_html_in_a_reply_is_text_live_and_after_reload(page, llm_server) -> None
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     llm_server.reply = PAYLOAD
     llm_server.chunk_delay_ms = 40
-    actor = _actor_for(sign_up(page))
+    actor = _actor_for(new_account(page))
     agent(actor, connection(actor, llm_server), name="Parrot")
 
     page.goto("/chat")

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from backend.security.sessions import SESSION_COOKIE
-from tests.support.e2e import PASSWORD, add_agent, add_connection, new_email, send, sign_up
+from tests.support.e2e import PASSWORD, add_agent, add_connection, new_account, new_email, send
 from tests.support.oidc_provider import LocalProvider
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ def test_sign_in_with_the_local_provider_creates_the_account(page, oidc_provider
 
 
 def test_a_registered_email_is_asked_for_its_password(page, oidc_provider: LocalProvider) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     page.context.clear_cookies()
     oidc_provider.user = {"sub": f"e2e-{uuid.uuid4().hex}", "email": email, "email_verified": False}
     oidc_provider.tamper = None
@@ -70,7 +70,7 @@ def _code(secret: str, ahead_s: float = 0) -> str:
 
 
 def test_two_factor_set_up_then_sign_in_with_a_code_used_once(page) -> None:  # type: ignore[no-untyped-def]
-    email = sign_up(page)
+    email = new_account(page)
     page.goto("/account")
     page.get_by_role("button", name="Set up two-factor sign-in").click()
     secret = page.get_by_label("Set-up key").inner_text().strip()
@@ -150,7 +150,7 @@ def test_a_viewer_invited_by_link_signs_in_with_the_provider_chats_and_cannot_bu
     from backend.models import Membership, User, UserIdentity, Workspace
 
     llm_server.reply = None  # echo
-    owner_email = sign_up(page)
+    owner_email = new_account(page)
     team_name = f"Support {uuid.uuid4().hex[:6]}"
     page.goto("/team")
     page.get_by_label("New workspace").fill(team_name)

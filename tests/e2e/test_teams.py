@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from tests.support.axe import axe_violations, describe
-from tests.support.e2e import PASSWORD, actor_for, add_agent, add_connection, new_email, send, sign_up
+from tests.support.e2e import PASSWORD, actor_for, add_agent, add_connection, new_account, new_email, send
 
 
 def _signup_from(page, email: str) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +23,7 @@ def _signup_from(page, email: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_owner_invites_a_viewer_who_chats_but_cannot_build(page, browser, app_url, llm_server) -> None:  # type: ignore[no-untyped-def]
     llm_server.reply = None  # echo
-    owner_email = sign_up(page)
+    owner_email = new_account(page)
     owner = actor_for(owner_email)
     agent_id = add_agent(owner, add_connection(owner, llm_server), name="Owl")
 
@@ -90,14 +90,14 @@ def test_a_role_taken_away_while_the_page_is_open_is_refused_by_the_event(page, 
     from backend.db import session_scope
     from backend.models import Invitation, Membership, User
 
-    owner = actor_for(sign_up(page))
+    owner = actor_for(new_account(page))
     with session_scope() as s:
         team = workspaces.create_workspace(user_id=owner.user_id, name="Crew", session=s)
     team_owner = Actor(owner.user_id, team.id)
     admin_context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 800})
     admin_context.set_default_timeout(20_000)
     ap = admin_context.new_page()
-    admin_email = sign_up(ap)
+    admin_email = new_account(ap)
     admin = actor_for(admin_email)
     with session_scope() as s:
         s.add(Membership(workspace_id=team.id, user_id=admin.user_id, role="admin"))
@@ -133,10 +133,10 @@ def test_a_builder_demoted_while_editing_cannot_write_the_draft(page, browser, a
     from backend.models import Membership, Workspace
 
     owner_context = browser.new_context(base_url=app_url)
-    owner = actor_for(sign_up(owner_context.new_page()))
+    owner = actor_for(new_account(owner_context.new_page()))
     owner_context.close()
     agent_id = add_agent(owner, add_connection(owner, llm_server), name="Quill", instructions="Answer briefly.")
-    builder = actor_for(sign_up(page))
+    builder = actor_for(new_account(page))
     with session_scope() as s:
         s.add(Membership(workspace_id=owner.workspace_id, user_id=builder.user_id, role="builder"))
     page.goto("/agents")

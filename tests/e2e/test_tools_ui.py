@@ -25,7 +25,7 @@ from backend.tools.custom import list_custom_tools
 from backend.tools.executor import execute_tool_call
 from backend.tools.notifications import notify
 from backend.tools.tasks import create_task, list_tasks
-from tests.support.e2e import sign_up
+from tests.support.e2e import new_account
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +83,7 @@ def _agent(actor: Actor, server, name: str = "Helper", **extra) -> str:  # type:
 
 
 def test_tasks_page_lists_completes_and_inbox_marks_read(page) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     page.goto("/tasks")
     expect(page.get_by_text("No tasks yet")).to_be_visible()
     with session_scope() as s:
@@ -107,7 +107,7 @@ def test_tasks_page_lists_completes_and_inbox_marks_read(page) -> None:  # type:
 
 
 def test_builder_tools_card_saves_allowlist_approval_and_domains(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, llm_server)
     page.goto(f"/agents/{agent_id}?tab=tools")
     expect(page.get_by_role("heading", name="Tools", exact=True)).to_be_visible()
@@ -152,7 +152,7 @@ def test_builder_tools_card_saves_allowlist_approval_and_domains(page, llm_serve
 
 
 def test_custom_tool_form_validation_and_create_then_openapi_import(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, llm_server)
     page.goto(f"/agents/{agent_id}?tab=tools")
     page.get_by_role("button", name="New custom tool").click()
@@ -197,7 +197,7 @@ def test_custom_tool_form_validation_and_create_then_openapi_import(page, llm_se
 
 
 def test_audit_log_shows_tool_calls(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, llm_server, tools=["calculator"])
 
     async def calls() -> None:
@@ -237,7 +237,7 @@ def _chat(page, agent_id: str, text: str) -> None:  # type: ignore[no-untyped-de
 
 
 def test_done_when_agent_files_a_task_and_is_refused_the_metadata_address(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, llm_server, name="Office bot")
     # the user gives the agent create_task and http_request for one domain, in the builder
     page.goto(f"/agents/{agent_id}?tab=tools")
@@ -280,7 +280,7 @@ def test_done_when_agent_files_a_task_and_is_refused_the_metadata_address(page, 
 
 
 def test_approval_pauses_the_run_and_approve_continues_it(page, llm_server) -> None:  # type: ignore[no-untyped-def]
-    actor = _actor(sign_up(page))
+    actor = _actor(new_account(page))
     agent_id = _agent(actor, llm_server, tools=["create_task"], approval_tools=["create_task"])
     llm_server.script = [
         {"tool_calls": [{"name": "create_task", "arguments": {"title": "Order toner"}}]},

@@ -39,6 +39,27 @@ def sign_up(page, email: str | None = None, password: str = PASSWORD) -> str:  #
     return email
 
 
+def new_account(page, email: str | None = None, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-def]
+    """Set-up for tests about what comes after sign-up: create the account through the service and
+    give the browser the session cookie the sign-up form would have set, then open /connections,
+    where the form lands; returns the email. Tests of signing up itself use :func:`sign_up`.
+    """
+    from playwright.sync_api import expect
+
+    from backend.accounts.service import sign_up as service_sign_up
+    from backend.db import session_scope
+    from backend.security.sessions import SESSION_COOKIE
+
+    email = email or new_email()
+    with session_scope() as session:
+        _, token = service_sign_up(email=email, password=password, session=session)
+    cookie = {"name": SESSION_COOKIE, "value": token, "domain": "127.0.0.1", "path": "/"}
+    page.context.add_cookies([{**cookie, "httpOnly": True, "sameSite": "Lax"}])
+    page.goto("/connections")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=20_000)
+    return email
+
+
 FILLER = "This sentence is here so the reply takes a while to stream in, word by word, to the page."
 REPLY = (
     "Here is **hello world** in Python:\n\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from backend.security.passwords import (
     hash_password,
@@ -13,6 +16,7 @@ from backend.security.passwords import (
     validate_password,
     verify_password,
 )
+from tests.support.settings_env import app_env  # noqa: F401  (the fixture)
 
 PASSWORD = "correct horse battery staple"
 
@@ -40,6 +44,25 @@ def test_needs_rehash() -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     assert verify_password(weak, PASSWORD) is True
     assert needs_rehash(weak) is True
+
+
+def test_production_hashes_at_the_rfc9106_cost_whatever_the_test_setting(app_env: Callable[..., None]) -> None:  # noqa: F811
+    """The test suite hashes cheaply (tests/conftest.py); production never does."""
+    app_env(AGENTHUB_ENV="production", AGENTHUB_PASSWORD_HASH_PROFILE="test")
+    hashed = hash_password(PASSWORD)
+    assert extract_parameters(hashed) == RFC_9106_LOW_MEMORY  # Argon2id, t=3, m=64 MiB, p=4
+    assert "$argon2id$v=19$m=65536,t=3,p=4$" in hashed
+    assert verify_password(hashed, PASSWORD) is True and needs_rehash(hashed) is False
+    app_env(AGENTHUB_ENV="development", AGENTHUB_PASSWORD_HASH_PROFILE="rfc9106")  # the default profile
+    assert extract_parameters(hash_password(PASSWORD)) == RFC_9106_LOW_MEMORY
+
+
+def test_a_test_profile_hash_is_upgraded_on_the_production_cost(app_env: Callable[..., None]) -> None:  # noqa: F811
+    app_env(AGENTHUB_PASSWORD_HASH_PROFILE="test")
+    cheap = hash_password(PASSWORD)
+    assert extract_parameters(cheap).memory_cost == 64 and verify_password(cheap, PASSWORD) is True
+    app_env(AGENTHUB_ENV="production")
+    assert verify_password(cheap, PASSWORD) is True and needs_rehash(cheap) is True
 
 
 _MORE = "Add another word or two. Uncommon words are better."
