@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from backend.accounts import audit, permissions
 from backend.accounts.actor import Actor, NotFound
 from backend.connections.providers import PROVIDERS, get_provider
+from backend.db import DbConn, connection_of
 from backend.errors import FieldErrors
 from backend.models import Connection, ConnectionPublic
 from backend.models.common import utcnow
@@ -247,7 +248,7 @@ def resolve_credentials(*, actor: Actor, connection_id: str, session: Session) -
     return _credentials(_get(actor, connection_id, session))
 
 
-def owner_credentials(*, workspace_id: str, connection_id: str, session: Session) -> Credentials:
+def owner_credentials(*, workspace_id: str, connection_id: str, session: DbConn) -> Credentials:
     """Decrypt a connection of the run's **owner** workspace for one gateway call (memory only).
 
     For the run path only: the run principal was checked at the edge (a member or a grant
@@ -259,7 +260,7 @@ def owner_credentials(*, workspace_id: str, connection_id: str, session: Session
     """
     # A prebuilt Core statement on the session's connection: this runs on every gateway call,
     # and an ORM ``session.get`` costs ~0.4 ms more CPU per call (benchmarks/gateway_overhead.py).
-    row = session.connection().execute(_OWNER_CONNECTION, {"id": connection_id, "ws": workspace_id}).first()
+    row = connection_of(session).execute(_OWNER_CONNECTION, {"id": connection_id, "ws": workspace_id}).first()
     if row is None:
         raise NotFound("Connection not found.")
     return _credentials(cast(Connection, row))

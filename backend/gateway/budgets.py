@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -42,9 +42,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from backend.db import session_scope
+from backend.db import DbConn, connection_of, session_scope
 from backend.gateway.holds import release_expired, settle
 from backend.gateway.llm import GatewayError
 from backend.gateway.refusals import REFUSAL_PHRASES, BudgetExceeded, UnpricedModel, exceeded, require_price
@@ -145,7 +144,7 @@ _APPLICABLE = _budgets_statement()  # the hot path's statements are built once (
 
 
 def applicable_budgets(
-    session: Session,
+    session: DbConn,
     *,
     workspace_id: str,
     agent_id: str | None,
@@ -158,7 +157,7 @@ def applicable_budgets(
     A prebuilt Core statement on the session's connection (every gateway call runs it).
     """
     params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or "", "api_key": api_key_id or ""}
-    return [BudgetRef(*row) for row in session.connection().execute(_APPLICABLE, params)]
+    return [BudgetRef(*row) for row in connection_of(session).execute(_APPLICABLE, params)]
 
 
 class _Missing(Exception):
@@ -215,10 +214,11 @@ def _hold_statement(money: bool, tokens: bool) -> Update:
 
 _HOLD = {(money, tokens): _hold_statement(money, tokens) for money in (False, True) for tokens in (False, True)}
 _INSERT_HOLD = insert(_HOLDS)
+_COUNTER_ROW = select(_COUNTERS).where(_COUNTERS.c.id == bindparam("counter"))
 
 
 def _hold_on(
-    session: Session,
+    session: DbConn,
     targets: list[tuple[str, BudgetRef, datetime, datetime]],
     hold: Hold,
     *,
@@ -228,7 +228,7 @@ def _hold_on(
 ) -> None:
     """One conditional UPDATE per counter, then the reservation rows (prebuilt Core statements)."""
     amount, tokens = hold.amount_nanousd, hold.tokens
-    conn = session.connection()
+    conn = connection_of(session)
     for counter, budget, start, end in targets:
         params = {
             "counter": counter,
@@ -239,7 +239,7 @@ def _hold_on(
         }
         statement = _HOLD[(budget.limit_nano is not None, budget.token_limit is not None)]
         if conn.execute(statement, params).rowcount == 0:
-            row = session.get(BudgetCounter, counter)
+            row = cast(BudgetCounter | None, conn.execute(_COUNTER_ROW, {"counter": counter}).first())
             if row is None:
                 raise _Missing(counter, budget, start)
             raise _Tripped(exceeded(budget, row, amount, tokens, end))
@@ -271,7 +271,7 @@ def reserve(
     ttl_s: int,
     now: datetime | None = None,
     run_id: str | None = None,
-    session: Session | None = None,
+    session: DbConn | None = None,
 ) -> Hold | None:
     """Reserve a call's worst case on every budget, all or nothing.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.accounts.principal import RunPrincipal
-from backend.db import session_scope
+from backend.db import core_transaction
 from backend.gateway import budgets, completion
 from backend.gateway.candidates import Attempt, Candidate, Target
 from backend.gateway.catalog import call_cost
@@ -187,9 +187,9 @@ def _write(call: Call, *, status: str, usage: completion.Usage | None, error: Ga
         streamed=call.streamed,
         created_at=utcnow(),
     )
-    with session_scope() as session:
-        budgets.settle(session, call.hold, nano_usd=values["cost_nano_usd"], tokens=prompt + completion_tokens)
-        insert_usage(session, values, secret=cand.api_key if cand else None)
+    with core_transaction() as conn:  # prebuilt Core statements only: no ORM session (CPU per call)
+        budgets.settle(conn, call.hold, nano_usd=values["cost_nano_usd"], tokens=prompt + completion_tokens)
+        insert_usage(conn, values, secret=cand.api_key if cand else None)
     call.hold = None
     return Recorded(
         id=call.record_id,

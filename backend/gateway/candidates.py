@@ -15,13 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlmodel import Session
-
 from backend.accounts.actor import NotFound
 from backend.accounts.principal import RunPrincipal
 from backend.config import get_settings
 from backend.connections.service import owner_credentials
-from backend.db import session_scope
+from backend.db import DbConn, session_scope
 from backend.gateway.budgets import BudgetRef, applicable_budgets
 from backend.gateway.catalog import ModelInfo, load_overrides, model_info
 from backend.gateway.llm import GatewayError
@@ -108,7 +106,7 @@ class Plan:
     budgets: list[BudgetRef]
 
 
-def make_plan(*, principal: RunPrincipal, targets: Sequence[Target], session: Session | None = None) -> Plan:
+def make_plan(*, principal: RunPrincipal, targets: Sequence[Target], session: DbConn | None = None) -> Plan:
     """Resolve targets to the owner's connections and read the rules and budgets that apply
     (the owner workspace's, the agent's and the end user's), in one transaction.
 

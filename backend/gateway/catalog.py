@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from backend.accounts import permissions
 from backend.accounts.actor import Actor, NotFound, require_member
 from backend.connections.providers import PROVIDERS, get_provider, litellm_model_name
+from backend.db import DbConn, connection_of
 from backend.gateway.completion import estimate_cost
 from backend.gateway.llm import litellm
 from backend.models import Connection
@@ -157,12 +158,12 @@ _OVERRIDES = _overrides_statement(many=True)
 _OVERRIDES_ONE = _overrides_statement(many=False)
 
 
-def load_overrides(session: Session, connection_ids: Iterable[str]) -> dict[tuple[str, str], PriceOverride]:
+def load_overrides(session: DbConn, connection_ids: Iterable[str]) -> dict[tuple[str, str], PriceOverride]:
     """Override rows of the given connections, keyed by ``(connection_id, model)`` (Core rows)."""
     ids = list(set(connection_ids))
     if not ids:
         return {}
-    conn = session.connection()
+    conn = connection_of(session)
     rows = conn.execute(_OVERRIDES_ONE, {"id": ids[0]}) if len(ids) == 1 else conn.execute(_OVERRIDES, {"ids": ids})
     return {(r.connection_id, r.model): cast(PriceOverride, r) for r in rows}
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, bindparam, delete, text, update
-from sqlmodel import Session, col
+from sqlmodel import col
 
-from backend.db import session_scope
+from backend.db import DbConn, connection_of, session_scope
 from backend.models.common import utcnow
 from backend.models.gateway import UNSETTLED_SQL, BudgetCounter, BudgetReservation
 
@@ -24,7 +24,7 @@ _COUNTERS = BudgetCounter.__table__  # type: ignore[attr-defined]
 _HOLDS = BudgetReservation.__table__  # type: ignore[attr-defined]
 
 
-def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
+def settle(session: DbConn, hold: Hold | None, *, nano_usd: int, tokens: int) -> None:
     """Release ``hold`` and add the actual cost, in the caller's transaction.
 
     The hold's reservation rows are deleted (pruned: nothing reads settled holds), so settling
@@ -40,7 +40,7 @@ def settle(session: Session, hold: Hold | None, *, nano_usd: int, tokens: int) -
     """
     if hold is None:
         return
-    conn = session.connection()
+    conn = connection_of(session)
     released = conn.execute(_DELETE_HOLD, {"hold_id": hold.id}).all()
     held = {cid: (amount, toks) for cid, amount, toks in released}
     actual = nano_usd

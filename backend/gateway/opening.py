@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
-
 from backend.config import get_settings
-from backend.db import session_scope
+from backend.db import DbConn, core_transaction, session_scope
 from backend.gateway import budgets, hygiene
 from backend.gateway.calls import Call, count_prompt
 from backend.gateway.candidates import Attempt, Plan, RetryPolicy, Target, make_plan
@@ -38,7 +36,7 @@ class CallOptions:
     run_id: str | None
 
 
-def prepare(call: Call, plan: Plan, start: int, opts: CallOptions, session: Session | None) -> int:
+def prepare(call: Call, plan: Plan, start: int, opts: CallOptions, session: DbConn | None) -> int:
     """Make the first usable candidate from ``start`` on current: prompt counted, hold reserved.
 
     Skipped candidates (missing connection, context window too small) are added to
@@ -92,10 +90,10 @@ def open_call(
     """
     plan: Plan | None = None
     try:
-        with session_scope() as session:
-            plan = make_plan(principal=call.principal, targets=targets, session=session)
+        with core_transaction() as conn:  # prebuilt Core statements only: no ORM session (CPU per call)
+            plan = make_plan(principal=call.principal, targets=targets, session=conn)
             call.messages = hygiene.clean_messages(messages)
-            return plan, prepare(call, plan, 0, opts, session), None
+            return plan, prepare(call, plan, 0, opts, conn), None
     except budgets.ReserveConflict:  # rolled back: create the counter / sweep expired holds, then retry
         assert plan is not None
         call.attempts.clear()

@@ -33,9 +33,9 @@ from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimite
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from sqlalchemy import Select, and_, bindparam, or_, select
-from sqlmodel import Session
 
 from backend.config import get_settings
+from backend.db import DbConn, connection_of
 from backend.gateway.llm import GatewayError
 from backend.models.gateway import RateLimitRule
 
@@ -97,7 +97,7 @@ _RULES = _rules_statement()  # built once: this runs on every gateway call
 
 
 def rules_for(
-    session: Session,
+    session: DbConn,
     *,
     workspace_id: str,
     agent_id: str | None,
@@ -111,7 +111,7 @@ def rules_for(
     runs it); a missing agent, end user or key binds ``""``, which no rule of those scopes has.
     """
     params = {"ws": workspace_id, "agent": agent_id or "", "end_user": end_user_id or "", "api_key": api_key_id or ""}
-    return [RateRule(*row) for row in session.connection().execute(_RULES, params)]
+    return [RateRule(*row) for row in connection_of(session).execute(_RULES, params)]
 
 
 def storage_uri(redis_url: str | None) -> str:

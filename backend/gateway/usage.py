@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
+from backend.db import DbConn, connection_of
 from backend.gateway.hygiene import safe_error_text
 from backend.models.common import new_id, utcnow
 from backend.models.gateway import UsageRecord
@@ -29,7 +30,7 @@ def is_billable(record: UsageRecord) -> bool:
     return record.cost_nano_usd > 0 or record.prompt_tokens + record.completion_tokens > 0
 
 
-def insert_usage(session: Session, values: dict[str, Any], *, secret: str | None = None) -> None:
+def insert_usage(session: DbConn, values: dict[str, Any], *, secret: str | None = None) -> None:
     """Insert a usage record given as column values (every column of ``usage_records``), with its
     error text redacted and its billing-outbox row when it is billable, in ``session``'s
     transaction (the caller commits): both commit or roll back together.
@@ -39,7 +40,7 @@ def insert_usage(session: Session, values: dict[str, Any], *, secret: str | None
     """
     values["error"] = safe_error_text(values["error"], secret) if values["error"] else ""
     values["cost_note"] = values["cost_note"][:300]
-    conn = session.connection()
+    conn = connection_of(session)
     conn.execute(_INSERT, values)
     cost, tokens = values["cost_nano_usd"], values["prompt_tokens"] + values["completion_tokens"]
     if cost > 0 or tokens > 0:  # is_billable; in the same transaction

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from backend.accounts.actor import Actor
-from backend.db import session_scope
-from backend.gateway.usage import record_usage
+from backend.db import core_transaction, session_scope
+from backend.gateway.usage import insert_usage, record_usage
 from backend.models import BillingOutbox, UsageRecord
 
 T0 = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
@@ -49,3 +49,23 @@ def test_billable_records_write_their_outbox_row_in_the_same_transaction(actor: 
     with session_scope() as s:
         assert s.get(UsageRecord, "rolled") is None
         assert s.exec(select(BillingOutbox).where(BillingOutbox.usage_record_id == "rolled")).first() is None
+
+
+def test_the_gateways_core_transaction_commits_record_and_outbox_together_or_not_at_all(actor: Actor) -> None:
+    """The gateway writes usage on a plain Core connection (``core_transaction``, no ORM session):
+    the record and its outbox row still commit together, and a failure rolls both back."""
+    values = {
+        c.name: getattr(UsageRecord(workspace_id=actor.workspace_id, created_at=T0), c.name)
+        for c in UsageRecord.__table__.columns
+    }  # type: ignore[attr-defined]
+    with core_transaction() as conn:
+        insert_usage(conn, {**values, "id": "core-ok", "prompt_tokens": 7, "cost_nano_usd": 99})
+    with pytest.raises(RuntimeError), core_transaction() as conn:
+        insert_usage(conn, {**values, "id": "core-rolled", "prompt_tokens": 7, "cost_nano_usd": 99})
+        raise RuntimeError("the settle step fails after the record was written")
+    with session_scope() as s:
+        assert s.get(UsageRecord, "core-rolled") is None
+        outbox = s.exec(select(BillingOutbox).where(BillingOutbox.workspace_id == actor.workspace_id)).all()
+        ok = s.get(UsageRecord, "core-ok")
+    assert ok is not None and (ok.prompt_tokens, ok.cost_nano_usd) == (7, 99)
+    assert [(r.usage_record_id, r.amount_nano_usd) for r in outbox] == [("core-ok", 99)]
