@@ -215,7 +215,10 @@ def main() -> None:
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--think-ms", type=int, default=0, help="mean pause before each message (0: none)")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="mean pause before each message, spread 0.5x..1.5x (0: none, back to back)")  # fmt: skip
+    parser.add_argument("--reuse-build", action="store_true",
+                        help="skip the front-end build if one exists (the harness never loads pages)")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
                         help="PostgreSQL database (WIPED) for --profile scaleout")  # fmt: skip
     args = parser.parse_args()
@@ -255,7 +258,7 @@ def main() -> None:
 
     print(f"starting the {args.profile} profile ({args.webs} app instance(s), {args.workers} worker(s))...", flush=True)
     profile = start_profile(work, database_url, extra_env=extra, webs=args.webs, workers=args.workers,
-                            redis=args.profile == "scaleout")  # fmt: skip
+                            redis=args.profile == "scaleout", release=not args.reuse_build)  # fmt: skip
     try:
         seeded = _seed(args.users, stub_url)
         sessions = {p.popen.pid for p in [*profile.webs, *profile.workers]}
@@ -296,6 +299,9 @@ def main() -> None:
                   f"mean {statistics.fmean(v) if v else float('nan'):.0f}  (n={len(v)})")  # fmt: skip
         print(f"errors {len(out['errors'])}" + (f": {sorted(set(out['errors']))[:5]}" if out["errors"] else ""))
         print(f"app CPU {cpu:.1f} s = {cpu / max(sent, 1) * 1000:.1f} ms per message (all app processes)")
+        cores = os.cpu_count() or 1
+        print(f"app CPU busy {cpu / wall:.0%} of one core = {cpu / wall / cores:.0%} of the machine's {cores} "
+              f"over the chat's {wall:.1f} s (think time {args.think_ms} ms)")  # fmt: skip
     finally:
         profile.stop()
         stub.terminate()
