@@ -19,7 +19,8 @@ in, then all start chatting together.
 
 Prints: users held, sign-in latency, messages/s, TTFT and reply latency p50/p95/p99, errors, CPU
 of the app's processes (all of them: instances, workers, Redis excluded) for the sign-ins and
-per chat message, and the load average.
+per chat message (also net of the app's idle background CPU, measured for a few seconds before
+the sign-ins), the share of wall time the app's CPU was busy, and the load average.
 
     .venv/bin/python benchmarks/load_chat.py --users 50 --messages 3 \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench_load
@@ -48,6 +49,7 @@ CHAT = f"{ROOT_STATE}.dashboard___chat___state____chat_state"  # set from the ap
 AUTH = f"{ROOT_STATE}.dashboard___auth___pages____auth_form_state"
 PASSWORD = "load-test-pass-42"  # noqa: S105  (the simulated users' password)
 TICKS = os.sysconf("SC_CLK_TCK")
+IDLE_S = 5.0  # seconds of the app's idle CPU measured before the sign-ins
 
 
 def _cpu_seconds(sessions: set[int]) -> float:
@@ -215,7 +217,10 @@ def main() -> None:
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--think-ms", type=int, default=0, help="mean pause before each message (0: none)")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="mean pause before each message, spread 0.5x..1.5x (0: none, back to back)")  # fmt: skip
+    parser.add_argument("--reuse-build", action="store_true",
+                        help="skip the front-end build if one exists (the harness never loads pages)")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
                         help="PostgreSQL database (WIPED) for --profile scaleout")  # fmt: skip
     args = parser.parse_args()
@@ -255,7 +260,7 @@ def main() -> None:
 
     print(f"starting the {args.profile} profile ({args.webs} app instance(s), {args.workers} worker(s))...", flush=True)
     profile = start_profile(work, database_url, extra_env=extra, webs=args.webs, workers=args.workers,
-                            redis=args.profile == "scaleout")  # fmt: skip
+                            redis=args.profile == "scaleout", release=not args.reuse_build)  # fmt: skip
     try:
         seeded = _seed(args.users, stub_url)
         sessions = {p.popen.pid for p in [*profile.webs, *profile.workers]}
@@ -273,6 +278,9 @@ def main() -> None:
             chat_starts()
             await asyncio.gather(*users)
 
+        idle_cpu0, idle_t0 = _cpu_seconds(sessions), time.perf_counter()
+        time.sleep(IDLE_S)  # the app's background work (job loops, heartbeats) with no user: subtracted below
+        idle_rate = (_cpu_seconds(sessions) - idle_cpu0) / (time.perf_counter() - idle_t0)
         load_before = os.getloadavg()
         cpu0, t0 = _cpu_seconds(sessions), time.perf_counter()
         asyncio.run(run_all())
@@ -296,6 +304,12 @@ def main() -> None:
                   f"mean {statistics.fmean(v) if v else float('nan'):.0f}  (n={len(v)})")  # fmt: skip
         print(f"errors {len(out['errors'])}" + (f": {sorted(set(out['errors']))[:5]}" if out["errors"] else ""))
         print(f"app CPU {cpu:.1f} s = {cpu / max(sent, 1) * 1000:.1f} ms per message (all app processes)")
+        net = cpu - idle_rate * wall
+        print(f"  net of the idle background ({idle_rate * 1000:.0f} ms of CPU per second over {IDLE_S:.0f} s before "
+              f"the sign-ins): {net:.1f} s = {net / max(sent, 1) * 1000:.1f} ms per message")  # fmt: skip
+        cores = os.cpu_count() or 1
+        print(f"app CPU busy {cpu / wall:.0%} of one core = {cpu / wall / cores:.0%} of the machine's {cores} "
+              f"over the chat's {wall:.1f} s (think time {args.think_ms} ms)")  # fmt: skip
     finally:
         profile.stop()
         stub.terminate()

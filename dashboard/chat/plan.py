@@ -80,12 +80,19 @@ class PlanState(rx.State):
         ]
 
 
+async def run_started(chat: Any) -> None:
+    """A run starts: no checklist yet. ``chat`` is the chat page's state, already entered
+    (``async with``): the streaming loop does this in the same round trip as its other updates."""
+    plan = await chat.get_state(PlanState)
+    if plan.live:  # assigning marks it changed: sent to the browser again even if empty
+        plan.live = []
+
+
 async def on_plan_event(chat: Any, event: Any) -> None:
-    """Keep the live checklist of the streaming run (``chat``: the chat page's state proxy)."""
-    if isinstance(event, ev.RunStarted):
-        async with chat:
-            (await chat.get_state(PlanState)).live = []
-    elif isinstance(event, ev.PlanCreated):
+    """Keep the live checklist of the streaming run (``chat``: the chat page's state proxy).
+
+    ``RunStarted`` is not handled here (see :func:`run_started`)."""
+    if isinstance(event, ev.PlanCreated):
         live = [
             PlanStepItem(step_id=s.step_id, position=s.position, goal=s.goal, agent=s.agent, tools=", ".join(s.tools))
             for s in event.steps

@@ -236,8 +236,9 @@ class ChatState(rx.State):
     async def stream_reply(self, text: str):  # type: ignore[no-untyped-def]
         """Run the agent on ``text`` and stream its reply into the page (``stream_run``).
 
-        A new conversation is stored first and shown as open (the address bar follows it)
-        before any token streams, so the next message goes to the same conversation.
+        A new conversation is stored first and shown as open (the address bar follows it) when
+        its run starts, before any token streams, so the next message goes to the same
+        conversation.
         """
         try:
             async with self:
@@ -266,9 +267,6 @@ class ChatState(rx.State):
                 return principal, new
 
             principal, conversation = await in_session(edge)
-            if conversation != conv_id:
-                async with self:
-                    self.conversation_id = conversation
             gen = run_agent(principal=principal, conversation_id=conversation, user_text=text)
             return conversation, cast(AsyncGenerator[RunEvent, None], gen)
 

@@ -190,13 +190,19 @@ def _started(event: Any, run_id: str) -> StepItem:
     )
 
 
+async def run_started(chat: Any, run_id: str) -> None:
+    """A run starts: no live steps yet. ``chat`` is the chat page's state, already entered
+    (``async with``): the streaming loop does this in the same round trip as its other updates."""
+    steps = await chat.get_state(StepsState)
+    steps._run_id = run_id
+    if steps.live:  # assigning marks it changed: sent to the browser again even if empty
+        steps.live = []
+
+
 async def on_run_event(chat: Any, event: Any) -> None:
-    """Keep the live steps of the streaming run (``chat``: the chat page's state proxy)."""
-    if isinstance(event, ev.RunStarted):
-        async with chat:
-            steps = await chat.get_state(StepsState)
-            steps.live, steps._run_id = [], event.run_id
-        return
+    """Keep the live steps of the streaming run (``chat``: the chat page's state proxy).
+
+    ``RunStarted`` is not handled here (see :func:`run_started`)."""
     if not _STEP_EVENTS or not isinstance(event, _STEP_EVENTS):
         return
     async with chat:

@@ -23,7 +23,9 @@ from backend.runtime.events import Citation, RunEvent, RunStarted, TextDelta
 from dashboard.chat.citations import citation_item
 from dashboard.chat.format import ChatMessage, CitationItem, conversation_item
 from dashboard.chat.plan import on_plan_event
+from dashboard.chat.plan import run_started as plan_started
 from dashboard.chat.steps import on_run_event
+from dashboard.chat.steps import run_started as steps_started
 from dashboard.chat.subscribed import conversations, load_messages
 from dashboard.shell.db import in_session
 
@@ -39,21 +41,35 @@ RunOpener = Callable[[], Awaitable[tuple[str, AsyncGenerator[RunEvent, None]]]]
 """Opens a run: returns ``(conversation id, run event generator)``; may raise before streaming."""
 
 
-async def _list_into(state: Any, actor: Actor, agent_id: str) -> None:
-    convs = await in_session(lambda s: conversations(actor, agent_id, s))
+def _show_conversations(chat: Any, agent_id: str, convs: list[ConversationPublic]) -> None:
+    """Show ``convs`` as the agent's conversation list (``chat`` entered), unless another agent is
+    shown now or the list is unchanged (an assignment sends the whole list to the browser again)."""
+    items = [conversation_item(c) for c in convs]
+    if chat.agent_id == agent_id and items != list(chat.conversations):
+        chat.conversations = items
+
+
+async def _run_started(state: Any, run_id: str, actor: Actor, agent_id: str, conversation_id: str) -> None:
+    """A run started: one round trip of the page's state resets the live steps and checklist,
+    and (``conversation_id`` given: a new conversation, just stored) opens it and lists it."""
+    convs = await in_session(lambda s: conversations(actor, agent_id, s)) if conversation_id else None
     async with state:
-        if state.agent_id == agent_id:
-            state.conversations = [conversation_item(c) for c in convs]
+        await steps_started(state, run_id)
+        await plan_started(state)
+        if conversation_id and not state.conversation_id:
+            state.conversation_id = conversation_id
+        if convs is not None:
+            _show_conversations(state, agent_id, convs)
 
 
 async def pump(
-    state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str, *, new_conversation: bool = True
+    state: Any, gen: AsyncGenerator[RunEvent, None], actor: Actor, agent_id: str, *, new_conversation: str = ""
 ) -> None:
     """Consume the run's events into ``state`` (the chat page's state); on Stop cancel the run.
 
     Text is batched to the page; ``Citation`` events (sent after the text) become the sources
-    shown under the reply. A ``new_conversation`` is listed in the sidebar as soon as its run
-    starts (a conversation already listed is re-ordered when the reply ends).
+    shown under the reply. A ``new_conversation`` (its id) is opened and listed in the sidebar
+    as soon as its run starts (a conversation already listed is re-ordered when the reply ends).
 
     The next event is awaited as a task so a quiet stream (slow first token, a hang) can
     still be stopped: cancelling it, or closing the generator, stores the partial answer
@@ -74,14 +90,15 @@ async def pump(
                     event = finished.result()
                 except StopAsyncIteration:
                     break
-                await on_run_event(state, event)  # tool-call steps (dashboard/chat/steps.py)
-                await on_plan_event(state, event)  # planner mode's checklist (dashboard/chat/plan.py)
                 if isinstance(event, TextDelta):
                     buffer.append(event.text)
                 elif isinstance(event, Citation):  # sent after the text: the sources under it
                     cited.append(citation_item(event))
-                elif isinstance(event, RunStarted) and new_conversation:  # stored: list the new conversation
-                    await _list_into(state, actor, agent_id)
+                elif isinstance(event, RunStarted):
+                    await _run_started(state, event.run_id, actor, agent_id, new_conversation)
+                else:
+                    await on_run_event(state, event)  # tool-call steps (dashboard/chat/steps.py)
+                    await on_plan_event(state, event)  # planner mode's checklist (dashboard/chat/plan.py)
             now = time.monotonic()
             if ((buffer or cited) and now - last >= FLUSH_S) or now - last >= STOP_CHECK_S:
                 last = now
@@ -129,7 +146,8 @@ async def stream_run(
         actor: The signed-in member (reads the stored messages back).
         agent_id: The agent of the run; the conversation list shown is reloaded for it.
         conversation_id: The open conversation (``""`` if ``open_run`` creates it).
-        open_run: Opens the run; its conversation id replaces ``conversation_id``.
+        open_run: Opens the run; its conversation id replaces ``conversation_id`` (a new one is
+            shown as open when the run starts, before any text).
         failure: The message shown for an exception raised while opening or streaming.
 
     Returns:
@@ -138,7 +156,7 @@ async def stream_run(
     error, new = "", not conversation_id
     try:
         conversation_id, gen = await open_run()
-        await pump(chat, gen, actor, agent_id, new_conversation=new)
+        await pump(chat, gen, actor, agent_id, new_conversation=conversation_id if new else "")
     except Exception as exc:  # never leave the page stuck in "streaming"
         error = failure(exc)
     rows: list[ChatMessage] | None = None
@@ -148,10 +166,12 @@ async def stream_run(
     except Exception:  # the agent or conversation went away meanwhile: keep what is shown
         log.exception("reloading the conversation failed")
     async with chat:
+        if new and conversation_id and not chat.conversation_id:  # stored, but the run never started
+            chat.conversation_id = conversation_id
         if rows is not None and chat.conversation_id == conversation_id:
             chat.messages = rows
-        if convs is not None and chat.agent_id == agent_id:
-            chat.conversations = [conversation_item(c) for c in convs]
+        if convs is not None:
+            _show_conversations(chat, agent_id, convs)
         chat.error, chat.stream_text, chat.stream_citations = error, "", []
         chat.streaming = chat.stopping = chat._stop_requested = False
     return conversation_id

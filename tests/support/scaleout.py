@@ -260,6 +260,7 @@ def start_profile(
     workers: int = 2,
     before_start: Callable[[Profile], None] | None = None,
     redis: bool = True,
+    release: bool = True,
 ) -> Profile:
     """Start a private Redis, the PostgreSQL proxy, the load balancer; run the ``release`` step (the
     front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a
@@ -271,6 +272,8 @@ def start_profile(
         extra_env: more variables for every process (master keys, model endpoint allow-list...).
         redis: False runs the embedded default's shape instead (no ``REDIS_URL``, in-process
             jobs; with one web instance), for side-by-side benchmarks.
+        release: False skips the front-end build when one exists already (benchmarks that never
+            load a page: its baked-in public URL may be another run's).
     """
     if shutil.which("redis-server") is None:
         raise RuntimeError("redis-server is not installed")
@@ -293,7 +296,8 @@ def start_profile(
     if before_start is not None:
         before_start(profile)
     try:
-        profile.release()
+        if release or not (ROOT / ".web-scaleout" / "build" / "client" / "index.html").exists():
+            profile.release()
         for i, port in enumerate(ports):
             profile.start_web(i, port)
         for i in range(workers):
