@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, column, func, literal_column, select
+from sqlalchemy import column, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import Select, TableClause
 from sqlmodel import Session
@@ -44,7 +44,8 @@ class AgentView:
 
 def _starters(session: Session, ws: str, agent_id: str, period: Period, sample: int) -> Table:
     """The most frequent first user messages among the ``sample`` latest conversations started in
-    ``period`` (a bounded read: the (agent, created_at) index, then each one's messages)."""
+    ``period``: a bounded read (the (agent, created_at) index for the conversations, then one
+    (conversation, position) index probe each for its first user message)."""
     c, m = Conversation.__table__, Message.__table__  # type: ignore[attr-defined]
     recent = (
         select(c.c.id)
@@ -54,18 +55,20 @@ def _starters(session: Session, ws: str, agent_id: str, period: Period, sample: 
         .limit(sample)
         .subquery()
     )
-    first = (
-        select(m.c.conversation_id, func.min(m.c.position).label("position"))
-        .join(recent, recent.c.id == m.c.conversation_id)
-        .where(m.c.role == "user")
-        .group_by(m.c.conversation_id)
-        .subquery()
+    first = m.alias("first_message")
+    first_id = (
+        select(first.c.id)
+        .where(first.c.conversation_id == recent.c.id, first.c.role == "user")
+        .order_by(first.c.position)
+        .limit(1)
+        .scalar_subquery()
     )
     text = func.substr(m.c.content, 1, STARTER_CHARS)
     count = func.count()
     stmt = (
         select(text, count)
-        .join(first, and_(first.c.conversation_id == m.c.conversation_id, first.c.position == m.c.position))
+        .select_from(recent)
+        .join(m, m.c.id == first_id)
         .group_by(text)
         .order_by(count.desc(), text)
         .limit(LIMIT)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, text
 from sqlmodel import Field, SQLModel
 
-from backend.models.chat import Conversation, Run
+from backend.models.chat import Conversation, Message, Run
 from backend.models.common import utcnow
 from backend.models.tools import ToolAudit
 
@@ -61,6 +61,9 @@ _CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
 CONVERSATIONS_AGENT_INDEX = Index(
     "ix_conversations_agent_created", _CONVERSATIONS.c.agent_id, _CONVERSATIONS.c.created_at
 )
+# A conversation's messages in order; its first user message in one probe (starters).
+_MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
+MESSAGES_POSITION_INDEX = Index("ix_messages_conversation_position", _MESSAGES.c.conversation_id, _MESSAGES.c.position)
 
 
 def _key(length: int) -> Any:
