@@ -51,7 +51,7 @@ def _starters(session: Session, ws: str, agent_id: str, period: Period, sample: 
         select(c.c.id)
         .where(c.c.workspace_id == ws, c.c.agent_id == agent_id)
         .where(c.c.created_at >= hour_start(period.start_hour), c.c.created_at < hour_start(period.end_hour))
-        .order_by(c.c.created_at.desc(), c.c.id.desc())
+        .order_by(c.c.created_at.desc())  # the index's order: the read stops after ``sample`` entries
         .limit(sample)
         .subquery()
     )
