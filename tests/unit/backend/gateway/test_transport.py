@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import ssl
 import time
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from backend.gateway.transport import GuardedAiohttpTransport
 from backend.security.outbound import LOOPBACK_RULES, BlockedAddress
@@ -68,3 +76,38 @@ async def test_environment_proxies_are_never_used(llm_server: LLMTestServer, mon
         assert response.status_code == 200
         assert proxy.requests == []
     assert [r.path for r in llm_server.requests] == ["/v1/models"]
+
+
+def _self_signed(tmp_path: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+async def test_a_certificate_nobody_trusts_is_refused(tmp_path: Path) -> None:
+    """TLS is verified: a server with a self-signed certificate never receives the request."""
+    server = EchoServer()
+    server._httpd.socket = _self_signed(tmp_path).wrap_socket(server._httpd.socket, server_side=True)
+    with server:
+        async with httpx.AsyncClient(transport=GuardedAiohttpTransport(LOOPBACK_RULES)) as client:
+            with pytest.raises(httpx.HTTPError, match="(?i)certificate"):
+                await client.get(f"https://127.0.0.1:{server.port}/v1/models")
+        assert server.requests == []
