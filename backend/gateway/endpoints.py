@@ -37,6 +37,7 @@ import httpx
 import openai
 from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
+from backend.gateway.draining import DrainOnClose
 from backend.gateway.llm import UNREACHABLE, GatewayError
 from backend.gateway.transport import GuardedAiohttpTransport
 from backend.security.outbound import (
@@ -81,8 +82,9 @@ def _shared(rules: tuple[AllowRule, ...]) -> _Shared:
     shared = per_loop.get(rules)
     if shared is None or shared.http.is_closed:
         transport = GuardedAiohttpTransport(rules, max_connections=_MAX_CONNECTIONS)
-        http = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
-        handler = AsyncHTTPHandler(transport=transport, follow_redirects=False)
+        draining = DrainOnClose(transport)  # streamed replies give their connection back (see draining)
+        http = httpx.AsyncClient(transport=draining, follow_redirects=False, trust_env=False)
+        handler = AsyncHTTPHandler(transport=draining, follow_redirects=False)
         shared = per_loop[rules] = _Shared(transport, http, handler)
     return shared
 

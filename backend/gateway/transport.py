@@ -54,5 +54,11 @@ class GuardedAiohttpTransport(LiteLLMAiohttpTransport):
     def dispose(self) -> None:
         """Close the session's connections without its (closed) event loop; no warnings at exit."""
         session = self.client
-        if isinstance(session, aiohttp.ClientSession) and not session.closed:
-            self._mark_connector_closed(session)
+        if not isinstance(session, aiohttp.ClientSession) or session.closed:
+            return
+        close_now = getattr(session.connector, "_close", None)  # aiohttp's own finalizer does this
+        if callable(close_now):
+            try:
+                close_now()
+            except (RuntimeError, OSError, AttributeError):
+                pass  # the loop is gone: the sockets go with the process or the garbage collector

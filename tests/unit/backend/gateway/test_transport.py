@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from backend.gateway.draining import DrainOnClose
 from backend.gateway.transport import GuardedAiohttpTransport
 from backend.security.outbound import LOOPBACK_RULES, BlockedAddress
 from tests.support.echo_server import EchoServer
@@ -49,7 +50,8 @@ async def test_private_addresses_written_as_ip_are_refused_before_any_connection
 
 
 async def test_an_allowed_local_server_streams_and_reuses_one_connection(llm_server: LLMTestServer) -> None:
-    async with httpx.AsyncClient(transport=GuardedAiohttpTransport(LOOPBACK_RULES)) as http:
+    transport = DrainOnClose(GuardedAiohttpTransport(LOOPBACK_RULES))  # as the gateway builds it
+    async with httpx.AsyncClient(transport=transport) as http:
         sdk = openai.AsyncOpenAI(api_key=llm_server.api_key, base_url=llm_server.base_url, http_client=http)
         for _ in range(3):
             stream = await sdk.chat.completions.create(
