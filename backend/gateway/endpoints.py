@@ -14,16 +14,20 @@ hand it the HTTP client:
   this check and LiteLLM's own lookup (rebinding) is not caught there.
 
 The guarded HTTP client is shared per event loop (connection reuse); it follows no redirects, so
-a key never travels to a second host. The ``AsyncOpenAI`` wrapping it is cached per event loop by
-(base URL, fingerprint of the key) (:func:`_openai_client`): calls with the same key to the same
-URL reuse it; another key or URL gets its own client, so a client never sends one connection's
-key for another. The cache holds no plaintext key in its index (a BLAKE2b digest) and is bounded.
-Calls without a custom base URL go to the provider's fixed public API and are not wrapped.
+a key never travels to a second host. It sends through aiohttp (``backend.gateway.transport``:
+~3 ms less CPU per streamed call than httpx's own transport) on a connector that enforces the
+same policy (``backend.security.guarded_aiohttp``); Test connection keeps the httpx guard.
+The ``AsyncOpenAI`` wrapping it is cached per event loop by (base URL, fingerprint of the key)
+(:func:`_openai_client`): calls with the same key to the same URL reuse it; another key or URL
+gets its own client, so a client never sends one connection's key for another. The cache holds
+no plaintext key in its index (a BLAKE2b digest) and is bounded. Calls without a custom base
+URL go to the provider's fixed public API and are not wrapped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 
 from backend.gateway.draining import DrainOnClose
 from backend.gateway.llm import UNREACHABLE, GatewayError
+from backend.gateway.transport import GuardedAiohttpTransport
 from backend.security.outbound import (
     INVALID_URL,
     AllowRule,
@@ -50,12 +55,12 @@ _OPENAI_SDK_CHAT = frozenset({"openai", "openai_compatible"})
 _OPENAI_SDK_EMBED = frozenset({"openai", "openai_compatible", "mistral"})
 _HANDLER_CHAT = frozenset({"anthropic", "gemini", "deepseek", "mistral", "groq", "openrouter"})
 _MAX_CONNECTIONS = 1000  # a stream holds one for its whole length; the OpenAI SDK's own default
-_MAX_IDLE = 100
 _MAX_SDK_CLIENTS = 256  # per event loop: cached AsyncOpenAI wrappers, least recently used dropped
 
 
 @dataclass
 class _Shared:
+    transport: GuardedAiohttpTransport
     http: httpx.AsyncClient
     handler: AsyncHTTPHandler
     sdk: OrderedDict[tuple[str, bytes], openai.AsyncOpenAI] = field(default_factory=OrderedDict)
@@ -65,22 +70,31 @@ _by_loop: dict[asyncio.AbstractEventLoop, dict[tuple[AllowRule, ...], _Shared]] 
 
 
 def _shared(rules: tuple[AllowRule, ...]) -> _Shared:
-    """The guarded clients of this event loop for these rules (httpx pools are loop-bound).
+    """The guarded clients of this event loop for these rules (aiohttp sessions are loop-bound).
 
     Entries of closed loops (``asyncio.run`` in the memory worker's thread, tests) are dropped
     here, so their pools do not pile up.
     """
     for gone in [loop for loop in list(_by_loop) if loop.is_closed()]:  # list(): other threads add loops
-        _by_loop.pop(gone, None)
+        for dropped in _by_loop.pop(gone, {}).values():
+            dropped.transport.dispose()
     per_loop = _by_loop.setdefault(asyncio.get_running_loop(), {})
     shared = per_loop.get(rules)
     if shared is None or shared.http.is_closed:
-        guarded = GuardedTransport(rules, max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_IDLE)
-        transport = DrainOnClose(guarded)  # streamed replies give their connection back (see draining)
-        http = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
-        handler = AsyncHTTPHandler(transport=transport, follow_redirects=False)
-        shared = per_loop[rules] = _Shared(http, handler)
+        transport = GuardedAiohttpTransport(rules, max_connections=_MAX_CONNECTIONS)
+        draining = DrainOnClose(transport)  # streamed replies give their connection back (see draining)
+        http = httpx.AsyncClient(transport=draining, follow_redirects=False, trust_env=False)
+        handler = AsyncHTTPHandler(transport=draining, follow_redirects=False)
+        shared = per_loop[rules] = _Shared(transport, http, handler)
     return shared
+
+
+@atexit.register
+def _dispose_all() -> None:
+    """At exit: close every cached session's connections (aiohttp warns about unclosed ones)."""
+    for per_loop in list(_by_loop.values()):
+        for shared in list(per_loop.values()):
+            shared.transport.dispose()
 
 
 def check_base_url(base_url: str) -> httpx.URL:
