@@ -52,7 +52,9 @@ def test_a_planner_agent_shows_its_plan_steps_complete_and_keeps_the_checklist(p
         {"content": json.dumps(PLAN)},
         {"tool_calls": [{"name": "calculator", "arguments": {"expression": "12*7"}}], "delay_ms": 1500},
         {"content": "12 boxes cost 84 dollars.", "delay_ms": 1500},
-        {"content": "Shipping is 24 dollars.", "delay_ms": 1500},
+        # step 2 stays "running" long enough to be seen on a busy CI machine (it once went from
+        # pending to done between two looks when this took 1.5 s)
+        {"content": "Shipping is 24 dollars.", "delay_ms": 5000},
         {"content": "In total you pay 84 dollars for the boxes and 24 dollars for shipping."},
     ]
     page.goto(f"/chat?agent={agent_id}")
