@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, func, literal_column, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import Select, TableClause
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.sql.expression import Select
 from sqlmodel import Session
 
 from backend.accounts import permissions
 from backend.accounts.actor import Actor
+from backend.analytics.indexed import runs_via
 from backend.analytics.periods import Period
 from backend.analytics.rollup import hour_start
 from backend.analytics.tables import Table, usd
 from backend.models.agent import BlueprintVersion
 from backend.models.analytics import RUNS_AGENT_INDEX, RUNS_FAILED_INDEX, RUNS_SLOWEST_INDEX
-from backend.models.chat import Conversation, Message, Run
+from backend.models.chat import Conversation, Message
 
 STARTER_CHARS = 200
 """Starters are compared and shown by their first 200 characters."""
@@ -83,31 +83,6 @@ def _version(version: int | None) -> str:
     return "draft" if version == 0 else f"v{version}"
 
 
-class _IndexedRuns(TableClause):
-    """``runs`` read through :attr:`index` on SQLite (``INDEXED BY``; SQLite's planner has no
-    statistics of the range and might sort every run of the agent); plain ``runs`` elsewhere."""
-
-    index = ""
-    inherit_cache = True
-
-
-def _indexed_runs(index: str) -> type[_IndexedRuns]:
-    return type(f"_Runs_{index}", (_IndexedRuns,), {"index": index, "inherit_cache": True})
-
-
-_RUN_COLUMNS = [c.name for c in Run.__table__.columns]  # type: ignore[attr-defined]
-_VIA: dict[str, _IndexedRuns] = {
-    str(name): _indexed_runs(str(name))("runs", *[column(n, Run.__table__.c[n].type) for n in _RUN_COLUMNS])  # type: ignore[attr-defined]
-    for name in (RUNS_AGENT_INDEX.name, RUNS_SLOWEST_INDEX.name, RUNS_FAILED_INDEX.name)
-}
-
-
-@compiles(_IndexedRuns, "sqlite")
-def _indexed_by(element: _IndexedRuns, compiler: Any, **kw: Any) -> str:
-    text = str(compiler.visit_table(element, **kw))
-    return f"{text} INDEXED BY {element.index}" if kw.get("asfrom") else text
-
-
 PROBE = 2000
 """Runs of an agent in a range up to which its slowest runs are found by sorting them (below);
 from this many on, by reading the agent's runs slowest first until 10 fall in the range."""
@@ -116,7 +91,7 @@ from this many on, by reading the agent's runs slowest first until 10 fall in th
 def _many_runs(session: Session, agent_id: str, start: datetime, end: datetime) -> bool:
     """Whether the agent has at least :data:`PROBE` runs (any status) started in ``[start, end)``:
     at most that many entries of ``ix_runs_agent_created``."""
-    r = _VIA[str(RUNS_AGENT_INDEX.name)].c
+    r = runs_via(RUNS_AGENT_INDEX).c
     some: Select[Any] = select(literal_column("1"))
     some = some.where(r.agent_id == agent_id, r.created_at >= start, r.created_at < end)
     return int(session.execute(select(func.count()).select_from(some.limit(PROBE).subquery())).scalar_one()) >= PROBE
@@ -130,7 +105,7 @@ def _runs(session: Session, ws: str, agent_id: str, period: Period, *, failed: b
         index = RUNS_SLOWEST_INDEX  # slowest first: stops at the 10th in range
     else:
         index = RUNS_AGENT_INDEX  # few runs in range: sort them
-    r, bv = _VIA[str(index.name)], BlueprintVersion.__table__  # type: ignore[attr-defined]
+    r, bv = runs_via(index), BlueprintVersion.__table__  # type: ignore[attr-defined]
     stmt = select(r.c.id, r.c.conversation_id, r.c.created_at, r.c.status, r.c.model, r.c.latency_ms, r.c.cost_nano_usd)
     stmt = stmt.add_columns(r.c.error, bv.c.version).outerjoin(bv, bv.c.id == r.c.blueprint_version_id)
     stmt = stmt.where(r.c.workspace_id == ws, r.c.agent_id == agent_id, r.c.created_at >= start, r.c.created_at < end)

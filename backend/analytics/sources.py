@@ -15,7 +15,16 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Table, and_, case, cast, func, literal_column, select, union_all
 from sqlalchemy.sql import ColumnElement, CompoundSelect, Select
 
-from backend.models.analytics import ALL_AGENTS, LATENCY_EDGES_MS, EndUserHourly, RunHourly, ToolHourly, UsageHourly
+from backend.analytics.indexed import runs_via
+from backend.models.analytics import (
+    ALL_AGENTS,
+    LATENCY_EDGES_MS,
+    RUNS_FINISHED_INDEX,
+    EndUserHourly,
+    RunHourly,
+    ToolHourly,
+    UsageHourly,
+)
 from backend.models.chat import Run
 from backend.models.gateway import UsageRecord
 from backend.models.tools import ToolAudit
@@ -111,7 +120,7 @@ def _end_users(start: datetime, end: datetime, dialect: str) -> CompoundSelect:
 
 
 def _runs(start: datetime, end: datetime, dialect: str) -> Select[Any]:
-    r = _t(Run).c
+    r = runs_via(RUNS_FINISHED_INDEX).c  # the hour's range, not every finished run by status
     keys = [r.workspace_id, hour_expr(r.finished_at, dialect), r.agent_id, r.model, r.provider, r.status]
     measures = [
         func.count(),
@@ -120,12 +129,9 @@ def _runs(start: datetime, end: datetime, dialect: str) -> Select[Any]:
         _sum(r.cost_nano_usd),
         _sum(r.latency_ms),
     ]
-    # SQLite (no planner statistics in production) would read every finished run through the
-    # status index instead of the hour's range: ``status || ''`` keeps it on ``ix_runs_finished_at``.
-    status = r.status + "" if dialect == "sqlite" else r.status
     return (
         select(*keys, *measures)
-        .where(r.finished_at >= start, r.finished_at < end, status.in_(FINAL_RUN_STATUSES))
+        .where(r.finished_at >= start, r.finished_at < end, r.status.in_(FINAL_RUN_STATUSES))
         .group_by(*keys)
     )
 
