@@ -17,7 +17,8 @@ PostgreSQL alike):
 Hours younger than ``lag`` are recomputed on every pass, so a raw row committed up to ``lag``
 after its timestamp (a usage record's ``created_at`` is taken just before its transaction
 commits) is still counted; recomputing is what makes a repeated or concurrent pass harmless.
-Run from the worker's maintenance pass and, throttled, before analytics queries (:func:`catch_up`).
+Run from the worker's maintenance pass and, shared by concurrent callers, before analytics queries
+(:func:`catch_up`).
 """
 
 from __future__ import annotations
@@ -43,14 +44,13 @@ LAG = timedelta(minutes=15)
 """How long after its timestamp a raw row may still commit and be counted."""
 BATCH_HOURS = 24
 """Hours recomputed per transaction while catching up on a backlog."""
-CATCH_UP_EVERY_S = 5.0
-"""At most one on-demand pass per process in this many seconds (:func:`catch_up`)."""
 
 _STATE = RollupState.__table__  # type: ignore[attr-defined]
 LOCK = "lock"
 """The state row every rollup transaction locks first: they run one at a time."""
 _catch_up_lock = threading.Lock()
-_last_catch_up = 0.0
+_last_pass_began = float("-inf")
+"""``time.monotonic()`` when this process's last successful on-demand pass began."""
 
 
 def hour_of(moment: datetime) -> int:
@@ -121,17 +121,22 @@ def run_rollup(
     return batches
 
 
-def catch_up(*, max_age_s: float = CATCH_UP_EVERY_S) -> None:
-    """Run :func:`run_rollup` unless this process ran one less than ``max_age_s`` ago (blocking).
+def catch_up() -> None:
+    """Make the rollups include every raw row committed before this call (blocking).
 
-    Called before analytics queries so their figures include the last seconds' calls.
+    Called before analytics queries so their figures include the calls made just before. Callers
+    share passes: one that waited while another pass ran returns at once if that pass began after
+    it was called (so a page load costs at most one pass, however many load at the same time).
+    A pass that began earlier may have missed its rows, so then it runs one of its own.
     """
-    global _last_catch_up
+    global _last_pass_began
+    asked = time.monotonic()
     with _catch_up_lock:
-        if time.monotonic() - _last_catch_up < max_age_s:
+        if _last_pass_began > asked:
             return
+        began = time.monotonic()
         run_rollup()
-        _last_catch_up = time.monotonic()
+        _last_pass_began = began
 
 
 def rebuild_from(since: datetime, *, engine: Engine | None = None) -> None:

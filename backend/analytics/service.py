@@ -53,7 +53,7 @@ def build_report(
 
 
 def load_report(*, actor: Actor, period: Period, agent_id: str | None = None, end_users: bool = True) -> Report:
-    """Catch the rollups up (throttled), then :func:`build_report` in one read transaction.
+    """Catch the rollups up (a pass shared with concurrent callers), then :func:`build_report` in one read transaction.
 
     Blocking: call it from a worker thread (a background handler), never on the event loop.
 
