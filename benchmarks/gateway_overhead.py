@@ -12,7 +12,9 @@ streamed calls runs twice, at 1, 10 and 100 concurrent callers:
 - **httpx** (the floor): the same streamed request with a plain ``httpx.AsyncClient``, each
   SSE chunk JSON-parsed, nothing else.
 
-Overhead per call = wall time − the stub's fixed latency. Printed: p50/p95/p99 overhead of the
+The three paths take turns (``--rounds`` rounds per level, each a share of the calls), so a noisy
+stretch of the shared machine falls on all three alike. Overhead per call = wall time − the stub's
+fixed latency. Printed: p50/p95/p99 overhead of the
 three paths, CPU ms per call (process CPU time / calls), what the gateway adds (gateway −
 baseline, same percentile), the ratio of the gateway's overhead and CPU to the baseline's, and
 the load average before and after (the machine is shared: read figures next to it). Issue 3's
@@ -214,12 +216,18 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     header += f" {'CPU ms/call':>11}"
     print(header)
     print("-" * len(header))
+    paths = (("httpx", floor), ("litellm", bare), ("gateway", gateway))
     for level in args.levels:
         total = max(args.calls, level * 3)
-        runs = {}
-        for name, path in (("httpx", floor), ("litellm", bare), ("gateway", gateway)):
-            times, cpu = await measure(path, level, total)
-            runs[name] = ([t - args.latency_ms for t in times], cpu)
+        rounds = max(1, min(args.rounds, total // (level * 3)))
+        samples: dict[str, list[float]] = {name: [] for name, _ in paths}
+        cpu_ms: dict[str, float] = dict.fromkeys(samples, 0.0)
+        for _ in range(rounds):  # interleaved: a noisy minute on the shared machine hits every path alike
+            for name, path in paths:
+                times, cpu = await measure(path, level, total // rounds)
+                samples[name] += [t - args.latency_ms for t in times]
+                cpu_ms[name] += cpu / rounds
+        runs = {name: (samples[name], cpu_ms[name]) for name in samples}
         for name, (values, cpu) in runs.items():
             print(
                 f"{level:>10} {total:>6} | {name:<8} "
@@ -268,6 +276,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Gateway overhead vs bare LiteLLM (issue 3).")
     add_common_args(parser, levels="1,10,100")
     parser.add_argument("--calls", type=int, default=200, help="calls per level and path (at least 3x the level)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="the paths take turns this many times per level (each round calls/rounds)"
+    )
     run_benchmark(parser.parse_args(), bench)
 
 
