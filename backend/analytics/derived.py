@@ -213,9 +213,7 @@ def spanned_buckets(
     for table in {id(t): t for t, _ in scans}.values():  # one SELECT per table, its scans OR-ed
         runs = [run for t, run in scans if t is table]
         pieces = [piece for run in runs for piece in run]
-        whens: list[tuple[Any, Any]] = [
-            (table.c.hour < literal_column(str(hi)), literal_column(str(i))) for _, hi, i in pieces
-        ]
+        whens: list[tuple[Any, Any]] = [(table.c.hour < hi, literal_column(str(i))) for _, hi, i in pieces]
         bucket = case(*whens).label("bucket") if len(pieces) > 1 else literal_column(str(pieces[0][2])).label("bucket")
         stmt = _rows_of(table, workspace_id, runs[0][0][0], runs[-1][-1][1], agent_id, bucket)
         if len(runs) > 1:
