@@ -51,6 +51,12 @@ LOCK = "lock"
 _catch_up_lock = threading.Lock()
 _last_pass_began = float("-inf")
 """``time.monotonic()`` when this process's last successful on-demand pass began."""
+_last_pass_began_at: datetime | None = None
+"""The same moment by the wall clock (None: no pass yet, or :func:`rebuild_from` since)."""
+WRITE_SLACK = timedelta(minutes=2)
+"""How long before its commit a raw row's timestamp may be taken (a usage record's just before it;
+a tool audit row's when the call began, and tool calls time out sooner): :func:`catch_up` treats
+rows this much older than its last pass as possibly new."""
 
 
 def hour_of(moment: datetime) -> int:
@@ -121,27 +127,41 @@ def run_rollup(
     return batches
 
 
+def _written_since(moment: datetime) -> bool:
+    """Whether any source's raw rows have a timestamp at or after ``moment`` (one index probe each)."""
+    columns = {str(source.time_column): source.time_column for source in SOURCES}.values()
+    with session_scope() as session:
+        return any(
+            session.execute(select(column).where(column >= moment).limit(1)).first() is not None for column in columns
+        )
+
+
 def catch_up() -> None:
     """Make the rollups include every raw row committed before this call (blocking).
 
     Called before analytics queries so their figures include the calls made just before. Callers
     share passes: one that waited while another pass ran returns at once if that pass began after
     it was called (so a page load costs at most one pass, however many load at the same time).
-    A pass that began earlier may have missed its rows, so then it runs one of its own.
+    Otherwise a pass runs, unless no raw row is timestamped later than :data:`WRITE_SLACK` before
+    the last pass began (an index probe per raw table: nothing was written since).
     """
-    global _last_pass_began
+    global _last_pass_began, _last_pass_began_at
     asked = time.monotonic()
     with _catch_up_lock:
         if _last_pass_began > asked:
             return
-        began = time.monotonic()
+        if _last_pass_began_at is not None and not _written_since(_last_pass_began_at - WRITE_SLACK):
+            return
+        began, began_at = time.monotonic(), utcnow()
         run_rollup()
-        _last_pass_began = began
+        _last_pass_began, _last_pass_began_at = began, began_at
 
 
 def rebuild_from(since: datetime, *, engine: Engine | None = None) -> None:
     """Make every hour from ``since`` on be recomputed by the next pass (rows written with older
     timestamps, e.g. imported or restored ones); the rollups stay correct meanwhile."""
+    global _last_pass_began_at
+    _last_pass_began_at = None  # the next catch-up passes, whatever the rows' timestamps
     hour = hour_of(since)
     with session_scope(engine) as session:
         session.execute(
