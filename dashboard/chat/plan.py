@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from backend.accounts.actor import NotFound, PermissionDenied
 from backend.runtime import events as ev
+from dashboard.chat.steps import reply_streaming
 from dashboard.shell.auth import signed_in
 from dashboard.shell.db import in_session
 
@@ -48,7 +49,8 @@ class PlanState(rx.State):
     async def load(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """The stored plans of a conversation (re-run whenever the shown messages change)."""
         actor = await signed_in(self)
-        self.live = []
+        if not await reply_streaming(self):  # a streaming reply keeps its live checklist (reset when a run starts)
+            self.live = []
         if not conversation_id:
             self.steps, self.messages_with_plans = [], []
             return

@@ -63,6 +63,17 @@ def _duration(ms: int) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
+async def reply_streaming(state: rx.State) -> bool:
+    """Whether the chat page (``state``: any state of its session) is streaming a reply now.
+
+    A stored-steps or stored-plan reload can arrive after the running reply's first live events
+    (the conversation opened and the message list changed when it started): it must not wipe them.
+    """
+    from dashboard.chat.state import ChatState  # the chat page's state imports this module
+
+    return bool((await state.get_state(ChatState)).streaming)
+
+
 class StepsState(rx.State):
     """Steps of the open conversation (stored) and of the run streaming now (live)."""
 
@@ -76,7 +87,9 @@ class StepsState(rx.State):
     async def load(self, conversation_id: str):  # type: ignore[no-untyped-def]
         """The stored steps of a conversation (re-run whenever the shown messages change)."""
         actor = await signed_in(self)
-        self.live, self.error = [], ""
+        self.error = ""
+        if not await reply_streaming(self):  # a streaming reply keeps its live steps (reset when a run starts)
+            self.live = []
         if not conversation_id:
             self.steps = []
             return
