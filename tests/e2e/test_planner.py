@@ -50,8 +50,8 @@ def test_a_planner_agent_shows_its_plan_steps_complete_and_keeps_the_checklist(p
 
     llm_server.script = [
         {"content": json.dumps(PLAN)},
-        # each step stays "running" ~5 s, long enough to be seen on a busy CI machine: there step 2
-        # once went from pending to done between two looks at 1.5 s, and step 1 at 3 s (1.5 + 1.5)
+        # each step stays "running" ~5 s, long enough to be seen between two looks on a busy machine
+        # (CI's failures here were a race instead: a stored-plan reload wiped the live checklist)
         {"tool_calls": [{"name": "calculator", "arguments": {"expression": "12*7"}}], "delay_ms": 2500},
         {"content": "12 boxes cost 84 dollars.", "delay_ms": 2500},
         {"content": "Shipping is 24 dollars.", "delay_ms": 5000},
