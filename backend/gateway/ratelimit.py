@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute, WindowStats
+from limits import strategies as sync_strategies
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from backend.config import get_settings
@@ -121,12 +122,37 @@ def storage_uri(redis_url: str | None) -> str:
     return redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
 
 
+class _OnLoop:
+    """A synchronous ``limits`` strategy behind the asyncio strategies' interface.
+
+    In-memory counting takes microseconds and never blocks, so it runs right on the event loop.
+    ``limits``' asyncio memory storage (5.x) instead starts an expiry task on every hit that hops
+    to a worker thread once per stored key: under load those hops contend with every other
+    thread for the GIL (the gateway's database work included) and grow with the number of keys.
+    """
+
+    def __init__(self, strategy: sync_strategies.RateLimiter) -> None:
+        self._strategy = strategy
+
+    async def test(self, item: RateLimitItem, *ids: str) -> bool:
+        """True when one more request fits ``item`` now (nothing is counted)."""
+        return self._strategy.test(item, *ids)
+
+    async def hit(self, item: RateLimitItem, *ids: str, cost: int = 1) -> bool:
+        """Count ``cost`` under ``item``; False (nothing counted) when it does not fit."""
+        return self._strategy.hit(item, *ids, cost=cost)
+
+    async def get_window_stats(self, item: RateLimitItem, *ids: str) -> WindowStats:
+        """The window's reset time (epoch seconds) and remaining capacity."""
+        return self._strategy.get_window_stats(item, *ids)
+
+
 class RateLimiter:
     """Checks and records rate limits; one instance per process (see :func:`get_rate_limiter`).
 
-    ``limits``' asyncio storages belong to one event loop (locks, Redis connections), so a
-    storage is created per running loop. With memory storage each loop therefore counts on its
-    own; the app runs one loop per process.
+    Memory storage (``async+memory://``) is ``limits``' thread-safe synchronous one, shared by
+    every event loop of the process and used on the loop (:class:`_OnLoop`). ``limits``' asyncio
+    Redis storage belongs to one event loop (its connections), so it is created per running loop.
 
     Args:
         uri: ``limits`` storage URI, e.g. ``"async+memory://"`` or ``"async+redis://host:6379/0"``.
@@ -136,11 +162,21 @@ class RateLimiter:
     def __init__(self, uri: str = "async+memory://", *, key_prefix: str = "agenthub") -> None:
         self.uri = uri
         self.key_prefix = key_prefix
-        self._per_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[MovingWindowRateLimiter, FixedWindowRateLimiter]
-        ] = weakref.WeakKeyDictionary()
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._memory: tuple[Any, Any] | None = None
+        if uri.removeprefix("async+") == "memory://":
+            storage = MemoryStorage()
+            self._memory = (
+                _OnLoop(sync_strategies.MovingWindowRateLimiter(storage)),
+                _OnLoop(sync_strategies.FixedWindowRateLimiter(storage)),
+            )
 
-    def _strategies(self) -> tuple[MovingWindowRateLimiter, FixedWindowRateLimiter]:
+    def _strategies(self) -> tuple[Any, Any]:
+        """(moving window, fixed window) strategies with awaitable ``test``/``hit``/``get_window_stats``."""
+        if self._memory is not None:
+            return self._memory
         loop = asyncio.get_running_loop()
         found = self._per_loop.get(loop)
         if found is None:

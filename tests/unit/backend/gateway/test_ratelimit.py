@@ -74,3 +74,53 @@ def test_storage_uri_follows_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("REDIS_URL")
         get_settings.cache_clear()
         get_rate_limiter.cache_clear()
+
+
+def test_memory_limits_hold_across_event_loops_of_one_process() -> None:
+    """The app's loop and the in-process worker's loop share one count: a user cannot double a
+    limit by spreading calls over both (memory storage used to be one per loop)."""
+    import asyncio
+    import threading
+
+    limiter, rule = RateLimiter("async+memory://"), _rule(rpm=2)
+    asyncio.run(limiter.acquire([rule]))
+    refused: list[BaseException] = []
+
+    def other_loop() -> None:
+        async def two_calls() -> None:
+            await limiter.acquire([rule])
+            await limiter.acquire([rule])
+
+        try:
+            asyncio.run(two_calls())
+        except RateLimited as exc:
+            refused.append(exc)
+
+    thread = threading.Thread(target=other_loop)
+    thread.start()
+    thread.join()
+    assert len(refused) == 1 and "2 requests per minute" in str(refused[0])
+
+
+async def test_memory_limits_start_no_worker_threads(limiter: RateLimiter) -> None:
+    """Counting in memory stays on the loop: limits' asyncio memory storage hopped to a worker
+    thread once per stored key on every hit, contending with the gateway's database work."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    hops: list[object] = []
+    original = loop.run_in_executor
+
+    def counting(executor: object, func: object, *args: object) -> asyncio.Future[object]:
+        hops.append(func)
+        return original(executor, func, *args)  # type: ignore[arg-type]
+
+    loop.run_in_executor = counting  # type: ignore[method-assign]
+    try:
+        for sid in ("a1", "a2", "a3"):
+            await limiter.acquire([_rule(rpm=5, tpm=1000, sid=sid)])
+            await limiter.record_tokens([_rule(rpm=5, tpm=1000, sid=sid)], 10)
+        await asyncio.sleep(0.05)  # the old storage's expiry task ran here
+    finally:
+        loop.run_in_executor = original  # type: ignore[method-assign]
+    assert hops == []
