@@ -17,7 +17,6 @@ machine is, where wall time also counts waiting for a core); the load average.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -263,8 +262,9 @@ def main() -> None:
         print(f"catch-up pass when up to date: {catch_up_ms:.0f} ms", flush=True)
         _analyze(engine)
         _import_page_modules()  # the app has them loaded before it freezes (its pages import them)
-        gc.collect()
-        gc.freeze()  # as the app does once started (dashboard/app.py): the generator's objects leave the GC's scans
+        from backend.heap import settle_heap
+
+        settle_heap()  # as the app does once started (dashboard/app.py): freeze, then its GC thresholds
         results = _time_queries(engine, actor, agent_id, args.reps)
         if args.lag_seconds:
             os.environ["DATABASE_URL"] = url  # the page's own functions use the configured database

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import sys
 import time
@@ -88,6 +87,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     from backend.accounts.principal import principal_for_member
     from backend.chat.service import create_conversation, list_conversations
     from backend.config import get_settings
+    from backend.heap import settle_heap
     from backend.runtime.events import RunDone, RunStarted
     from backend.runtime.run import run_agent
     from dashboard.chat.citations import load_messages
@@ -118,8 +118,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     )
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     await asyncio.gather(*(turn() for _ in range(4)))  # warm up
-    gc.collect()
-    gc.freeze()  # as the app does once started (dashboard/app.py): start-up objects leave the GC's scans
+    settle_heap()  # as the app does once started (dashboard/app.py): freeze, then its GC thresholds
     header = f"{'turns at once':>13} {'turns':>6} | {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} (lag ms) {'turns/s':>8}"
     print(header)
     print("-" * len(header))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 
@@ -11,6 +10,7 @@ import reflex as rx
 from backend.api.routes import api, set_listing_access
 from backend.config import get_settings
 from backend.db import migrate
+from backend.heap import settle_heap
 from backend.memory.worker import start_worker
 from backend.preflight import StartupError, check_services
 from backend.runtime.sweep import run_maintenance
@@ -71,9 +71,9 @@ def _startup() -> None:
         start_worker(maintenance=_maintenance, maintenance_every_s=get_settings().maintenance_every_s)
     # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
     # collector's view: a full collection otherwise walks it all on the event loop, pausing every
-    # user for up to ~450 ms under load (benchmarks/loop_lag.py); later garbage is still collected.
-    gc.collect()
-    gc.freeze()
+    # user for up to ~450 ms under load (benchmarks/loop_lag.py); thresholds let queries' garbage
+    # die young (backend/heap.py).
+    settle_heap()
     log.info("Agent Hub is ready")
 
 
