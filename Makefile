@@ -63,6 +63,7 @@ test-e2e: install-test chromium
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy backend dashboard marketplace billing
 	$(BIN)/lint-imports --no-cache
 

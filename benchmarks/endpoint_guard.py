@@ -78,8 +78,10 @@ async def main(calls: int, latency_ms: float, rounds: int = 4) -> None:
                 finally:
                     endpoints.chat_client = original  # type: ignore[assignment]
             per_call = {k: v * 1000 / (len(guarded) + 10 * rounds) for k, v in cpu.items()}
-            print(f"c={concurrency:>3} CPU per call: litellm's own client {per_call['bare']:.2f} ms, "
-                  f"guarded {per_call['guarded']:.2f} ms")
+            print(
+                f"c={concurrency:>3} CPU per call: litellm's own client {per_call['bare']:.2f} ms, "
+                f"guarded {per_call['guarded']:.2f} ms"
+            )
             for name, values in (("litellm's own client", bare), ("guarded client", guarded)):
                 print(f"c={concurrency:>3} {name:<22} p50 {pct(values, 50):6.2f} ms  p95 {pct(values, 95):6.2f} ms")
             print(

@@ -96,11 +96,7 @@ def _model_ids(style: str, body: Any) -> list[str]:
         return []
     if style == "gemini":
         rows = [m for m in body.get("models") or [] if isinstance(m, dict)]
-        rows = [
-            m
-            for m in rows
-            if "generateContent" in (m.get("supportedGenerationMethods") or ["generateContent"])
-        ]
+        rows = [m for m in rows if "generateContent" in (m.get("supportedGenerationMethods") or ["generateContent"])]
         ids = [str(m.get("name", "")).removeprefix("models/") for m in rows]
     else:
         ids = [str(m.get("id", "")) for m in body.get("data") or [] if isinstance(m, dict)]
@@ -111,9 +107,7 @@ async def _list_models(provider: Provider, api_key: str | None, base: str, timeo
     """``GET`` the provider's model list. Raises ``GatewayError`` or ``_Unlisted``."""
     style = _LIST_STYLE[provider.id]
     headers = _headers(style, api_key)
-    params = (
-        {"pageSize": "1000"} if style == "gemini" else {"limit": "1000"} if style == "anthropic" else None
-    )
+    params = {"pageSize": "1000"} if style == "gemini" else {"limit": "1000"} if style == "anthropic" else None
     # No redirects: custom auth headers (x-api-key, x-goog-api-key) would follow to any host.
     async with endpoints.probe_client(timeout_s) as client:
         for path in (_KEY_CHECK_PATH.get(provider.id), "/models"):
@@ -125,9 +119,7 @@ async def _list_models(provider: Provider, api_key: str | None, base: str, timeo
             if response.status_code >= 400:
                 retry_after = response.headers.get("retry-after")
                 wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-                raise error_for_status(
-                    response.status_code, _error_text(response), secret=api_key, retry_after_s=wait
-                )
+                raise error_for_status(response.status_code, _error_text(response), secret=api_key, retry_after_s=wait)
         try:
             return _model_ids(style, response.json())
         except ValueError:
@@ -190,9 +182,7 @@ async def test_connection(
         except GatewayError as exc:
             return result(False, [], exc.message)
         except Exception as exc:
-            return result(
-                False, [], to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key).message
-            )
+            return result(False, [], to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key).message)
         if listed:
             noun = "model" if len(listed) == 1 else "models"
             return result(True, listed, f"Connected to {provider.label}: {len(listed)} {noun} available.")
@@ -216,9 +206,7 @@ async def test_connection(
         )
     except GatewayError as exc:
         return result(False, [], exc.message)
-    return result(
-        True, [probe_model], f"Connected to {provider.label}: a 1-token test call to {probe_model} worked."
-    )
+    return result(True, [probe_model], f"Connected to {provider.label}: a 1-token test call to {probe_model} worked.")
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
@@ -236,6 +224,10 @@ async def check_connection(*, actor: Actor, connection_id: str, session: Session
     creds = resolve_credentials(actor=actor, connection_id=connection_id, session=session)
     result = await test_connection(provider_id=creds.provider, api_key=creds.api_key, base_url=creds.base_url)
     return record_check(
-        actor=actor, connection_id=connection_id, ok=result.ok, message=result.message, models=result.models,
+        actor=actor,
+        connection_id=connection_id,
+        ok=result.ok,
+        message=result.message,
+        models=result.models,
         session=session,
     )

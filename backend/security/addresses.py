@@ -75,7 +75,6 @@ def parse_allow_rules(text: str) -> list[AllowRule]:
     return rules
 
 
-
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
@@ -163,4 +162,3 @@ def validate_url(url: str) -> httpx.URL:
     elif not all(_LABEL.match(label) for label in labels):
         raise BadURL(INVALID_URL)
     return parsed
-

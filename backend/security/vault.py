@@ -202,9 +202,7 @@ class Vault:
 
     def _seal(self, data_key: bytes, nonce: bytes, ciphertext: bytes, associated_data: str) -> str:
         key_id, wrap_nonce = self._ring.current_key_id, os.urandom(_NONCE_LEN)
-        wrapped = AESGCM(self._ring._key(key_id)).encrypt(
-            wrap_nonce, data_key, _aad("wrap", associated_data, key_id)
-        )
+        wrapped = AESGCM(self._ring._key(key_id)).encrypt(wrap_nonce, data_key, _aad("wrap", associated_data, key_id))
         return ".".join((_VERSION, key_id, _b64e(nonce), _b64e(wrap_nonce + wrapped), _b64e(ciphertext)))
 
     @staticmethod
@@ -225,9 +223,7 @@ class Vault:
         key_id, nonce, wrapped, ciphertext = self._parse(token)
         master = AESGCM(self._ring._key(key_id))
         try:
-            data_key = master.decrypt(
-                wrapped[:_NONCE_LEN], wrapped[_NONCE_LEN:], _aad("wrap", associated_data, key_id)
-            )
+            data_key = master.decrypt(wrapped[:_NONCE_LEN], wrapped[_NONCE_LEN:], _aad("wrap", associated_data, key_id))
             raw = AESGCM(data_key).decrypt(nonce, ciphertext, _aad("data", associated_data))
         except InvalidTag:
             raise VaultError(_DECRYPT_FAILED) from None

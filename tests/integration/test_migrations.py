@@ -7,8 +7,19 @@ from alembic import command
 
 from backend.db import alembic_config, get_engine
 
-TABLES = {"users", "workspaces", "memberships", "auth_sessions", "connections", "agents", "blueprint_versions",
-          "templates", "conversations", "messages", "runs"}
+TABLES = {
+    "users",
+    "workspaces",
+    "memberships",
+    "auth_sessions",
+    "connections",
+    "agents",
+    "blueprint_versions",
+    "templates",
+    "conversations",
+    "messages",
+    "runs",
+}
 TABLES |= {"usage_records", "budgets", "budget_counters", "budget_reservations", "rate_limit_rules", "model_overrides"}
 
 

@@ -125,9 +125,7 @@ async def test_missing_usage_is_counted_locally() -> None:
         (400, "bad_request", "refused the request (400)"),
     ],
 )
-async def test_http_errors_map_to_kinds(
-    llm_server: LLMTestServer, status: int, kind: str, words: str
-) -> None:
+async def test_http_errors_map_to_kinds(llm_server: LLMTestServer, status: int, kind: str, words: str) -> None:
     llm_server.fail_next(status)
     with pytest.raises(GatewayError) as info:
         await _run(llm_server)
@@ -202,9 +200,7 @@ async def test_closed_port_is_unreachable() -> None:
 @pytest.mark.asyncio
 async def test_hosted_provider_without_key_fails_before_any_call() -> None:
     with pytest.raises(GatewayError) as info:
-        await _run(
-            LLMTestServer(), provider_id="anthropic", model="claude-haiku-4-5", api_key=None, base_url=None
-        )
+        await _run(LLMTestServer(), provider_id="anthropic", model="claude-haiku-4-5", api_key=None, base_url=None)
     assert info.value.kind == "auth" and "Anthropic" in info.value.message
 
 

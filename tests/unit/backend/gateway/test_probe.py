@@ -34,9 +34,7 @@ async def test_probe_ok_lists_the_servers_models(llm_server: LLMTestServer) -> N
 @pytest.mark.asyncio
 async def test_probe_wrong_key_is_rejected_without_echoing_the_key(llm_server: LLMTestServer) -> None:
     wrong = "sk-wrong-ABCDEFGHIJKLMNOPQRSTUVWXYZ123456"
-    result = await probe.test_connection(
-        provider_id="openai_compatible", api_key=wrong, base_url=llm_server.base_url
-    )
+    result = await probe.test_connection(provider_id="openai_compatible", api_key=wrong, base_url=llm_server.base_url)
     assert not result.ok
     assert "401" in result.message and "rejected the API key" in result.message
     assert "Incorrect API key provided" in result.message
@@ -127,9 +125,7 @@ async def test_probe_validates_inputs_without_network() -> None:
 @pytest.mark.asyncio
 async def test_probe_key_optional_endpoint() -> None:
     with LLMTestServer(api_key=None, models=["llama3.1:8b"]) as server:
-        result = await probe.test_connection(
-            provider_id="openai_compatible", api_key=None, base_url=server.base_url
-        )
+        result = await probe.test_connection(provider_id="openai_compatible", api_key=None, base_url=server.base_url)
     assert result.ok and result.models == ["llama3.1:8b"]
     assert "authorization" not in server.requests[-1].headers
 

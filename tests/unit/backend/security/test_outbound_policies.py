@@ -96,4 +96,3 @@ def test_model_endpoint_allow_list_never_opens_fetches() -> None:
     for address in ("10.0.0.5", "127.0.0.1", "::1"):
         with pytest.raises(BlockedAddress):
             check_address(ipaddress.ip_address(address), 80, rules)
-
