@@ -192,6 +192,16 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
+def _assembled(response: Any) -> bool:
+    """True once LiteLLM's stream wrapper has read the provider's stream to its end and returned
+    the closing usage chunk (``CustomStreamWrapper.sent_last_chunk`` and ``sent_stream_usage``,
+    LiteLLM 1.x). What it would do next is only its own success logging: a second assembly of the
+    whole reply (``stream_chunk_builder``), a cost calculation and callback tasks, ~1-2 ms of CPU
+    per call that competed with the gateway's settlement on the event loop. The gateway records
+    usage itself (``calls.finish``) and registers no LiteLLM callbacks, so it stops there."""
+    return getattr(response, "sent_last_chunk", False) is True and getattr(response, "sent_stream_usage", False) is True
+
+
 async def stream_completion(
     *,
     provider_id: str,
@@ -252,6 +262,8 @@ async def stream_completion(
                         ttft_ms = _ms(started)
                     parts.append(text)
                     yield TextDelta(text)
+            if _assembled(response):
+                break
     except Exception as exc:
         raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
     finally:  # also when the consumer stops early: release the provider connection now

@@ -267,3 +267,54 @@ async def test_consumer_can_stop_early() -> None:
         first = await anext(stream)
         await stream.aclose()  # closes the upstream response too; must not raise
     assert isinstance(first, TextDelta) and first.text == "Hello! "
+
+
+@pytest.mark.asyncio
+async def test_stream_stops_at_the_usage_chunk_without_litellms_success_logging(llm_server: LLMTestServer) -> None:
+    """The whole reply and its usage arrive, and LiteLLM's own end-of-stream logging (a second
+    assembly of the reply, a cost calculation, callbacks: CPU the gateway does not use) never runs."""
+    import asyncio
+
+    import litellm
+    from litellm.integrations.custom_logger import CustomLogger
+
+    class Seen(CustomLogger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.successes = 0
+
+        async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+            self.successes += 1
+
+    seen = Seen()
+    litellm.callbacks.append(seen)
+    try:
+        events = await _run(llm_server)
+        await asyncio.sleep(0.2)  # LiteLLM's success callbacks run as tasks after the stream
+        baseline = await _bare_stream(llm_server)
+        await asyncio.sleep(0.2)
+    finally:
+        litellm.callbacks.remove(seen)
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == llm_server.reply
+    usage = events[-1]
+    assert isinstance(usage, Usage) and usage.completion_tokens == len(split_reply(str(llm_server.reply)))
+    assert baseline == llm_server.reply and seen.successes == 1  # only the bare call, read to its end, logged
+
+
+async def _bare_stream(server: LLMTestServer) -> str:
+    """The same call straight through ``litellm.acompletion``, read to its end."""
+    import litellm
+
+    response = await litellm.acompletion(
+        model="openai/test-model",
+        api_base=server.base_url,
+        api_key=server.api_key,
+        messages=MESSAGES,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text = ""
+    async for chunk in response:
+        for choice in chunk.choices or []:
+            text += choice.delta.content or ""
+    return text
