@@ -5,6 +5,10 @@ chat completion after a fixed latency (50 ms by default: the "upstream time"). T
 streamed calls runs twice, at 1, 10 and 100 concurrent callers:
 
 - **baseline**: bare ``litellm.acompletion(stream=True)``, stream read to the end;
+- **lite-cut**: the same, but reading stops at LiteLLM's closing usage chunk, where the gateway
+  stops (``completion._assembled``): the end of the stream then skips LiteLLM's own success
+  logging (a second assembly of the reply in a worker thread, cost, callbacks). The gateway's
+  own work is what it adds over this path;
 - **gateway**: ``backend.gateway.router.stream_chat`` with everything on: key decryption
   (vault), rate limit (requests/min and tokens/min rules on the agent), budget reservation
   (a workspace budget: conditional UPDATE, then settlement) and the usage record write.
@@ -12,10 +16,10 @@ streamed calls runs twice, at 1, 10 and 100 concurrent callers:
 - **httpx** (the floor): the same streamed request with a plain ``httpx.AsyncClient``, each
   SSE chunk JSON-parsed, nothing else.
 
-The three paths take turns (``--rounds`` rounds per level, each a share of the calls), so a noisy
-stretch of the shared machine falls on all three alike. Overhead per call = wall time − the stub's
+The paths take turns (``--rounds`` rounds per level, each a share of the calls), so a noisy
+stretch of the shared machine falls on all of them alike. Overhead per call = wall time − the stub's
 fixed latency. Printed: p50/p95/p99 overhead of the
-three paths, CPU ms per call (process CPU time / calls), what the gateway adds (gateway −
+paths, CPU ms per call (process CPU time / calls), what the gateway adds (gateway −
 baseline, same percentile), the ratio of the gateway's overhead and CPU to the baseline's, and
 the load average before and after (the machine is shared: read figures next to it). Issue 3's
 target: gateway p95 overhead <= 10 ms at 100 concurrent on a 2-core machine; issue 10's:
@@ -164,6 +168,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     from backend.config import get_settings
     from backend.db import session_scope
     from backend.gateway.candidates import RetryPolicy, Target
+    from backend.gateway.completion import _assembled
     from backend.gateway.llm import litellm
     from backend.gateway.router import stream_chat
 
@@ -173,7 +178,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     targets = [Target(connection_id, MODEL)]
     no_retry = RetryPolicy(max_retries=0)
 
-    async def bare() -> float:
+    async def bare(cut: bool = False) -> float:
         started = time.perf_counter()
         response = await litellm.acompletion(
             model=f"openai/{MODEL}",
@@ -187,8 +192,13 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
             max_retries=0,
         )
         async for _ in response:
-            pass
+            if cut and _assembled(response):  # where the gateway stops reading (completion._assembled)
+                break
+        await response.aclose()
         return (time.perf_counter() - started) * 1000
+
+    async def bare_cut() -> float:
+        return await bare(cut=True)
 
     async def gateway() -> float:
         started = time.perf_counter()
@@ -210,13 +220,13 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
         f"{'redis' if settings.redis_url else 'memory'}, upstream latency {args.latency_ms:g} ms, streamed calls"
     )
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    for path in (floor, bare, gateway):  # warm up: imports, HTTP pools, tokenizer, SQLite pages
+    for path in (floor, bare, bare_cut, gateway):  # warm up: imports, HTTP pools, tokenizer, SQLite pages
         await run_load(path, 10, 30)
     header = f"{'concurrent':>10} {'calls':>6} | {'path':<8} {'p50':>8} {'p95':>8} {'p99':>8} (overhead ms)"
     header += f" {'CPU ms/call':>11}"
     print(header)
     print("-" * len(header))
-    paths = (("httpx", floor), ("litellm", bare), ("gateway", gateway))
+    paths = (("httpx", floor), ("litellm", bare), ("lite-cut", bare_cut), ("gateway", gateway))
     for level in args.levels:
         total = max(args.calls, level * 3)
         rounds = max(1, min(args.rounds, total // (level * 3)))
@@ -233,17 +243,21 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
                 f"{level:>10} {total:>6} | {name:<8} "
                 f"{pct(values, 50):>8.2f} {pct(values, 95):>8.2f} {pct(values, 99):>8.2f} {'':>13} {cpu:>11.2f}"
             )
-        (base, base_cpu), (gate, gate_cpu) = runs["litellm"], runs["gateway"]
-        added = [pct(gate, p) - pct(base, p) for p in (50, 95, 99)]
-        ratio = [pct(gate, p) / max(pct(base, p), 0.01) for p in (50, 95, 99)]
-        print(f"{'':>10} {'':>6} | {'added':<8} {added[0]:>8.2f} {added[1]:>8.2f} {added[2]:>8.2f}")
-        print(
-            f"{'':>10} {'':>6} | {'ratio':<8} {ratio[0]:>7.2f}x {ratio[1]:>7.2f}x {ratio[2]:>7.2f}x "
-            f"{'':>13} {gate_cpu / max(base_cpu, 0.01):>10.2f}x"
-        )
+        gate, gate_cpu = runs["gateway"]
+        for label, over in (("", "litellm"), (" cut", "lite-cut")):
+            base, base_cpu = runs[over]
+            added = [pct(gate, p) - pct(base, p) for p in (50, 95, 99)]
+            ratio = [pct(gate, p) / max(pct(base, p), 0.01) for p in (50, 95, 99)]
+            print(f"{'':>10} {'':>6} | {'added' + label:<8} {added[0]:>8.2f} {added[1]:>8.2f} {added[2]:>8.2f}")
+            print(
+                f"{'':>10} {'':>6} | {'ratio' + label:<8} {ratio[0]:>7.2f}x {ratio[1]:>7.2f}x {ratio[2]:>7.2f}x "
+                f"{'':>13} {gate_cpu / max(base_cpu, 0.01):>10.2f}x"
+            )
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(
         "overhead = wall time - upstream latency; added = gateway - litellm; ratio = gateway / litellm;\n"
+        "lite-cut = bare LiteLLM that stops reading at its closing usage chunk, as the gateway does\n"
+        "(skipping LiteLLM's end-of-stream logging); added cut / ratio cut compare the gateway with it;\n"
         "CPU ms/call = this process's CPU time (all threads) / calls; httpx = plain stream of the same reply (floor)"
     )
 
