@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment.REFLEX_SKIP_COMPILE.set(True)
     multiprocessing.set_start_method("spawn", force=True)  # LanceDB is not fork-safe
 
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, RuntimeModes
     from granian.server import Server
 
     Server(
@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         address=args.host,
         port=args.port,
         interface=Interfaces.ASGI,
+        # Granian picks its multi-threaded Rust runtime for ASGI; with websockets open at SIGTERM it
+        # can panic while stopping a worker ("Cannot drop pointer into Python heap without the
+        # thread being attached": a known Granian bug of the multi-threaded runtime), killing the worker
+        # and the replies it was finishing. Python runs on one event loop either way.
+        runtime_mode=RuntimeModes.st,
         workers=args.workers,
         respawn_failed_workers=True,
         workers_kill_timeout=25,  # graceful stop: past AGENTHUB_SHUTDOWN_GRACE_S (20 s), a worker is killed after 25 s
