@@ -19,14 +19,14 @@ alive = [Node() for _ in range(1000)]
 settle_heap()
 print(gc.get_freeze_count() >= 1000, gc.get_threshold() == GC_THRESHOLDS)
 
-# a reference cycle made after start-up is still freed by the collector
+# a reference cycle made after start-up is still freed by the automatic collector
 a, b = Node(), Node()
 a.other, b.other = b, a
 gone = weakref.ref(a)
 del a, b
-for _ in range(GC_THRESHOLDS[0] * 3):
-    [[]]  # container allocations that survive a moment: young collections run
-gc.collect(0)
+for _ in range(GC_THRESHOLDS[0]):
+    x, y = Node(), Node()
+    x.other, y.other = y, x  # more garbage cycles: net allocations that trigger young collections
 print(gone() is None)
 """
 
