@@ -6,7 +6,7 @@ streamed calls runs twice, at 1, 10 and 100 concurrent callers:
 
 - **baseline**: bare ``litellm.acompletion(stream=True)``, stream read to the end;
 - **lite-cut**: the same, but reading stops at LiteLLM's closing usage chunk, where the gateway
-  stops (``completion._assembled``): the end of the stream then skips LiteLLM's own success
+  stops (``completion.stream_assembled``): the end of the stream then skips LiteLLM's own success
   logging (a second assembly of the reply in a worker thread, cost, callbacks). The gateway's
   own work is what it adds over this path;
 - **gateway**: ``backend.gateway.router.stream_chat`` with everything on: key decryption
@@ -168,7 +168,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
     from backend.config import get_settings
     from backend.db import session_scope
     from backend.gateway.candidates import RetryPolicy, Target
-    from backend.gateway.completion import _assembled
+    from backend.gateway.completion import stream_assembled
     from backend.gateway.llm import litellm
     from backend.gateway.router import stream_chat
 
@@ -192,7 +192,7 @@ async def bench(args: argparse.Namespace, base_url: str) -> None:
             max_retries=0,
         )
         async for _ in response:
-            if cut and _assembled(response):  # where the gateway stops reading (completion._assembled)
+            if cut and stream_assembled(response):  # where the gateway stops reading (completion.stream_assembled)
                 break
         await response.aclose()
         return (time.perf_counter() - started) * 1000

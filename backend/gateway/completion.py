@@ -192,7 +192,7 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
-def _assembled(response: Any) -> bool:
+def stream_assembled(response: Any) -> bool:
     """True once LiteLLM's stream wrapper has read the provider's stream to its end and returned
     the closing usage chunk (``CustomStreamWrapper.sent_last_chunk`` and ``sent_stream_usage``,
     LiteLLM 1.x). What it would do next is only its own success logging: a second assembly of the
@@ -262,7 +262,7 @@ async def stream_completion(
                         ttft_ms = _ms(started)
                     parts.append(text)
                     yield TextDelta(text)
-            if _assembled(response):
+            if stream_assembled(response):
                 break
     except Exception as exc:
         raise to_gateway_error(exc, host=host, timeout_s=timeout_s, secret=api_key) from None
