@@ -17,10 +17,13 @@ carrying reply text) and time to the end of the reply (``streaming`` false). Acc
 agents are created beforehand through the services (sign-up is not measured); every user signs
 in, then all start chatting together.
 
-Prints: users held, sign-in latency, messages/s, TTFT and reply latency p50/p95/p99, errors, CPU
-of the app's processes (all of them: instances, workers, Redis excluded) for the sign-ins and
+Prints: users held, sign-in latency, the chat page's opening time (connect, hydrate, ``load``),
+messages/s, TTFT (also by the message's place in its conversation) and reply latency
+p50/p95/p99, errors, CPU of the app's processes (all of them: instances, workers, Redis excluded) for the sign-ins and
 per chat message (also net of the app's idle background CPU, measured for a few seconds before
-the sign-ins), the share of wall time the app's CPU was busy, and the load average.
+the sign-ins; split into app instances and workers, beside the harness's own CPU), the share of
+the machine's CPU time the hypervisor took (steal), the share of wall time the app's CPU was busy,
+and the load average.
 
     .venv/bin/python benchmarks/load_chat.py --users 50 --messages 3 \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench_load
@@ -63,6 +66,13 @@ def _cpu_seconds(sessions: set[int]) -> float:
         if int(fields[3]) in sessions:  # field 6 (session id), counted after "pid (comm)"
             total += int(fields[11]) + int(fields[12])
     return total / TICKS
+
+
+def _steal_share() -> tuple[int, int]:
+    """``(steal, total)`` CPU ticks of the machine since boot (``/proc/stat``): time the
+    hypervisor gave this virtual machine's CPUs to others."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return fields[7], sum(fields)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -140,7 +150,7 @@ async def _user(  # noqa: PLR0913  (one simulated user's whole script)
 ) -> None:
     """One simulated browser tab: sign in, wait for everyone, open the chat page, send messages."""
     router = {"pathname": "/chat/", "asPath": f"/chat/?agent={agent_id}", "query": {"agent": agent_id}}
-    state: dict[str, Any] = {"t0": 0.0, "first": False, "done": asyncio.Event(), "conv": ""}
+    state: dict[str, Any] = {"t0": 0.0, "first": False, "done": asyncio.Event(), "conv": "", "i": 0}
 
     def on_delta(delta: dict) -> None:  # type: ignore[type-arg]
         chat = delta.get(CHAT, {})
@@ -150,6 +160,7 @@ async def _user(  # noqa: PLR0913  (one simulated user's whole script)
         if state["t0"] and not state["first"] and chat.get("stream_text_rx_state_"):
             state["first"] = True
             out["ttft"].append((now - float(state["t0"])) * 1000)
+            out[f"ttft{state['i']}"] = [*out.get(f"ttft{state['i']}", []), out["ttft"][-1]]
         if state["t0"] and chat.get("streaming_rx_state_") is False:
             out["reply"].append((now - float(state["t0"])) * 1000)
             if not state["first"]:
@@ -164,12 +175,14 @@ async def _user(  # noqa: PLR0913  (one simulated user's whole script)
             out["signin"].append((time.perf_counter() - began) * 1000)
         finally:
             await signed_in.wait()  # the chat phase (and its CPU count) starts with every user in
+        opened = time.perf_counter()
         sio = await _connect(url, router, cookie, on_delta)
+        out["open"].append((time.perf_counter() - opened) * 1000)
         out["held"].append(1)
         for i in range(args.messages):
             if args.think_ms:  # reading the last reply and typing: spread over 0.5x..1.5x think_ms
                 await asyncio.sleep(args.think_ms / 1000 * (0.5 + random.random()))  # noqa: S311
-            state.update(t0=time.perf_counter(), first=False, done=asyncio.Event())
+            state.update(t0=time.perf_counter(), first=False, done=asyncio.Event(), i=i)
             event = {"name": f"{CHAT}.send", "payload": _form(conversation=str(state["conv"]), message=f"Message {i}"),
                      "router_data": router}  # fmt: skip
             await sio.emit("event", event, namespace="/_event")
@@ -264,12 +277,14 @@ def main() -> None:
     try:
         seeded = _seed(args.users, stub_url)
         sessions = {p.popen.pid for p in [*profile.webs, *profile.workers]}
-        out: dict[str, list] = {"ttft": [], "reply": [], "errors": [], "held": [], "sent": [], "signin": []}  # type: ignore[type-arg]
+        webs = {p.popen.pid for p in profile.webs}
+        out: dict[str, list] = {"ttft": [], "reply": [], "errors": [], "held": [], "sent": [], "signin": [], "open": []}  # type: ignore[type-arg]
         marks: dict[str, float] = {}
 
         async def run_all() -> None:
             def chat_starts() -> None:
-                marks.update(cpu=_cpu_seconds(sessions), t=time.perf_counter(), load=os.getloadavg()[0])
+                marks.update(cpu=_cpu_seconds(sessions), t=time.perf_counter(), load=os.getloadavg()[0],
+                             web=_cpu_seconds(webs), own=time.process_time(), steal=_steal_share())  # fmt: skip
 
             signed_in = asyncio.Barrier(len(seeded) + 1)
             users = [asyncio.ensure_future(_user(profile.url, email, agent, args, out, signed_in))
@@ -285,6 +300,8 @@ def main() -> None:
         cpu0, t0 = _cpu_seconds(sessions), time.perf_counter()
         asyncio.run(run_all())
         wall, cpu = time.perf_counter() - marks["t"], _cpu_seconds(sessions) - marks["cpu"]
+        web_cpu, own_cpu = _cpu_seconds(webs) - marks["web"], time.process_time() - marks["own"]
+        steal, ticks = (now - then for now, then in zip(_steal_share(), marks["steal"], strict=True))
         sent = len(out["sent"])
         print(
             f"profile {args.profile}: {args.webs} app instance(s), {args.workers} worker(s), stub {args.latency_ms} ms"
@@ -298,12 +315,18 @@ def main() -> None:
               f"p50 {_pct(signin, 0.5):.0f} ms, p95 {_pct(signin, 0.95):.0f} ms; "
               f"app CPU {marks['cpu'] - cpu0:.1f} s")  # fmt: skip
         print(f"users held {len(out['held'])}/{args.users}; messages {sent} in {wall:.1f} s = {sent / wall:.1f}/s")
-        for name in ("ttft", "reply"):
+        for name in ("open", "ttft", "reply"):
             v = out[name]
             print(f"{name:5} ms: p50 {_pct(v, 0.5):.0f}  p95 {_pct(v, 0.95):.0f}  p99 {_pct(v, 0.99):.0f}  "
                   f"mean {statistics.fmean(v) if v else float('nan'):.0f}  (n={len(v)})")  # fmt: skip
+        for i in range(args.messages):  # first messages come closest together: everyone opened the chat at once
+            v = out.get(f"ttft{i}", [])
+            print(f"  ttft of message {i + 1}: p50 {_pct(v, 0.5):.0f}  p95 {_pct(v, 0.95):.0f}  "
+                  f"max {max(v, default=0):.0f}")  # fmt: skip
         print(f"errors {len(out['errors'])}" + (f": {sorted(set(out['errors']))[:5]}" if out["errors"] else ""))
         print(f"app CPU {cpu:.1f} s = {cpu / max(sent, 1) * 1000:.1f} ms per message (all app processes)")
+        print(f"  of which app instances {web_cpu:.1f} s, workers {cpu - web_cpu:.1f} s; this harness (the users' "
+              f"clients) {own_cpu:.1f} s; CPU time stolen by the hypervisor {steal / max(ticks, 1):.0%}")  # fmt: skip
         net = cpu - idle_rate * wall
         print(f"  net of the idle background ({idle_rate * 1000:.0f} ms of CPU per second over {IDLE_S:.0f} s before "
               f"the sign-ins): {net:.1f} s = {net / max(sent, 1) * 1000:.1f} ms per message")  # fmt: skip

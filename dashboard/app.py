@@ -14,6 +14,7 @@ from backend.heap import settle_heap
 from backend.memory.worker import start_worker
 from backend.preflight import StartupError, check_services
 from backend.runtime.sweep import run_maintenance
+from backend.runtime.warmup import warm_up
 from backend.security.keycheck import check_stored_secrets
 from backend.security.keys import get_vault
 from backend.security.redact import install_log_redaction
@@ -69,6 +70,9 @@ def _startup() -> None:
     check_stored_secrets(get_vault())  # refuses to start when the key ring cannot decrypt stored secrets
     if get_settings().inprocess_worker:
         start_worker(maintenance=_maintenance, maintenance_every_s=get_settings().maintenance_every_s)
+    # The first reply of a process would otherwise pay ~1 s of the SDKs' deferred imports and
+    # tokenizer loading, with every user's events waiting behind it (backend/runtime/warmup.py).
+    warm_up()
     # Everything alive now (modules, LiteLLM's price map, ...) moves out of the garbage
     # collector's view: a full collection otherwise walks it all on the event loop, pausing every
     # user for up to ~450 ms under load (benchmarks/loop_lag.py); thresholds let queries' garbage
