@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.actor import Actor
 from backend.blueprints import require_agent
@@ -135,40 +135,70 @@ def _passages(hits: Sequence[Hit], kind: str, start: int) -> list[Passage]:
     ]
 
 
-def _what_to_search(workspace_id: str, agent_id: str) -> tuple[bool, Any] | None:
-    """``(memory switch on, query embedder or None)``, or None when there is nothing to search (blocking)."""
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a run searches: the end user's memories (``with_memory``) and knowledge, with the
+    query ``embedder`` (None: keyword search only)."""
+
+    with_memory: bool
+    embedder: Any
+
+
+def search_plan(workspace_id: str, agent_id: str, session: Session) -> SearchPlan | None:
+    """The run's :class:`SearchPlan`, or None when there is nothing to search (no memory switch,
+    no chunked or indexed knowledge): two indexed reads in the caller's transaction."""
+    with_memory = memory_enabled(workspace_id, agent_id, session)
+    has_knowledge = (
+        session.exec(
+            select(KnowledgeSource.id).where(
+                KnowledgeSource.workspace_id == workspace_id,
+                KnowledgeSource.agent_id == agent_id,
+                col(KnowledgeSource.status).in_(("chunked", "indexed")),
+            )
+        ).first()
+        is not None
+    )
+    if not has_knowledge and not with_memory:
+        return None
+    return SearchPlan(with_memory, embedder_for(workspace_id, which="active", session=session))
+
+
+def _what_to_search(workspace_id: str, agent_id: str) -> SearchPlan | None:
+    """:func:`search_plan` in its own transaction (blocking: runs in a thread)."""
     with session_scope() as session:
-        with_memory = memory_enabled(workspace_id, agent_id, session)
-        has_knowledge = (
-            session.exec(
-                select(KnowledgeSource.id).where(
-                    KnowledgeSource.workspace_id == workspace_id,
-                    KnowledgeSource.agent_id == agent_id,
-                    col(KnowledgeSource.status).in_(("chunked", "indexed")),
-                )
-            ).first()
-            is not None
-        )
-        if not has_knowledge and not with_memory:
-            return None
-        return with_memory, embedder_for(workspace_id, which="active", session=session)
+        return search_plan(workspace_id, agent_id, session)
 
 
-async def retrieve_for_run(
-    *, workspace_id: str, agent_id: str, end_user_id: str, query: str, k_knowledge: int = 5, k_memories: int = 3
+_ASK = SearchPlan(False, None)  # "not given": retrieve_for_run reads the plan itself
+
+
+async def retrieve_for_run(  # noqa: PLR0913  (the run's scope, its query and the two result sizes)
+    *,
+    workspace_id: str,
+    agent_id: str,
+    end_user_id: str,
+    query: str,
+    k_knowledge: int = 5,
+    k_memories: int = 3,
+    plan: SearchPlan | None = _ASK,
 ) -> list[Passage]:
     """Knowledge passages and (if the memory switch is on) the end user's memories for a run.
 
     The caller (the runtime) has already checked that the actor may use the agent. One query
     embedding serves both searches.
 
+    Args:
+        plan: The run's :func:`search_plan` when the caller read it in its own transaction
+            (None: nothing to search); left out, it is read here, in a worker thread.
+
     Returns:
         Knowledge passages then memories, labelled ``1..n``; empty when nothing matches.
     """
-    planned = await asyncio.to_thread(_what_to_search, workspace_id, agent_id)  # off the event loop
-    if planned is None:
+    if plan is _ASK:
+        plan = await asyncio.to_thread(_what_to_search, workspace_id, agent_id)  # off the event loop
+    if plan is None:
         return []  # nothing to search: no query embedding, no LanceDB round trip
-    with_memory, embedder = planned
+    with_memory, embedder = plan.with_memory, plan.embedder
     vector = None
     if embedder is not None:
         try:

@@ -17,7 +17,7 @@ from backend.accounts.principal import RunPrincipal
 from backend.chat.service import get_conversation
 from backend.db import session_scope
 from backend.memory.conversation import remember_exchange
-from backend.memory.retrieval import Passage, cited_passages, format_context, retrieve_for_run
+from backend.memory.retrieval import Passage, SearchPlan, cited_passages, format_context, retrieve_for_run
 from backend.models import Message, MessageCitation
 from backend.models.memory import CitationPublic
 from backend.runtime.events import Citation
@@ -25,15 +25,16 @@ from backend.runtime.events import Citation
 log = logging.getLogger(__name__)
 
 
-async def retrieve(*, principal: RunPrincipal, query: str) -> list[Passage]:
+async def retrieve(*, principal: RunPrincipal, query: str, plan: SearchPlan | None) -> list[Passage]:
     """The owner's knowledge for the agent and the end user's memories of it, for this message
-    (empty on any failure)."""
+    (empty on any failure). ``plan``: the run's ``search_plan``, read when the run started."""
     try:
         return await retrieve_for_run(
             workspace_id=principal.owner_workspace_id,
             agent_id=principal.agent_id,
             end_user_id=principal.end_user_id,
             query=query,
+            plan=plan,
         )
     except Exception:
         log.exception("retrieval failed; answering without knowledge")

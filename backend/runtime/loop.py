@@ -130,7 +130,10 @@ class AgentLoop:
     async def run(self, messages: list[dict[str, Any]]) -> AsyncGenerator[RunEvent, None]:
         """Run until a final answer (``parts``) or a pause (``pending``). Raises ``GatewayError``."""
         self.messages = messages
-        specs, self.titles, self.delegates = await asyncio.to_thread(self._specs)
+        if self.blueprint.tools or self.blueprint.delegates:  # custom tools and agents are rows: a thread
+            specs, self.titles, self.delegates = await asyncio.to_thread(self._specs)
+        else:  # nothing to resolve: no thread hop before the first model call
+            specs, self.titles, self.delegates = [], {}, {}
         while True:
             if self.checkpoint is not None:
                 self.checkpoint.tick()

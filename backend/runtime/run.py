@@ -15,14 +15,15 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from backend.accounts.principal import RunPrincipal
 from backend.chat.principal import conversation_for
 from backend.chat.service import append_message
 from backend.db import session_scope
 from backend.gateway import completion
-from backend.memory.retrieval import Passage
+from backend.memory.retrieval import Passage, SearchPlan, search_plan
 from backend.models import BlueprintVersion, Message, Run
 from backend.models.common import utcnow
 from backend.runtime import grounding
@@ -44,10 +45,23 @@ class RunRejected(ValueError):
     """The message was not accepted (empty or too long), or the run cannot be resumed; nothing was stored."""
 
 
+def _search_plan(principal: RunPrincipal, session: Session) -> SearchPlan | None:
+    """What the run searches; a failure other than the database's costs the run its sources (the
+    answer comes without them, as when retrieval fails), never the run."""
+    try:
+        return search_plan(principal.owner_workspace_id, principal.agent_id, session)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("reading the run's search plan failed; answering without knowledge")
+        return None
+
+
 def _start(
     principal: RunPrincipal, conversation_id: str, text: str
-) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]], StepLog]:
-    """Store the run row and the user's message; read the blueprint and history (blocking: a thread)."""
+) -> tuple[RunStarted, BlueprintVersion, list[tuple[str, str]], StepLog, SearchPlan | None]:
+    """Store the run row and the user's message; read the blueprint, the history and what the run
+    searches (knowledge, memories), in one transaction (blocking: a thread)."""
     with session_scope() as session:
         conv = conversation_for(principal=principal, conversation_id=conversation_id, session=session)
         blueprint = session.get(BlueprintVersion, conv.blueprint_version_id)
@@ -74,7 +88,8 @@ def _start(
             .order_by(col(Message.position))
         ).all()
         started = RunStarted(run.id, conv.id, msg.id)
-    return started, blueprint, [(r, c) for r, c in rows], StepLog(started.run_id, started.conversation_id)
+        plan = _search_plan(principal, session)
+    return started, blueprint, [(r, c) for r, c in rows], StepLog(started.run_id, started.conversation_id), plan
 
 
 def finish_run(
@@ -240,7 +255,7 @@ async def run_agent(
         raise RunRejected("Type a message first.")
     if len(text) > MAX_USER_MESSAGE_CHARS:
         raise RunRejected(f"Messages are at most {MAX_USER_MESSAGE_CHARS:,} characters.")
-    started, blueprint, history, steps = await asyncio.to_thread(_start, principal, conversation_id, text)
+    started, blueprint, history, steps, search = await asyncio.to_thread(_start, principal, conversation_id, text)
     yield started
     opts = options or RunOptions()
     checkpoint = Checkpoint(started.run_id)
@@ -262,7 +277,7 @@ async def run_agent(
             raise completion.GatewayError(
                 "bad_request", "This agent has no connection. Pick a model in the builder.", None
             )
-        passages.extend(await grounding.retrieve(principal=principal, query=text))
+        passages.extend(await grounding.retrieve(principal=principal, query=text, plan=search))
         messages = list(grounding.with_context(build_messages(blueprint, history), passages))
         planned = PlanOutcome([])
         if blueprint.plan_complex:  # planner mode: maybe a plan run by executors first
