@@ -3,7 +3,9 @@
 Starts a profile (``tests/support/scaleout.py``): ``--profile scaleout`` is ``deploy/Procfile``
 (``--webs`` app instances behind a load balancer, ``--workers`` workers, PostgreSQL, a private
 Redis); ``--profile embedded`` is the embedded default's shape (one instance, SQLite, state in
-memory). The model is ``benchmarks/_llm_stub.py`` with a fixed latency (50 ms).
+memory). The model is ``benchmarks/_llm_stub.py`` with a fixed latency (50 ms). Both profiles sit
+behind the tests' load balancer (a TCP proxy in this process); the app reaches PostgreSQL
+directly, as deployed (``--db-proxy``: through the fault tests' cuttable proxy instead).
 
 Each user is a Socket.IO client (python-socketio, the protocol the browser's Reflex client
 speaks). It signs in as the browser does: connects to ``/_event`` without a cookie, hydrates
@@ -234,6 +236,9 @@ def main() -> None:
                         help="mean pause before each message, spread 0.5x..1.5x (0: none, back to back)")  # fmt: skip
     parser.add_argument("--reuse-build", action="store_true",
                         help="skip the front-end build if one exists (the harness never loads pages)")  # fmt: skip
+    parser.add_argument("--db-proxy", action="store_true",
+                        help="route PostgreSQL through the fault tests' cuttable proxy (in this process, in Python); "
+                             "by default the app connects to it directly, as deployed")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
                         help="PostgreSQL database (WIPED) for --profile scaleout")  # fmt: skip
     args = parser.parse_args()
@@ -273,7 +278,8 @@ def main() -> None:
 
     print(f"starting the {args.profile} profile ({args.webs} app instance(s), {args.workers} worker(s))...", flush=True)
     profile = start_profile(work, database_url, extra_env=extra, webs=args.webs, workers=args.workers,
-                            redis=args.profile == "scaleout", release=not args.reuse_build)  # fmt: skip
+                            redis=args.profile == "scaleout", release=not args.reuse_build,
+                            cuttable_db=args.db_proxy)  # fmt: skip
     try:
         seeded = _seed(args.users, stub_url)
         sessions = {p.popen.pid for p in [*profile.webs, *profile.workers]}

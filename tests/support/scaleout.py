@@ -261,6 +261,7 @@ def start_profile(
     before_start: Callable[[Profile], None] | None = None,
     redis: bool = True,
     release: bool = True,
+    cuttable_db: bool = True,
 ) -> Profile:
     """Start a private Redis, the PostgreSQL proxy, the load balancer; run the ``release`` step (the
     front-end build), then start ``webs`` app instances and ``workers`` workers all at once (on a
@@ -274,6 +275,9 @@ def start_profile(
             jobs; with one web instance), for side-by-side benchmarks.
         release: False skips the front-end build when one exists already (benchmarks that never
             load a page: its baked-in public URL may be another run's).
+        cuttable_db: False connects the processes to PostgreSQL directly, as a deployment does
+            (benchmarks): the proxy that can cut the cable forwards every query in this process,
+            in Python, on the cores the app runs on.
     """
     if shutil.which("redis-server") is None:
         raise RuntimeError("redis-server is not installed")
@@ -281,10 +285,10 @@ def start_profile(
     redis_server = RedisServer(work).start()
     parts = urlsplit(database_url)
     db_proxy = TcpProxy([(parts.hostname or "127.0.0.1", parts.port or 5432)]).start()
-    if database_url.startswith("postgres"):
+    if database_url.startswith("postgres") and cuttable_db:
         userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
         proxied = parts._replace(netloc=f"{userinfo}{db_proxy.url_host}").geturl()
-    else:  # the embedded default (benchmarks): SQLite, no proxy
+    else:  # the embedded default (benchmarks: SQLite), or PostgreSQL directly: no proxy
         proxied = database_url
     ports = [free_port() for _ in range(webs)]
     lb = TcpProxy([("127.0.0.1", p) for p in ports]).start()
