@@ -27,7 +27,7 @@ from dashboard.chat import subscribed
 from dashboard.chat.format import AgentOption, ChatMessage, CitationItem, ConversationItem, conversation_item
 from dashboard.chat.streaming import stream_run
 from dashboard.chat.subscribed import load_messages  # own agents' and subscribed agents' conversations
-from dashboard.shell.auth import SignedOut, signed_in
+from dashboard.shell.auth import SignedOut, actor_for_token, cookie_token, signed_in
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -241,15 +241,8 @@ class ChatState(rx.State):
         conversation.
         """
         try:
-            async with self:
-                try:
-                    actor = await signed_in(self)
-                except SignedOut:  # the backend exception handler sends the browser to /signin
-                    self.streaming = False
-                    raise
-                conv_id, agent_id = self.conversation_id, self.agent_id
-        except SignedOut:
-            raise
+            async with self:  # the page's state only: the session is checked with the run's edge below
+                token, conv_id, agent_id = cookie_token(self), self.conversation_id, self.agent_id
         except Exception as exc:  # a service outage: say so, never leave the page "Thinking..."
             async with self:
                 self.messages = [m for m in self.messages if m.id != "pending"]
@@ -257,18 +250,22 @@ class ChatState(rx.State):
                 self.error = _send_failure(exc).replace("was kept if it was sent", "was not sent")
             return
 
-        async def open_run() -> tuple[str, AsyncGenerator[RunEvent, None]]:
-            def edge(session: Session) -> tuple[RunPrincipal, str]:  # who this run is for, resolved once
+        async def open_run() -> tuple[Actor, str, AsyncGenerator[RunEvent, None]]:
+            def edge(session: Session) -> tuple[Actor, RunPrincipal, str]:
+                # One transaction: who is asking (the session re-validated now) and whom the run is for.
+                actor = actor_for_token(token, session)
+                if actor is None:
+                    raise SignedOut
                 if subscribed.is_subscribed(agent_id):
                     principal, started = subscribed.edge(actor, agent_id, conv_id, session)
-                    return principal, started or conv_id
+                    return actor, principal, started or conv_id
                 principal = principal_for_member(actor, agent_id, session)
                 new = conv_id or create_conversation_for(principal=principal, session=session).id
-                return principal, new
+                return actor, principal, new
 
-            principal, conversation = await in_session(edge)
+            actor, principal, conversation = await in_session(edge)
             gen = run_agent(principal=principal, conversation_id=conversation, user_text=text)
-            return conversation, cast(AsyncGenerator[RunEvent, None], gen)
+            return actor, conversation, cast(AsyncGenerator[RunEvent, None], gen)
 
         fix = ["", ""]
 
@@ -277,9 +274,7 @@ class ChatState(rx.State):
                 fix[:] = [exc.fix_url, exc.fix_label]
             return _send_failure(exc)
 
-        await stream_run(
-            self, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=failure
-        )
+        await stream_run(self, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=failure)
         if fix[0]:
             async with self:
                 self.fix_url, self.fix_label = fix

@@ -17,7 +17,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session, col, select
 
-from backend.accounts.actor import NotFound, PermissionDenied
+from backend.accounts.actor import Actor, NotFound, PermissionDenied
 from backend.accounts.principal import principal_for_member
 from backend.models import Message
 from backend.runtime import events as ev
@@ -169,13 +169,11 @@ class StepsState(rx.State):
         if busy:
             return
 
-        async def open_run() -> tuple[str, Any]:
+        async def open_run() -> tuple[Actor, str, Any]:
             principal = await in_session(lambda s: principal_for_member(actor, agent_id, s))  # the edge
-            return conv_id, resume_run(principal=principal, run_id=run_id, decisions=decisions)
+            return actor, conv_id, resume_run(principal=principal, run_id=run_id, decisions=decisions)
 
-        await stream_run(
-            chat, actor=actor, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=_resume_failure
-        )
+        await stream_run(chat, agent_id=agent_id, conversation_id=conv_id, open_run=open_run, failure=_resume_failure)
         async with self:
             self._decisions = {k: v for k, v in self._decisions.items() if k != run_id}
 

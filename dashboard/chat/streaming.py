@@ -27,6 +27,7 @@ from dashboard.chat.plan import run_started as plan_started
 from dashboard.chat.steps import on_run_event
 from dashboard.chat.steps import run_started as steps_started
 from dashboard.chat.subscribed import conversations, load_messages
+from dashboard.shell.auth import SignedOut
 from dashboard.shell.db import in_session
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ FLUSH_S = 0.05  # send streamed text to the browser at most ~20 times a second
 # first tokens are slow, so looking often would cost the most exactly when CPU is short.
 STOP_CHECK_S = 1.0
 
-RunOpener = Callable[[], Awaitable[tuple[str, AsyncGenerator[RunEvent, None]]]]
-"""Opens a run: returns ``(conversation id, run event generator)``; may raise before streaming."""
+RunOpener = Callable[[], Awaitable[tuple[Actor, str, AsyncGenerator[RunEvent, None]]]]
+"""Opens a run: returns ``(the signed-in member, conversation id, run event generator)``; may raise
+before streaming (``SignedOut`` when the session is gone)."""
 
 
 def _show_conversations(chat: Any, agent_id: str, convs: list[ConversationPublic]) -> None:
@@ -73,7 +75,8 @@ async def pump(
 
     The next event is awaited as a task so a quiet stream (slow first token, a hang) can
     still be stopped: cancelling it, or closing the generator, stores the partial answer
-    and marks the run cancelled.
+    and marks the run cancelled. That task starts as soon as an event arrives, so the run
+    goes on (e.g. to its model call after ``RunStarted``) while the page shows the event.
     """
     pending: asyncio.Future[RunEvent] | None = None
     buffer: list[str] = []
@@ -90,6 +93,7 @@ async def pump(
                     event = finished.result()
                 except StopAsyncIteration:
                     break
+                pending = asyncio.ensure_future(anext(gen))  # the run goes on while this event is shown
                 if isinstance(event, TextDelta):
                     buffer.append(event.text)
                 elif isinstance(event, Citation):  # sent after the text: the sources under it
@@ -131,7 +135,6 @@ def _stored(
 async def stream_run(
     chat: Any,
     *,
-    actor: Actor,
     agent_id: str,
     conversation_id: str,
     open_run: RunOpener,
@@ -143,29 +146,40 @@ async def stream_run(
 
     Args:
         chat: The chat page's state proxy (``ChatState`` of this browser tab).
-        actor: The signed-in member (reads the stored messages back).
         agent_id: The agent of the run; the conversation list shown is reloaded for it.
         conversation_id: The open conversation (``""`` if ``open_run`` creates it).
-        open_run: Opens the run; its conversation id replaces ``conversation_id`` (a new one is
+        open_run: Opens the run; returns the signed-in member (who reads the stored messages
+            back) and the conversation id, which replaces ``conversation_id`` (a new one is
             shown as open when the run starts, before any text).
         failure: The message shown for an exception raised while opening or streaming.
 
     Returns:
         The conversation the run belonged to.
+
+    Raises:
+        SignedOut: ``open_run`` found the session gone (after "streaming" has ended), for the
+            app's handler to send the browser to the sign-in page.
     """
     error, new = "", not conversation_id
+    actor: Actor | None = None
+    signed_out = False
     try:
-        conversation_id, gen = await open_run()
+        actor, conversation_id, gen = await open_run()
         await pump(chat, gen, actor, agent_id, new_conversation=conversation_id if new else "")
+    except SignedOut:
+        signed_out = True
     except Exception as exc:  # never leave the page stuck in "streaming"
         error = failure(exc)
     rows: list[ChatMessage] | None = None
     convs: list[ConversationPublic] | None = None
     try:
-        convs, rows = await in_session(lambda s: _stored(actor, agent_id, conversation_id, s))
+        if (member := actor) is not None:  # else the run never opened: nothing new was stored
+            convs, rows = await in_session(lambda s: _stored(member, agent_id, conversation_id, s))
     except Exception:  # the agent or conversation went away meanwhile: keep what is shown
         log.exception("reloading the conversation failed")
     async with chat:
+        if actor is None:  # not stored: the message shown while sending goes
+            chat.messages = [m for m in chat.messages if m.id != "pending"]
         if new and conversation_id and not chat.conversation_id:  # stored, but the run never started
             chat.conversation_id = conversation_id
         if rows is not None and chat.conversation_id == conversation_id:
@@ -174,4 +188,6 @@ async def stream_run(
             _show_conversations(chat, agent_id, convs)
         chat.error, chat.stream_text, chat.stream_citations = error, "", []
         chat.streaming = chat.stopping = chat._stop_requested = False
+    if signed_out:
+        raise SignedOut
     return conversation_id

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import reflex as rx
+from sqlmodel import Session
 
 from backend.accounts.actor import Actor, PermissionDenied
 from backend.accounts.permissions import actions_for
@@ -146,6 +147,14 @@ async def run_password_work(fn: Callable[..., T], *args: Any) -> T:
 def _lookup(token: str) -> UserPublic | None:
     with session_scope() as session:
         return user_for_token(token=token, session=session)
+
+
+def actor_for_token(token: str, session: Session) -> Actor | None:
+    """The member acting with a session token, re-validated in the caller's transaction (its idle
+    clock renewed as on every event), or None when the session is gone; for handlers that do their
+    own database work next and check the session in the same transaction."""
+    user = user_for_token(token=token, session=session) if token else None
+    return Actor(user_id=user.id, workspace_id=user.workspace_id) if user is not None else None
 
 
 @dataclasses.dataclass

@@ -259,3 +259,24 @@ def test_a_page_left_open_after_the_session_ended_goes_to_sign_in_on_the_next_ac
     page.get_by_label("Message to the preview").fill("Still there?")
     page.get_by_role("button", name="Send to preview").click()
     expect(page).to_have_url(re.compile(r"/signin"))
+
+
+def test_a_chat_message_sent_after_the_session_ended_goes_to_sign_in_and_stores_nothing(page, llm_server) -> None:  # type: ignore[no-untyped-def]
+    # The chat checks the session in the same transaction that opens the run (one worker-thread
+    # transaction fewer per message): a message sent after the session ended must still go to the
+    # sign-in page, with nothing stored and no run started.
+    from backend.accounts.service import sign_out_everywhere
+    from backend.models import Conversation, Run
+    from tests.support.e2e import actor_for, add_agent, add_connection, send
+
+    actor = actor_for(sign_up(page))
+    add_agent(actor, add_connection(actor, llm_server), name="Night owl")
+    page.goto("/chat")
+    expect(page.get_by_role("heading", name="Night owl").first).to_be_visible()
+    with session_scope() as s:
+        assert sign_out_everywhere(user_id=actor.user_id, session=s) >= 1
+    send(page, "Anyone there?")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    with session_scope() as s:
+        assert s.exec(select(Conversation).where(Conversation.workspace_id == actor.workspace_id)).all() == []
+        assert s.exec(select(Run).where(Run.workspace_id == actor.workspace_id)).all() == []
