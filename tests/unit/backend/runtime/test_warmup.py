@@ -37,9 +37,7 @@ print(json.dumps({"steps": steps, "reply": reply, "imported": imported}))
 
 
 def _first_reply(mode: str) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
