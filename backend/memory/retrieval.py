@@ -163,15 +163,6 @@ def search_plan(workspace_id: str, agent_id: str, session: Session) -> SearchPla
     return SearchPlan(with_memory, embedder_for(workspace_id, which="active", session=session))
 
 
-def _what_to_search(workspace_id: str, agent_id: str) -> SearchPlan | None:
-    """:func:`search_plan` in its own transaction (blocking: runs in a thread)."""
-    with session_scope() as session:
-        return search_plan(workspace_id, agent_id, session)
-
-
-_ASK = SearchPlan(False, None)  # "not given": retrieve_for_run reads the plan itself
-
-
 async def retrieve_for_run(  # noqa: PLR0913  (the run's scope, its query and the two result sizes)
     *,
     workspace_id: str,
@@ -180,7 +171,7 @@ async def retrieve_for_run(  # noqa: PLR0913  (the run's scope, its query and th
     query: str,
     k_knowledge: int = 5,
     k_memories: int = 3,
-    plan: SearchPlan | None = _ASK,
+    plan: SearchPlan | None,
 ) -> list[Passage]:
     """Knowledge passages and (if the memory switch is on) the end user's memories for a run.
 
@@ -188,14 +179,12 @@ async def retrieve_for_run(  # noqa: PLR0913  (the run's scope, its query and th
     embedding serves both searches.
 
     Args:
-        plan: The run's :func:`search_plan` when the caller read it in its own transaction
-            (None: nothing to search); left out, it is read here, in a worker thread.
+        plan: The run's :func:`search_plan`, read in the caller's transaction (None: nothing to
+            search).
 
     Returns:
         Knowledge passages then memories, labelled ``1..n``; empty when nothing matches.
     """
-    if plan is _ASK:
-        plan = await asyncio.to_thread(_what_to_search, workspace_id, agent_id)  # off the event loop
     if plan is None:
         return []  # nothing to search: no query embedding, no LanceDB round trip
     with_memory, embedder = plan.with_memory, plan.embedder

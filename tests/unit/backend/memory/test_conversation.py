@@ -22,7 +22,7 @@ from backend.memory.conversation import (
     remember_exchange,
     update_memory_settings,
 )
-from backend.memory.retrieval import retrieve_for_run
+from backend.memory.retrieval import retrieve_for_run, search_plan
 from backend.memory.store import Row, Scope, get_store
 from backend.models import AgentMemorySettings, Membership
 from backend.models.common import utcnow
@@ -64,8 +64,10 @@ async def _remember(actor: Actor, agent: str, user_text: str, answer: str) -> tu
 
 
 async def _recall(actor: Actor, agent: str, query: str) -> list[str]:
+    with session_scope() as s:  # as a run reads it when it starts
+        plan = search_plan(actor.workspace_id, agent, s)
     passages = await retrieve_for_run(
-        workspace_id=actor.workspace_id, agent_id=agent, end_user_id=actor.user_id, query=query
+        workspace_id=actor.workspace_id, agent_id=agent, end_user_id=actor.user_id, query=query, plan=plan
     )
     return [p.text for p in passages if p.kind == "memory"]
 
