@@ -21,9 +21,10 @@ in, then all start chatting together.
 
 Prints: users held, sign-in latency, the chat page's opening time (connect, hydrate, ``load``),
 messages/s, TTFT (also by the message's place in its conversation) and reply latency
-p50/p95/p99, errors, CPU of the app's processes (all of them: instances, workers, Redis excluded) for the sign-ins and
-per chat message (also net of the app's idle background CPU, measured for a few seconds before
-the sign-ins; split into app instances and workers, beside the harness's own CPU), the share of
+p50/p95/p99, errors, CPU of the app's processes (all of them: instances, workers, Redis
+excluded) for the sign-ins and per chat message (also net of the app's idle background CPU,
+measured for a few seconds before the sign-ins; split into app instances and workers, beside the
+harness's own CPU), the share of
 the machine's CPU time the hypervisor took (steal), the share of wall time the app's CPU was busy,
 and the load average.
 
@@ -162,7 +163,7 @@ async def _user(  # noqa: PLR0913  (one simulated user's whole script)
         if state["t0"] and not state["first"] and chat.get("stream_text_rx_state_"):
             state["first"] = True
             out["ttft"].append((now - float(state["t0"])) * 1000)
-            out[f"ttft{state['i']}"] = [*out.get(f"ttft{state['i']}", []), out["ttft"][-1]]
+            out.setdefault(f"ttft{state['i']}", []).append(out["ttft"][-1])
         if state["t0"] and chat.get("streaming_rx_state_") is False:
             out["reply"].append((now - float(state["t0"])) * 1000)
             if not state["first"]:
