@@ -24,6 +24,7 @@ Index types and settings: :mod:`backend.memory.indexes`.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -306,12 +307,14 @@ class Store:
         return sum(indexes.build_vector_index(table, min_rows=min_rows) for _d, table in self.vector_tables(kind))
 
 
-def retrying(operation: Callable[[], T], *, attempts: int = 6) -> T:
+def retrying(operation: Callable[[], T], *, attempts: int = 10) -> T:
     """Run a LanceDB write, again when a concurrent commit preempted it.
 
     Lance commits optimistically: a compaction (``optimize``) and a delete or append from another
     thread or process can race, and the loser fails with a "Retryable commit conflict"
-    (lance ``conflict_resolver.rs``). Retries after 50, 100, 200 ... ms; other errors and the
+    (lance ``conflict_resolver.rs``). Retries after about 50, 100, 200 ... ms, capped at 2 s, each
+    wait jittered (0.5-1.5x) so two losers do not retry in step; a slow compaction on a busy
+    machine can lose to several deletes in a row (~10 s of retries in all). Other errors and the
     last conflict are raised.
     """
     for attempt in range(attempts):
@@ -320,7 +323,7 @@ def retrying(operation: Callable[[], T], *, attempts: int = 6) -> T:
         except RuntimeError as exc:
             if "commit conflict" not in str(exc).lower() or attempt == attempts - 1:
                 raise
-            time.sleep(0.05 * 2**attempt)
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))  # noqa: S311  (jitter)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
